@@ -1,0 +1,34 @@
+/**
+ * kioku — a TypeScript workbench for recurrent neural networks.
+ *
+ * ```ts
+ * import { LSTM, Linear, Tensor, softmaxCrossEntropy } from 'kioku';
+ * ```
+ */
+import { registerDefaultBackend } from './tensor/backend.js';
+import { ReferenceBackend } from './tensor/reference.js';
+
+registerDefaultBackend(() => new ReferenceBackend());
+
+export { Tensor, allocFloat, expectShape, type DType, type FloatArray } from './tensor/tensor.js';
+export { getBackend, setBackend, type Backend } from './tensor/backend.js';
+export { ReferenceBackend } from './tensor/reference.js';
+export { KiokuError } from './util/errors.js';
+export { Rng, type RngState } from './util/rng.js';
+export { Module, Parameter, packParameters, type NamedParameter, type PackedParameters } from './nn/module.js';
+export * as init from './nn/init.js';
+export { Linear, type LinearOptions } from './nn/linear.js';
+export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
+export { Dropout } from './nn/dropout.js';
+export {
+  RecurrentBase,
+  type RecurrentOptions,
+  type RecurrentForwardOptions,
+  type RecurrentForwardResult,
+  type RecurrentBackwardOptions,
+  type RecurrentBackwardResult,
+} from './nn/recurrent.js';
+export { LSTM, type LSTMOptions } from './nn/lstm.js';
+export { GRU, type GRUOptions } from './nn/gru.js';
+export { RNN, type RNNOptions } from './nn/rnn.js';
+export { softmaxCrossEntropy, mseLoss, bceWithLogits, type LossResult, type CrossEntropyOptions } from './nn/losses.js';

@@ -1,0 +1,461 @@
+import { type Backend, getBackend, type RowMask } from '../tensor/backend.js';
+import { type DType, expectDType, expectShape, type FloatArray, Tensor } from '../tensor/tensor.js';
+import { check, checkNumber, KiokuError, shapeToString } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { Dropout } from './dropout.js';
+import { type InitScheme, initWeight_, pytorchRnnDefault_ } from './init.js';
+import { Module, Parameter } from './module.js';
+
+/** Options shared by `RNN`, `LSTM` and `GRU` (PyTorch's names where PyTorch has them). */
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Stacked layers; layer k > 0 reads layer k−1's output. Default 1. */
+  numLayers?: number;
+  /** Run a second direction from each sequence's end and concatenate. Default false. */
+  bidirectional?: boolean;
+  /** Inverted dropout on the outputs of every layer but the last (training only). Default 0. */
+  dropout?: number;
+  /** float32 (default) or float64 (gradient checks). */
+  dtype?: DType;
+  /** Seed of the initialisation and dropout RNG. Default 0. */
+  seed?: number;
+  /** Weight init: PyTorch's U(±1/√H) (default), Xavier, He or orthogonal; biases stay U(±1/√H). */
+  init?: InitScheme;
+  /** Gain for xavier/orthogonal init (orthogonal: the spectral radius of W_hh per gate). */
+  initGain?: number;
+}
+
+/** `forward` options: initial states and per-sequence lengths of a padded batch. */
+export interface RecurrentForwardOptions {
+  /** [numLayers·D, B, H]; zeros when absent. */
+  h0?: Tensor;
+  /** LSTM only: [numLayers·D, B, H]; zeros when absent. */
+  c0?: Tensor;
+  /** B lengths in [1, T]; steps t ≥ lengths[b] are padding: state frozen, output 0. */
+  lengths?: ArrayLike<number>;
+}
+
+export interface RecurrentForwardResult {
+  /** [T, B, D·H]: the last layer's h_t, directions concatenated (forward first). */
+  output: Tensor;
+  /** [numLayers·D, B, H]: each layer/direction's state at its sequence's end. */
+  hN: Tensor;
+  /** LSTM only: final cell states, like hN. */
+  cN?: Tensor;
+}
+
+export interface RecurrentBackwardOptions {
+  /** ∂L/∂hN [numLayers·D, B, H] (e.g. from the next truncated-BPTT chunk). */
+  dhN?: Tensor;
+  /** LSTM only: ∂L/∂cN. */
+  dcN?: Tensor;
+}
+
+export interface RecurrentBackwardResult {
+  dx: Tensor; // [T, B, inputSize]
+  dh0: Tensor; // [numLayers·D, B, H]
+  dc0?: Tensor; // LSTM only
+}
+
+/** The weights of one layer in one direction (PyTorch names and layouts). */
+export interface DirectionWeights {
+  wih: Parameter; // weight_ih_l{k}[_reverse]  [G·H, I]
+  whh: Parameter; // weight_hh_l{k}[_reverse]  [G·H, H]
+  bih: Parameter; // bias_ih_l{k}[_reverse]    [G·H]
+  bhh: Parameter; // bias_hh_l{k}[_reverse]    [G·H]
+  peep: Parameter | null; // LSTM peepholes (p_i, p_f, p_o) [3H], kioku extension
+}
+
+/**
+ * What one direction of one layer keeps from forward for backward. States are stored in
+ * "slots": for the forward direction h_{t−1} is slot t and h_t slot t+1; for the reverse
+ * direction h_{t+1} is slot t+1 and h_t slot t. Either way the T previous states form one
+ * contiguous [T, B, H] block, so ∂W_hh is one GEMM over all steps.
+ */
+export interface DirectionCache {
+  reverse: boolean;
+  x: FloatArray; // [T, B, I] the layer's input
+  inputSize: number;
+  gates: FloatArray; // [T, B, G·H] activations saved by the step kernel
+  hs: FloatArray; // [T+1, B, H] hidden-state slots
+  cs: FloatArray | null; // [T+1, B, H] LSTM cell-state slots
+  hg: FloatArray | null; // [T, B, 3H] GRU h-side pre-activations (hn kept for backward)
+}
+
+/** Per-step geometry handed to the cell-specific hooks. */
+export interface StepGeometry {
+  T: number;
+  B: number;
+  H: number;
+  be: Backend;
+  masks: RowMask[]; // per time step
+}
+
+export function prevSlot(t: number, reverse: boolean): number {
+  return reverse ? t + 1 : t;
+}
+export function outSlot(t: number, reverse: boolean): number {
+  return reverse ? t : t + 1;
+}
+
+interface ForwardCache {
+  be: Backend;
+  T: number;
+  B: number;
+  masks: RowMask[];
+  dirs: DirectionCache[][]; // [layer][direction]
+  drops: Dropout[]; // dropout applied to each layer's output before the next layer
+}
+
+/**
+ * The machinery common to RNN, LSTM and GRU: parameters under PyTorch names, stacking,
+ * bidirectionality, padded batches with lengths, initial/final states, and the
+ * layer-by-layer backward pass. Subclasses supply the cell: how many gate blocks it has
+ * (`gateCount`), and how one direction runs forward and backward over a sequence.
+ */
+export abstract class RecurrentBase extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly dropout: number;
+  readonly dtype: DType;
+  /** Gate blocks stacked in the weight matrices: 4 LSTM (i,f,g,o), 3 GRU (r,z,n), 1 RNN. */
+  readonly gateCount: number;
+  protected readonly weights: DirectionWeights[][] = []; // [layer][direction]
+  protected readonly rng: Rng;
+  private cache: ForwardCache | null = null;
+
+  protected constructor(
+    protected readonly kindName: string,
+    opts: RecurrentOptions,
+    gateCount: number,
+    withPeepholes: boolean,
+  ) {
+    super();
+    this.gateCount = gateCount;
+    const where = kindName;
+    if (opts === null || typeof opts !== 'object') throw new KiokuError(`${where}: options object required`);
+    this.inputSize = checkNumber(where, 'inputSize', opts.inputSize, { min: 1, integer: true });
+    this.hiddenSize = checkNumber(where, 'hiddenSize', opts.hiddenSize, { min: 1, integer: true });
+    this.numLayers = checkNumber(where, 'numLayers', opts.numLayers ?? 1, { min: 1, integer: true });
+    this.dropout = checkNumber(where, 'dropout', opts.dropout ?? 0, { min: 0, max: 0.999999 });
+    this.bidirectional = opts.bidirectional ?? false;
+    if (typeof this.bidirectional !== 'boolean') throw new KiokuError(`${where}: bidirectional must be a boolean`);
+    this.dtype = opts.dtype ?? 'float32';
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') {
+      throw new KiokuError(`${where}: dtype must be 'float32' or 'float64', got ${JSON.stringify(opts.dtype)}`);
+    }
+    this.rng = new Rng(opts.seed ?? 0);
+    const H = this.hiddenSize;
+    const G = gateCount;
+    const D = this.numDirections;
+    for (let k = 0; k < this.numLayers; k++) {
+      const layer: DirectionWeights[] = [];
+      const I = k === 0 ? this.inputSize : D * H;
+      for (let d = 0; d < D; d++) {
+        const sfx = `_l${k}${d === 1 ? '_reverse' : ''}`;
+        layer.push({
+          wih: Parameter.zeros(`weight_ih${sfx}`, [G * H, I], this.dtype),
+          whh: Parameter.zeros(`weight_hh${sfx}`, [G * H, H], this.dtype),
+          bih: Parameter.zeros(`bias_ih${sfx}`, [G * H], this.dtype),
+          bhh: Parameter.zeros(`bias_hh${sfx}`, [G * H], this.dtype),
+          peep: withPeepholes ? Parameter.zeros(`weight_peephole${sfx}`, [3 * H], this.dtype) : null,
+        });
+      }
+      this.weights.push(layer);
+    }
+    this.initialize(opts.init ?? 'pytorch', opts.initGain);
+  }
+
+  get numDirections(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /**
+   * (Re)initialise every parameter: weights by `scheme`, biases (and peepholes) by
+   * PyTorch's U(±1/√H). Orthogonal init treats each gate block of W_hh separately.
+   */
+  initialize(scheme: InitScheme = 'pytorch', gain?: number): void {
+    const H = this.hiddenSize;
+    for (const layer of this.weights) {
+      for (const w of layer) {
+        // Same draw order as PyTorch's reset_parameters for the default scheme.
+        initWeight_(w.wih.value, scheme, this.rng, { hiddenSize: H, gain });
+        initWeight_(w.whh.value, scheme, this.rng, { hiddenSize: H, gain, blocks: this.gateCount });
+        pytorchRnnDefault_(w.bih.value, H, this.rng);
+        pytorchRnnDefault_(w.bhh.value, H, this.rng);
+        if (w.peep) pytorchRnnDefault_(w.peep.value, H, this.rng);
+      }
+    }
+  }
+
+  protected override ownParameters(): Parameter[] {
+    const out: Parameter[] = [];
+    for (const layer of this.weights) {
+      for (const w of layer) {
+        out.push(w.wih, w.whh, w.bih, w.bhh);
+        if (w.peep) out.push(w.peep);
+      }
+    }
+    return out;
+  }
+
+  /** The parameters of layer `layer`, direction `direction` (0 forward, 1 reverse). */
+  directionWeights(layer: number, direction = 0): DirectionWeights {
+    const w = this.weights[layer]?.[direction];
+    if (!w) throw new KiokuError(`${this.kindName}: no layer ${layer} direction ${direction}`);
+    return w;
+  }
+
+  /** Whether this cell keeps a cell state (LSTM). */
+  protected get hasCellState(): boolean {
+    return false;
+  }
+
+  /** Run one direction forward over the whole sequence; fills cache.hs (and cs) slots. */
+  protected abstract forwardDirection(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void;
+
+  /**
+   * Backward of one direction. `dOut` holds ∂L/∂h_t from above for every t ([T, B, H] with
+   * row stride `dOutStride`, column offset `dOutOff`); `dh`/`dc` hold ∂L/∂h_N (and c_N) on
+   * entry and ∂L/∂h_0 on exit. Accumulates weight gradients and adds ∂L/∂x into `dx`.
+   */
+  protected abstract backwardDirection(
+    w: DirectionWeights,
+    c: DirectionCache,
+    g: StepGeometry,
+    dOut: FloatArray,
+    dOutOff: number,
+    dOutStride: number,
+    dh: FloatArray,
+    dc: FloatArray | null,
+    dx: FloatArray,
+  ): void;
+
+  /**
+   * Run the stacked (bi)directional network over a padded, time-major batch.
+   *
+   * | tensor | shape |
+   * |---|---|
+   * | x | [T, B, inputSize] |
+   * | h0, c0, hN, cN | [numLayers · D, B, H], D = 2 if bidirectional else 1 |
+   * | output | [T, B, D · H] |
+   */
+  forward(x: Tensor, opts: RecurrentForwardOptions = {}): RecurrentForwardResult {
+    const where = `${this.kindName}.forward`;
+    expectShape(where, 'x', x, [null, null, this.inputSize], ['T', 'B']);
+    expectDType(where, 'x', x, this.dtype);
+    const [T, B] = x.shape;
+    check(T > 0 && B > 0, `${where}: x must have T ≥ 1 and B ≥ 1, got ${shapeToString(x.shape)}`);
+    const H = this.hiddenSize;
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const stateShape = [L * D, B, H];
+    for (let i = 0; i < x.size; i++) {
+      if (!Number.isFinite(x.data[i])) throw new KiokuError(`${where}: x contains ${x.data[i]} at flat index ${i}`);
+    }
+    if (opts.h0) {
+      expectShape(where, 'h0', opts.h0, stateShape);
+      expectDType(where, 'h0', opts.h0, this.dtype);
+    }
+    if (opts.c0) {
+      if (!this.hasCellState) throw new KiokuError(`${where}: c0 is only for LSTM`);
+      expectShape(where, 'c0', opts.c0, stateShape);
+      expectDType(where, 'c0', opts.c0, this.dtype);
+    }
+    const masks = this.buildMasks(where, opts.lengths, T, B);
+    const be = getBackend();
+    const geom: StepGeometry = { T, B, H, be, masks };
+    const hN = be.alloc(this.dtype, L * D * B * H);
+    const cN = this.hasCellState ? be.alloc(this.dtype, L * D * B * H) : null;
+    const dirs: DirectionCache[][] = [];
+    const drops: Dropout[] = [];
+    let input = x.data;
+    let inputSize = this.inputSize;
+    let out: FloatArray = input;
+    for (let k = 0; k < L; k++) {
+      out = be.alloc(this.dtype, T * B * D * H); // [T, B, D·H]
+      const layerCaches: DirectionCache[] = [];
+      for (let d = 0; d < D; d++) {
+        const reverse = d === 1;
+        const G = this.gateCount;
+        const c: DirectionCache = {
+          reverse,
+          x: input,
+          inputSize,
+          gates: be.alloc(this.dtype, T * B * G * H),
+          hs: be.alloc(this.dtype, (T + 1) * B * H),
+          cs: this.hasCellState ? be.alloc(this.dtype, (T + 1) * B * H) : null,
+          hg: null,
+        };
+        const s0 = (k * D + d) * B * H; // this layer/direction's block in h0/hN
+        const first = reverse ? T : 0; // slot of the initial state
+        if (opts.h0) c.hs.set(opts.h0.data.subarray(s0, s0 + B * H), first * B * H);
+        if (opts.c0 && c.cs) c.cs.set(opts.c0.data.subarray(s0, s0 + B * H), first * B * H);
+        this.forwardDirection(this.weights[k][d], c, geom);
+        // Output: h_t for live rows, 0 past each sequence's end.
+        for (let t = 0; t < T; t++) {
+          const m = masks[t];
+          const src = outSlot(t, reverse) * B * H;
+          for (let b = 0; b < B; b++) {
+            const o = (t * B + b) * D * H + d * H;
+            if (m !== null && m[b] === 0) out.fill(0, o, o + H);
+            else out.set(c.hs.subarray(src + b * H, src + (b + 1) * H), o);
+          }
+        }
+        const last = (reverse ? 0 : T) * B * H; // slot of the final state
+        hN.set(c.hs.subarray(last, last + B * H), s0);
+        if (cN && c.cs) cN.set(c.cs.subarray(last, last + B * H), s0);
+        layerCaches.push(c);
+      }
+      dirs.push(layerCaches);
+      if (k < L - 1) {
+        // Dropout only between layers (non-recurrent connections; Zaremba et al. 2014).
+        const drop = new Dropout(this.dropout, this.rng);
+        const dropped = drop.forward(new Tensor(out, [T, B, D * H]), this.training && this.dropout > 0);
+        drops.push(drop);
+        input = dropped.data;
+      }
+      inputSize = D * H;
+    }
+    this.cache = { be, T, B, masks, dirs, drops };
+    return {
+      output: new Tensor(out, [T, B, D * H]),
+      hN: new Tensor(hN, stateShape),
+      ...(cN ? { cN: new Tensor(cN, stateShape) } : {}),
+    };
+  }
+
+  /**
+   * Backpropagation through time for the last `forward`. Parameter gradients are added
+   * to each parameter's `grad` (call `zeroGrad()` between updates).
+   */
+  backward(dOutput: Tensor, opts: RecurrentBackwardOptions = {}): RecurrentBackwardResult {
+    const where = `${this.kindName}.backward`;
+    const cache = this.cache;
+    if (!cache) throw new KiokuError(`${where}: call forward first`);
+    const { be, T, B, masks } = cache;
+    const H = this.hiddenSize;
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const stateShape = [L * D, B, H];
+    expectShape(where, 'dOutput', dOutput, [T, B, D * H]);
+    expectDType(where, 'dOutput', dOutput, this.dtype);
+    if (opts.dhN) expectShape(where, 'dhN', opts.dhN, stateShape);
+    if (opts.dcN) {
+      if (!this.hasCellState) throw new KiokuError(`${where}: dcN is only for LSTM`);
+      expectShape(where, 'dcN', opts.dcN, stateShape);
+    }
+    const geom: StepGeometry = { T, B, H, be, masks };
+    const dh0 = be.alloc(this.dtype, L * D * B * H);
+    const dc0 = this.hasCellState ? be.alloc(this.dtype, L * D * B * H) : null;
+    let dOut: FloatArray = dOutput.data;
+    let dx: FloatArray = dOut;
+    for (let k = L - 1; k >= 0; k--) {
+      const inputSize = cache.dirs[k][0].inputSize;
+      dx = be.alloc(this.dtype, T * B * inputSize);
+      for (let d = 0; d < D; d++) {
+        const s0 = (k * D + d) * B * H;
+        const dh = be.alloc(this.dtype, B * H);
+        if (opts.dhN) dh.set(opts.dhN.data.subarray(s0, s0 + B * H));
+        const dc = this.hasCellState ? be.alloc(this.dtype, B * H) : null;
+        if (dc && opts.dcN) dc.set(opts.dcN.data.subarray(s0, s0 + B * H));
+        this.backwardDirection(this.weights[k][d], cache.dirs[k][d], geom, dOut, d * H, D * H, dh, dc, dx);
+        dh0.set(dh, s0);
+        if (dc0 && dc) dc0.set(dc, s0);
+      }
+      if (k > 0) {
+        const dropped = cache.drops[k - 1].backward(new Tensor(dx, [T, B, inputSize]));
+        dOut = dropped.data;
+      }
+    }
+    return {
+      dx: new Tensor(dx, [T, B, this.inputSize]),
+      dh0: new Tensor(dh0, stateShape),
+      ...(dc0 ? { dc0: new Tensor(dc0, stateShape) } : {}),
+    };
+  }
+
+  private buildMasks(where: string, lengths: ArrayLike<number> | undefined, T: number, B: number): RowMask[] {
+    const masks: RowMask[] = new Array(T).fill(null);
+    if (lengths === undefined) return masks;
+    if (lengths.length !== B) throw new KiokuError(`${where}: lengths must have B = ${B} entries, got ${lengths.length}`);
+    let full = true;
+    for (let b = 0; b < B; b++) {
+      const n = lengths[b];
+      if (!Number.isInteger(n) || n < 1 || n > T) {
+        throw new KiokuError(`${where}: lengths[${b}] must be an integer in [1, ${T}], got ${n}`);
+      }
+      if (n < T) full = false;
+    }
+    if (full) return masks;
+    for (let t = 0; t < T; t++) {
+      const m = new Uint8Array(B);
+      let all = true;
+      for (let b = 0; b < B; b++) {
+        m[b] = t < lengths[b] ? 1 : 0;
+        if (m[b] === 0) all = false;
+      }
+      masks[t] = all ? null : m;
+    }
+    return masks;
+  }
+}
+
+/**
+ * ∂L/∂h_t for one step: the carry from step t+1 plus, for live rows, the gradient from
+ * above (dOut). Padding rows' outputs were forced to 0, so nothing flows into them.
+ */
+export function gatherStepGrad(
+  dst: FloatArray,
+  carry: FloatArray,
+  dOut: FloatArray,
+  t: number,
+  B: number,
+  H: number,
+  dOutOff: number,
+  dOutStride: number,
+  mask: RowMask,
+): void {
+  for (let b = 0; b < B; b++) {
+    const r = b * H;
+    if (mask !== null && mask[b] === 0) {
+      for (let j = 0; j < H; j++) dst[r + j] = carry[r + j];
+    } else {
+      const o = (t * B + b) * dOutStride + dOutOff;
+      for (let j = 0; j < H; j++) dst[r + j] = carry[r + j] + dOut[o + j];
+    }
+  }
+}
+
+/**
+ * The input-side products shared by every cell, as single GEMMs over all T·B rows:
+ * forward xproj = X·W_ihᵀ; backward ∂W_ih += ∂Aᵀ·X, ∂W_hh += ∂Aᵀ·H_prev, ∂X += ∂A·W_ih.
+ */
+export function inputProjection(be: Backend, c: DirectionCache, w: DirectionWeights, T: number, B: number, out: FloatArray): void {
+  const GH = w.wih.shape[0];
+  be.gemm(false, true, T * B, GH, c.inputSize, 1, c.x, 0, c.inputSize, w.wih.value.data, 0, c.inputSize, 0, out, 0, GH);
+}
+
+export function weightGradients(
+  be: Backend,
+  c: DirectionCache,
+  w: DirectionWeights,
+  g: StepGeometry,
+  dIn: FloatArray, // [T, B, GH] gradient of the x-side pre-activations
+  dRec: FloatArray, // [T, B, GH] gradient of the h-side pre-activations (same as dIn except GRU)
+  dx: FloatArray,
+): void {
+  const { T, B, H } = g;
+  const GH = w.wih.shape[0];
+  const I = c.inputSize;
+  const rows = T * B;
+  const hPrev0 = (c.reverse ? 1 : 0) * B * H; // first slot of the contiguous h_{t-1} block
+  be.gemm(true, false, GH, I, rows, 1, dIn, 0, GH, c.x, 0, I, 1, w.wih.grad.data, 0, I);
+  be.gemm(true, false, GH, H, rows, 1, dRec, 0, GH, c.hs, hPrev0, H, 1, w.whh.grad.data, 0, H);
+  be.sumRowsAccumulate(dIn, 0, rows, GH, w.bih.grad.data, 0);
+  be.sumRowsAccumulate(dRec, 0, rows, GH, w.bhh.grad.data, 0);
+  be.gemm(false, false, rows, I, GH, 1, dIn, 0, GH, w.wih.value.data, 0, I, 1, dx, 0, I);
+}
