@@ -1,0 +1,49 @@
+/**
+ * The `kioku` command line. Each feature area registers its subcommands here (one
+ * `register*` call per module under src/cli/), parsed by commander with `--help`
+ * everywhere and unknown options refused.
+ */
+import { Command, CommanderError } from 'commander';
+import '../index.js';
+import { KiokuError } from '../util/errors.js';
+import { VERSION } from '../version.js';
+
+/** Build the full command tree (exported for tests and docs). */
+export function buildProgram(): Command {
+  const program = new Command('kioku')
+    .description('A workbench for recurrent neural networks: train, sample, inspect and compare RNN, LSTM and GRU models.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const registrars: ((p: Command) => void)[] = [];
+  for (const r of registrars) r(program);
+  // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
+  const propagate = (c: Command): void => {
+    for (const sub of c.commands) {
+      sub.exitOverride();
+      sub.showHelpAfterError('(run with --help for usage)');
+      propagate(sub);
+    }
+  };
+  propagate(program);
+  return program;
+}
+
+/** Run the CLI with `argv` (without `node` and the script). Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit with code 0; usage errors were already printed by commander.
+      return err.exitCode;
+    }
+    if (err instanceof KiokuError) {
+      console.error(`kioku: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

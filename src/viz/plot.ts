@@ -1,0 +1,90 @@
+/**
+ * Figures for reports and the CLI: Vega-Lite specs compiled and rendered to SVG in Node
+ * (vega's headless `View.toSVG`), and SVG rasterised to PNG with resvg. Every figure kioku
+ * writes goes through here, so charts look alike and nobody hand-writes SVG charts.
+ *
+ * ```ts
+ * const spec = lineChart({ title: 'loss', data: rows, x: 'step', y: 'loss', color: 'cell' });
+ * await writeFigure('runs/demo/loss', spec); // loss.svg and loss.png
+ * ```
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export type VegaLiteSpec = TopLevelSpec;
+
+/** Render a Vega-Lite spec to an SVG string (no browser, no canvas). */
+export async function vegaLiteToSvg(spec: VegaLiteSpec): Promise<string> {
+  const vgSpec = compile(spec).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterise SVG to PNG bytes; `scale` 2 gives crisp figures on high-DPI screens. */
+export function svgToPng(svg: string, scale = 2): Buffer {
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  });
+  return resvg.render().asPng();
+}
+
+/** Write a file atomically (temp + rename): a figure is never left half-written. */
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Render `spec` and write `<base>.svg` and `<base>.png`; returns both paths. */
+export async function writeFigure(base: string, spec: VegaLiteSpec): Promise<{ svg: string; png: string }> {
+  const svg = await vegaLiteToSvg(spec);
+  writeAtomic(`${base}.svg`, svg);
+  writeAtomic(`${base}.png`, svgToPng(svg));
+  return { svg: `${base}.svg`, png: `${base}.png` };
+}
+
+export interface LineChartOptions {
+  title: string;
+  data: Record<string, unknown>[];
+  x: string;
+  y: string;
+  /** Field that splits the data into coloured series. */
+  color?: string;
+  xTitle?: string;
+  yTitle?: string;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/** A line chart spec (one line per `color` value). */
+export function lineChart(o: LineChartOptions): VegaLiteSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: o.title,
+    width: o.width ?? 560,
+    height: o.height ?? 300,
+    data: { values: o.data },
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x },
+      y: {
+        field: o.y,
+        type: 'quantitative',
+        title: o.yTitle ?? o.y,
+        scale: o.logY ? { type: 'log' } : { zero: false },
+      },
+      ...(o.color ? { color: { field: o.color, type: 'nominal', title: o.color } } : {}),
+    },
+  } as VegaLiteSpec;
+}
