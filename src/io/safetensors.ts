@@ -1,0 +1,463 @@
+import { KiokuError, shapeToString } from '../util/errors.js';
+import { sizeOf, Tensor } from '../tensor/tensor.js';
+import { bfloat16ToFloat, halfToFloat } from './float16.js';
+
+/**
+ * The safetensors format (https://github.com/huggingface/safetensors), in memory, with no
+ * file system access (so the browser lab can use it too; see `safetensors_file.ts` for
+ * `saveSafetensors` / `loadSafetensors`).
+ *
+ * Layout:
+ * ```
+ * [8 bytes]  N, little-endian u64: size of the JSON header
+ * [N bytes]  JSON: { "__metadata__": { str: str }, "<name>": { "dtype": "F32",
+ *            "shape": [..], "data_offsets": [begin, end] }, ... }, space-padded to 8 bytes
+ * [rest]     the tensors' bytes, little-endian, row-major; offsets are relative to here
+ * ```
+ *
+ * ```ts
+ * const bytes = encodeSafetensors({ w: Tensor.fromArray([1, 2, 3, 4], [2, 2]) }, { note: 'hi' });
+ * const { tensors, metadata } = decodeSafetensors(bytes);
+ * tensors.w.shape; // [2, 2]
+ * metadata.note; // 'hi'
+ * ```
+ */
+
+/** The dtypes kioku reads. F16 and BF16 are widened to float32 on load. */
+export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+const ITEM_SIZE: Record<SafetensorsDType, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+const KNOWN_DTYPES = Object.keys(ITEM_SIZE).join(', ');
+
+/** The largest header we accept (the reference implementation's limit, 100 MB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export type IntDType = 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type IntArray = BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+
+/**
+ * An integer (or boolean) tensor: token ids, lengths, labels in fixtures. kioku computes in
+ * floats, so integer tensors are kept apart from `Tensor` and returned in `ints` by
+ * `decodeSafetensors`. int64 data is a `BigInt64Array` (convert with `Number(x)`).
+ *
+ * ```ts
+ * const ids = new IntTensor(new Int32Array([3, 1, 4]), [3]);
+ * const mask = new IntTensor(new Uint8Array([1, 0]), [2], 'bool');
+ * ```
+ */
+export class IntTensor {
+  readonly dtype: IntDType;
+  readonly shape: readonly number[];
+
+  constructor(
+    readonly data: IntArray,
+    shape: readonly number[],
+    dtype?: IntDType,
+  ) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) {
+        throw new KiokuError(`IntTensor: shape must hold non-negative integers, got ${shapeToString(shape)}`);
+      }
+    }
+    const natural = intDTypeOf(data);
+    const chosen = dtype ?? natural;
+    if (chosen !== natural && !(chosen === 'bool' && natural === 'uint8')) {
+      throw new KiokuError(`IntTensor: dtype ${chosen} needs a matching array, got ${data.constructor.name}`);
+    }
+    if (data.length !== sizeOf(shape)) {
+      throw new KiokuError(
+        `IntTensor: data has ${data.length} elements but shape ${shapeToString(shape)} needs ${sizeOf(shape)}`,
+      );
+    }
+    this.dtype = chosen;
+    this.shape = Object.freeze([...shape]);
+  }
+}
+
+function intDTypeOf(a: IntArray): IntDType {
+  if (a instanceof BigInt64Array) return 'int64';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Int16Array) return 'int16';
+  if (a instanceof Int8Array) return 'int8';
+  if (a instanceof Uint8Array) return 'uint8';
+  throw new KiokuError(
+    `IntTensor: data must be a BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array, got ${
+      (a as object)?.constructor?.name ?? typeof a
+    }`,
+  );
+}
+
+const INT_TO_ST: Record<IntDType, SafetensorsDType> = {
+  int64: 'I64',
+  int32: 'I32',
+  int16: 'I16',
+  int8: 'I8',
+  uint8: 'U8',
+  bool: 'BOOL',
+};
+
+/** What `decodeSafetensors` returns. */
+export interface SafetensorsContents {
+  /** Float tensors: F32 → Float32Array, F64 → Float64Array, F16/BF16 → Float32Array (widened). */
+  tensors: Record<string, Tensor>;
+  /** Integer and boolean tensors (I64, I32, I16, I8, U8, BOOL). */
+  ints: Record<string, IntTensor>;
+  /** The `__metadata__` string map (empty when the file has none). */
+  metadata: Record<string, string>;
+  /** The dtype each tensor had in the file, e.g. to tell that a float32 tensor came from F16. */
+  dtypes: Record<string, SafetensorsDType>;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Serialise tensors (and an optional string→string metadata map) as safetensors bytes.
+ * Float tensors are written as F32 or F64 (their own dtype), `IntTensor`s as I64/I32/I16/
+ * I8/U8/BOOL. Data is laid out widest dtype first, then in the record's order, so that every
+ * tensor is aligned to its element size; the header is space-padded to 8 bytes.
+ */
+export function encodeSafetensors(
+  tensors: Record<string, Tensor | IntTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const where = 'encodeSafetensors';
+  const entries: { name: string; dtype: SafetensorsDType; shape: readonly number[]; bytes: Uint8Array }[] =
+    [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '__metadata__' || name === '__proto__') {
+      throw new KiokuError(`${where}: '${name}' is reserved and cannot name a tensor`);
+    }
+    let dtype: SafetensorsDType;
+    if (t instanceof Tensor) dtype = t.dtype === 'float64' ? 'F64' : 'F32';
+    else if (t instanceof IntTensor) dtype = INT_TO_ST[t.dtype];
+    else {
+      throw new KiokuError(`${where}: tensor '${name}' must be a Tensor or IntTensor, got ${describe(t)}`);
+    }
+    const d = t.data;
+    entries.push({
+      name,
+      dtype,
+      shape: t.shape,
+      bytes: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+    });
+  }
+  if (metadata !== undefined) {
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+      throw new KiokuError(`${where}: metadata must be an object of strings, got ${describe(metadata)}`);
+    }
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') {
+        throw new KiokuError(`${where}: metadata '${k}' must be a string, got ${describe(v)}`);
+      }
+    }
+  }
+  // Widest first (stable), so 8-byte tensors sit at 8-byte offsets: readers can map them.
+  entries.sort((a, b) => ITEM_SIZE[b.dtype] - ITEM_SIZE[a.dtype]);
+
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const e of entries) {
+    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.bytes.length] };
+    offset += e.bytes.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLen = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + headerLen + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLen); // pad with spaces (valid JSON whitespace)
+  let pos = 8 + headerLen;
+  for (const e of entries) {
+    out.set(e.bytes, pos);
+    if (!LITTLE_ENDIAN_HOST) swapBytes(out, pos, e.bytes.length, ITEM_SIZE[e.dtype]);
+    pos += e.bytes.length;
+  }
+  return out;
+}
+
+/**
+ * Parse safetensors bytes, validating strictly: every problem is refused with a message that
+ * says what is wrong, prefixed by `opts.context` (default `decodeSafetensors`; the file
+ * loaders pass e.g. `loadSafetensors: model.safetensors`). Refused: fewer than 8
+ * bytes, a header size beyond the file, a header that is not UTF-8 JSON or not an object,
+ * `__metadata__` that is not string→string, unknown dtypes, malformed shapes or offsets,
+ * shape × dtype size ≠ offset span, overlapping tensors, holes between them, data past the
+ * end ("truncated: ..."), trailing bytes, and a tensor named twice.
+ *
+ * Tensors are copied out of `bytes`, so the input buffer may be reused afterwards; the
+ * records list them in the order of their data in the file.
+ */
+export function decodeSafetensors(bytes: Uint8Array, opts: { context?: string } = {}): SafetensorsContents {
+  const where = opts.context ?? 'decodeSafetensors';
+  const fail = (msg: string): never => {
+    throw new KiokuError(`${where}: ${msg}`);
+  };
+  if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array, got ${describe(bytes)}`);
+  if (bytes.length < 8) {
+    fail(`not a safetensors file: ${bytes.length} bytes, expected at least 8 (the header size)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n64 = view.getBigUint64(0, true);
+  if (n64 > BigInt(bytes.length - 8)) {
+    // A plausible size followed by '{' is a real header cut short; anything else is not ours.
+    const looksReal = n64 <= BigInt(MAX_HEADER_BYTES) && bytes[8] === 0x7b;
+    fail(
+      `${looksReal ? 'truncated' : 'not a safetensors file'}: header size ${n64} is larger than the file ` +
+        `(${bytes.length - 8} bytes after the size)`,
+    );
+  }
+  const headerLen = Number(n64);
+  if (headerLen > MAX_HEADER_BYTES)
+    fail(`header size ${headerLen} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    return fail('not a safetensors file: header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    return fail(`not a safetensors file: header is not JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    fail(`header must be a JSON object, got ${Array.isArray(header) ? 'an array' : JSON.stringify(header)}`);
+  }
+  const keys = topLevelKeys(text);
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (seen.has(k)) fail(`tensor '${k}' is named twice in the header`);
+    seen.add(k);
+  }
+
+  const metadata: Record<string, string> = {};
+  const infos: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        fail(`__metadata__ must be an object of strings, got ${describe(raw)}`);
+      }
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${JSON.stringify(v)}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    const t = `tensor '${name}'`;
+    if (name === '__proto__') fail(`${t}: this name is not allowed`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      fail(`${t}: expected { dtype, shape, data_offsets }, got ${describe(raw)}`);
+    }
+    const info = raw as Record<string, unknown>;
+    const dtype = info.dtype;
+    if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) {
+      fail(`${t}: unknown dtype ${JSON.stringify(dtype)} (kioku reads ${KNOWN_DTYPES})`);
+    }
+    const shape = info.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`${t}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    const offs = info.data_offsets;
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offs[0] > offs[1]
+    ) {
+      fail(`${t}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    const dims = shape as number[];
+    const need = sizeOf(dims) * ITEM_SIZE[dtype as SafetensorsDType];
+    if (!Number.isSafeInteger(need) || need !== end - begin) {
+      fail(
+        `${t}: shape ${shapeToString(dims)} of ${dtype} needs ${need} bytes, ` +
+          `but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
+    }
+    infos.push({ name, dtype: dtype as SafetensorsDType, shape: dims, begin, end });
+  }
+
+  // The tensors must tile the data buffer exactly: sorted by offset, each starts where the
+  // previous one ended, and the last one ends at the end of the file.
+  infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const dataStart = 8 + headerLen;
+  const available = bytes.length - dataStart;
+  let pos = 0;
+  let prev: (typeof infos)[number] | undefined;
+  for (const info of infos) {
+    if (info.begin < pos && prev) {
+      fail(
+        `tensors '${prev.name}' [${prev.begin}, ${prev.end}] and '${info.name}' [${info.begin}, ${info.end}] overlap`,
+      );
+    }
+    if (info.begin > pos) {
+      fail(
+        `hole of ${info.begin - pos} bytes in the data at [${pos}, ${info.begin}], before tensor '${info.name}'`,
+      );
+    }
+    pos = info.end;
+    prev = info;
+  }
+  if (pos > available) {
+    const past = infos.find((i) => i.end > available)!;
+    fail(
+      `truncated: header says ${pos} bytes of data, file has ${available} ` +
+        `(tensor '${past.name}' data_offsets [${past.begin}, ${past.end}] lie past the end)`,
+    );
+  }
+  if (pos < available) {
+    fail(
+      `${available - pos} trailing bytes: header accounts for ${pos} bytes of data, file has ${available}`,
+    );
+  }
+
+  const tensors: Record<string, Tensor> = {};
+  const ints: Record<string, IntTensor> = {};
+  const dtypes: Record<string, SafetensorsDType> = {};
+  for (const info of infos) {
+    const start = dataStart + info.begin;
+    const count = (info.end - info.begin) / ITEM_SIZE[info.dtype];
+    dtypes[info.name] = info.dtype;
+    switch (info.dtype) {
+      case 'F64':
+        tensors[info.name] = new Tensor(copyOut(bytes, start, count, Float64Array), info.shape);
+        break;
+      case 'F32':
+        tensors[info.name] = new Tensor(copyOut(bytes, start, count, Float32Array), info.shape);
+        break;
+      case 'F16':
+      case 'BF16': {
+        const widen = info.dtype === 'F16' ? halfToFloat : bfloat16ToFloat;
+        const out = new Float32Array(count);
+        for (let i = 0; i < count; i++)
+          out[i] = widen(bytes[start + 2 * i] | (bytes[start + 2 * i + 1] << 8));
+        tensors[info.name] = new Tensor(out, info.shape);
+        break;
+      }
+      case 'I64':
+        ints[info.name] = new IntTensor(copyOut(bytes, start, count, BigInt64Array), info.shape);
+        break;
+      case 'I32':
+        ints[info.name] = new IntTensor(copyOut(bytes, start, count, Int32Array), info.shape);
+        break;
+      case 'I16':
+        ints[info.name] = new IntTensor(copyOut(bytes, start, count, Int16Array), info.shape);
+        break;
+      case 'I8':
+        ints[info.name] = new IntTensor(copyOut(bytes, start, count, Int8Array), info.shape);
+        break;
+      case 'U8':
+      case 'BOOL':
+        ints[info.name] = new IntTensor(
+          copyOut(bytes, start, count, Uint8Array),
+          info.shape,
+          info.dtype === 'BOOL' ? 'bool' : 'uint8',
+        );
+        break;
+    }
+  }
+  return { tensors, ints, metadata, dtypes };
+}
+
+type TypedCtor<A> = { new (n: number): A; BYTES_PER_ELEMENT: number };
+
+/** Copy `count` little-endian elements starting at byte `start` into a fresh typed array. */
+function copyOut<A extends { buffer: ArrayBufferLike }>(
+  bytes: Uint8Array,
+  start: number,
+  count: number,
+  Ctor: TypedCtor<A>,
+): A {
+  const out = new Ctor(count);
+  const size = Ctor.BYTES_PER_ELEMENT;
+  const raw = new Uint8Array(out.buffer, 0, count * size);
+  raw.set(bytes.subarray(start, start + count * size));
+  if (!LITTLE_ENDIAN_HOST) swapBytes(raw, 0, raw.length, size);
+  return out;
+}
+
+/** Reverse the byte order of each `size`-byte element in `a[start, start+len)`. */
+function swapBytes(a: Uint8Array, start: number, len: number, size: number): void {
+  if (size === 1) return;
+  for (let i = start; i < start + len; i += size) a.subarray(i, i + size).reverse();
+}
+
+/**
+ * The keys of the top-level object of a *valid* JSON text, in order and with duplicates
+ * (JSON.parse silently keeps the last duplicate, which would hide a tensor named twice).
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let i = skipSpace(text, 0) + 1; // past '{'
+  i = skipSpace(text, i);
+  if (text[i] === '}') return keys;
+  for (;;) {
+    i = skipSpace(text, i);
+    const end = stringEnd(text, i);
+    keys.push(JSON.parse(text.slice(i, end)) as string);
+    i = skipSpace(text, end) + 1; // past ':'
+    i = skipValue(text, skipSpace(text, i));
+    i = skipSpace(text, i);
+    if (text[i] !== ',') return keys; // '}'
+    i++;
+  }
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t'))
+    i++;
+  return i;
+}
+
+/** `text[i]` is an opening quote; returns the index just past the closing quote. */
+function stringEnd(text: string, i: number): number {
+  let j = i + 1;
+  while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+  return j + 1;
+}
+
+/** Index just past the JSON value starting at `i` (primitives end at the next `,` or `}`). */
+function skipValue(text: string, i: number): number {
+  let depth = 0;
+  for (;;) {
+    const c = text[i];
+    if (c === '"') {
+      i = stringEnd(text, i);
+      if (depth === 0) return i;
+      continue;
+    }
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      if (depth === 0) return i;
+      if (--depth === 0) return i + 1;
+    } else if (c === ',' && depth === 0) return i;
+    i++;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') {
+    const name = (v as object).constructor?.name;
+    return name && name !== 'Object' ? name : 'an object';
+  }
+  if (typeof v === 'string') return JSON.stringify(v);
+  return String(v);
+}
