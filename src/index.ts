@@ -32,3 +32,25 @@ export { LSTM, type LSTMOptions } from './nn/lstm.js';
 export { GRU, type GRUOptions } from './nn/gru.js';
 export { RNN, type RNNOptions } from './nn/rnn.js';
 export { softmaxCrossEntropy, mseLoss, bceWithLogits, type LossResult, type CrossEntropyOptions } from './nn/losses.js';
+export * from './optim/index.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  IntTensor,
+  MAX_HEADER_BYTES,
+  type SafetensorsContents,
+  type SafetensorsDType,
+  type IntDType,
+  type IntArray,
+} from './io/safetensors.js';
+export { saveSafetensors, loadSafetensors } from './io/safetensors_file.js';
+export { writeFileAtomic, type AtomicWriteOptions } from './io/atomic.js';
+export {
+  encodeCheckpoint,
+  decodeCheckpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  type OptimizerState as CheckpointOptimizerState,
+} from './io/checkpoint_codec.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';

@@ -124,7 +124,8 @@ export abstract class RecurrentBase extends Module {
   /** Gate blocks stacked in the weight matrices: 4 LSTM (i,f,g,o), 3 GRU (r,z,n), 1 RNN. */
   readonly gateCount: number;
   protected readonly weights: DirectionWeights[][] = []; // [layer][direction]
-  protected readonly rng: Rng;
+  /** Draws the initial weights and the inter-layer dropout masks; its state belongs in a resumable checkpoint. */
+  readonly rng: Rng;
   private cache: ForwardCache | null = null;
 
   protected constructor(
