@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import '../index.js';
 import { KiokuError } from '../util/errors.js';
 import { VERSION } from '../version.js';
+import { registerTextCommands } from './text.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const registrars: ((p: Command) => void)[] = [];
+  const registrars: ((p: Command) => void)[] = [registerTextCommands];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
   const propagate = (c: Command): void => {
