@@ -15,7 +15,13 @@ export { getBackend, setBackend, type Backend } from './tensor/backend.js';
 export { ReferenceBackend } from './tensor/reference.js';
 export { KiokuError } from './util/errors.js';
 export { Rng, type RngState } from './util/rng.js';
-export { Module, Parameter, packParameters, type NamedParameter, type PackedParameters } from './nn/module.js';
+export {
+  Module,
+  Parameter,
+  packParameters,
+  type NamedParameter,
+  type PackedParameters,
+} from './nn/module.js';
 export * as init from './nn/init.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export { Embedding, type EmbeddingOptions } from './nn/embedding.js';
@@ -31,7 +37,13 @@ export {
 export { LSTM, type LSTMOptions } from './nn/lstm.js';
 export { GRU, type GRUOptions } from './nn/gru.js';
 export { RNN, type RNNOptions } from './nn/rnn.js';
-export { softmaxCrossEntropy, mseLoss, bceWithLogits, type LossResult, type CrossEntropyOptions } from './nn/losses.js';
+export {
+  softmaxCrossEntropy,
+  mseLoss,
+  bceWithLogits,
+  type LossResult,
+  type CrossEntropyOptions,
+} from './nn/losses.js';
 export * from './optim/index.js';
 export {
   encodeSafetensors,

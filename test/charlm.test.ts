@@ -28,8 +28,22 @@ function tinyConfig(dir: string, extra: Partial<CharTrainConfig> = {}): CharTrai
   const data = join(dir, 'corpus.txt');
   writeFileSync(data, corpus());
   return {
-    ...DEFAULT_CHAR_TRAIN, data, hidden: 16, embed: 8, batch: 4, seq: 12, steps: 12, lr: 1e-2, decay: 0.9, decayEvery: 4,
-    validateEvery: 5, checkpointEvery: 6, out: join(dir, 'run'), dropout: 0.1, layers: 2, ...extra,
+    ...DEFAULT_CHAR_TRAIN,
+    data,
+    hidden: 16,
+    embed: 8,
+    batch: 4,
+    seq: 12,
+    steps: 12,
+    lr: 1e-2,
+    decay: 0.9,
+    decayEvery: 4,
+    validateEvery: 5,
+    checkpointEvery: 6,
+    out: join(dir, 'run'),
+    dropout: 0.1,
+    layers: 2,
+    ...extra,
   };
 }
 
@@ -37,7 +51,15 @@ describe('char language model', () => {
   test('state carried across truncated chunks equals one long unrolled pass', () => {
     const vocab = CharVocab.fromText(corpus());
     for (const cell of ['lstm', 'gru', 'rnn'] as const) {
-      const lm = new CharLM({ vocabSize: vocab.size, cell, hidden: 8, layers: 2, embed: 4, dropout: 0, seed: 3 }).eval();
+      const lm = new CharLM({
+        vocabSize: vocab.size,
+        cell,
+        hidden: 8,
+        layers: 2,
+        embed: 4,
+        dropout: 0,
+        seed: 3,
+      }).eval();
       const ids = vocab.encode(Array.from(corpus()).slice(0, 2 * 10 * 2)); // T=20, B=2 time-major
       const whole = lm.forward(ids, 20, 2).logits;
       const a = lm.forward(ids.subarray(0, 20), 10, 2);
@@ -61,17 +83,31 @@ describe('char language model', () => {
     const sa = straight.model.stateDict();
     const sb = resumed.model.stateDict();
     for (const k of Object.keys(sa)) worst = Math.max(worst, maxAbsDiff(sa[k].data, sb[k].data));
-    console.log(`  resume: max abs weight difference ${worst} after 12 steps (val ${straight.result.valLoss.toFixed(4)} vs ${resumed.result.valLoss.toFixed(4)})`);
+    console.log(
+      `  resume: max abs weight difference ${worst} after 12 steps (val ${straight.result.valLoss.toFixed(4)} vs ${resumed.result.valLoss.toFixed(4)})`,
+    );
     assert.equal(worst, 0);
     assert.equal(straight.result.valLoss, resumed.result.valLoss);
   });
 
   test('learns the small corpus (validation loss below 1.2 nats/char within 150 steps), saves and reloads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioku-learn-'));
-    const cfg = tinyConfig(dir, { hidden: 32, layers: 1, dropout: 0, steps: 150, seq: 16, batch: 8, validateEvery: 50, checkpointEvery: 75, decay: 1 });
+    const cfg = tinyConfig(dir, {
+      hidden: 32,
+      layers: 1,
+      dropout: 0,
+      steps: 150,
+      seq: 16,
+      batch: 8,
+      validateEvery: 50,
+      checkpointEvery: 75,
+      decay: 1,
+    });
     const run = trainCharLM(cfg);
     const first = run.result.history[0].loss;
-    console.log(`  loss ${first.toFixed(3)} → train ${run.result.finalLoss.toFixed(3)}, validation ${run.result.valLoss.toFixed(3)} nats/char after ${run.result.steps} steps`);
+    console.log(
+      `  loss ${first.toFixed(3)} → train ${run.result.finalLoss.toFixed(3)}, validation ${run.result.valLoss.toFixed(3)} nats/char after ${run.result.steps} steps`,
+    );
     assert.ok(run.result.valLoss < 1.2, `validation loss ${run.result.valLoss}`);
     const loaded = loadCharLM(cfg.out);
     assert.equal(loaded.step, 150);
@@ -84,7 +120,15 @@ describe('char language model', () => {
 
   test('sampling: deterministic under a seed; temperature → 0 equals greedy; log-probabilities are consistent', () => {
     const vocab = CharVocab.fromText(corpus());
-    const lm = new CharLM({ vocabSize: vocab.size, cell: 'lstm', hidden: 12, layers: 1, embed: 6, dropout: 0, seed: 9 }).eval();
+    const lm = new CharLM({
+      vocabSize: vocab.size,
+      cell: 'lstm',
+      hidden: 12,
+      layers: 1,
+      embed: 6,
+      dropout: 0,
+      seed: 9,
+    }).eval();
     const a = sample(lm, vocab, { prime: 'the', length: 40, seed: 42 });
     const b = sample(lm, vocab, { prime: 'the', length: 40, seed: 42 });
     const c = sample(lm, vocab, { prime: 'the', length: 40, seed: 43 });
@@ -94,7 +138,9 @@ describe('char language model', () => {
     const cold = sample(lm, vocab, { prime: 'the', length: 40, temperature: 1e-4, seed: 7 });
     assert.equal(cold.text, greedy.text);
     const rescored = scoreContinuation(lm, vocab, 'the', a.text);
-    console.log(`  log p reported ${a.logProb.toFixed(6)} vs rescored ${rescored.toFixed(6)}; perplexity ${a.perplexity.toFixed(3)}`);
+    console.log(
+      `  log p reported ${a.logProb.toFixed(6)} vs rescored ${rescored.toFixed(6)}; perplexity ${a.perplexity.toFixed(3)}`,
+    );
     assert.ok(Math.abs(rescored - a.logProb) < 1e-6 * Math.abs(rescored) + 1e-9);
     assert.ok(Math.abs(a.perplexity - Math.exp(-a.logProb / 40)) < 1e-9);
     const top1 = sample(lm, vocab, { prime: 'the', length: 40, topK: 1, seed: 3 });
@@ -106,17 +152,31 @@ describe('char language model', () => {
     // after 1 the next is 2 with p=0.95. Greedy takes 0 then anything: log(0.6·1/3) = −1.61;
     // the best two-token sequence is (1, 2): log(0.4·0.95) = −0.97.
     const L = (ps: number[]) => Float64Array.from(ps, Math.log);
-    const table: Record<number, Float64Array> = { 0: L([1 / 3, 1 / 3, 1 / 3]), 1: L([0.025, 0.025, 0.95]), 2: L([1 / 3, 1 / 3, 1 / 3]) };
+    const table: Record<number, Float64Array> = {
+      0: L([1 / 3, 1 / 3, 1 / 3]),
+      1: L([0.025, 0.025, 0.95]),
+      2: L([1 / 3, 1 / 3, 1 / 3]),
+    };
     const stepper = { step: (tokens: Int32Array) => Array.from(tokens, (t) => table[t]) };
     const first = L([0.6, 0.4, 1e-9]);
     const greedy = beamDecode(first, stepper, { length: 2, width: 1 });
     const beam = beamDecode(first, stepper, { length: 2, width: 2 });
-    console.log(`  greedy ${greedy.ids} log p ${greedy.logProb.toFixed(3)}; beam ${beam.ids} log p ${beam.logProb.toFixed(3)}`);
+    console.log(
+      `  greedy ${greedy.ids} log p ${greedy.logProb.toFixed(3)}; beam ${beam.ids} log p ${beam.logProb.toFixed(3)}`,
+    );
     assert.deepEqual(beam.ids, [1, 2]);
     assert.ok(beam.logProb > greedy.logProb);
     // On a real (untrained) char LM too: width 1 is greedy, and width 8 is at least as probable.
     const vocab = CharVocab.fromText(corpus());
-    const lm = new CharLM({ vocabSize: vocab.size, cell: 'gru', hidden: 12, layers: 1, embed: 6, dropout: 0, seed: 2 }).eval();
+    const lm = new CharLM({
+      vocabSize: vocab.size,
+      cell: 'gru',
+      hidden: 12,
+      layers: 1,
+      embed: 6,
+      dropout: 0,
+      seed: 2,
+    }).eval();
     const g = sample(lm, vocab, { prime: 'a ', length: 15, greedy: true });
     const w1 = beamSearch(lm, vocab, { prime: 'a ', length: 15, width: 1 });
     const w8 = beamSearch(lm, vocab, { prime: 'a ', length: 15, width: 8 });
@@ -127,10 +187,21 @@ describe('char language model', () => {
 
   test('unknown prime characters are reported by name; a prime of only unknown characters is refused', () => {
     const vocab = CharVocab.fromText('abc ');
-    const lm = new CharLM({ vocabSize: vocab.size, cell: 'rnn', hidden: 4, layers: 1, embed: 2, dropout: 0, seed: 1 }).eval();
+    const lm = new CharLM({
+      vocabSize: vocab.size,
+      cell: 'rnn',
+      hidden: 4,
+      layers: 1,
+      embed: 2,
+      dropout: 0,
+      seed: 1,
+    }).eval();
     const g = sample(lm, vocab, { prime: 'abzé', length: 3 });
     assert.deepEqual(g.unknown, ['z', 'é']);
     assert.equal(g.prime, 'ab');
-    assert.throws(() => sample(lm, vocab, { prime: 'xyz', length: 3 }), /no character the model knows.*"x" \(U\+0078\)/);
+    assert.throws(
+      () => sample(lm, vocab, { prime: 'xyz', length: 3 }),
+      /no character the model knows.*"x" \(U\+0078\)/,
+    );
   });
 });

@@ -40,12 +40,18 @@ for (const [cell, make] of Object.entries(cells)) {
   cases.push({
     name: `${cell} T=4 B=3 H=5 masked lengths, initial states`,
     make: () => make({ inputSize: 3, hiddenSize: 5 }),
-    T: 4, B: 3, lengths: [4, 1, 3], states: true,
+    T: 4,
+    B: 3,
+    lengths: [4, 1, 3],
+    states: true,
   });
   cases.push({
     name: `${cell} 2 layers bidirectional, masked, initial states`,
     make: () => make({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true }),
-    T: 3, B: 2, lengths: [2, 3], states: true,
+    T: 3,
+    B: 2,
+    lengths: [2, 3],
+    states: true,
   });
 }
 
@@ -98,16 +104,22 @@ describe('finite-difference gradient checks (float64)', () => {
     for (let t = 3; t < 5; t++) for (let i = 0; i < 2; i++) x.data[(t * 2 + 0) * 2 + i] += 10;
     const b = lstm.forward(x, { lengths: [3, 5] });
     let diff = 0;
-    for (let t = 0; t < 5; t++) for (let j = 0; j < 8; j++) diff = Math.max(diff, Math.abs(a.output.get(t, 0, j) - b.output.get(t, 0, j)));
+    for (let t = 0; t < 5; t++)
+      for (let j = 0; j < 8; j++)
+        diff = Math.max(diff, Math.abs(a.output.get(t, 0, j) - b.output.get(t, 0, j)));
     console.log(`  padding changed live outputs by ${diff}`);
     assert.equal(diff, 0);
     for (let t = 3; t < 5; t++) for (let j = 0; j < 8; j++) assert.equal(a.output.get(t, 0, j), 0);
     // hN of sequence 0 equals a run of the unpadded sequence.
-    const x0 = new Tensor(x.data.slice(0, 3 * 2 * 2).filter((_, i) => Math.floor(i / 2) % 2 === 0), [3, 1, 2]);
+    const x0 = new Tensor(
+      x.data.slice(0, 3 * 2 * 2).filter((_, i) => Math.floor(i / 2) % 2 === 0),
+      [3, 1, 2],
+    );
     const solo = lstm.forward(x0);
-    for (let k = 0; k < 2; k++) for (let j = 0; j < 4; j++) {
-      assert.ok(Math.abs(solo.hN.get(k, 0, j) - b.hN.get(k, 0, j)) < 1e-14);
-    }
+    for (let k = 0; k < 2; k++)
+      for (let j = 0; j < 4; j++) {
+        assert.ok(Math.abs(solo.hN.get(k, 0, j) - b.hN.get(k, 0, j)) < 1e-14);
+      }
   });
 });
 
@@ -132,7 +144,13 @@ describe('finite-difference checks of Linear, Embedding and the losses (float64)
   });
 
   test('Embedding gradient scatters into the rows it read (padding row excluded)', () => {
-    const emb = new Embedding({ numEmbeddings: 6, embeddingDim: 3, paddingIdx: 0, dtype: 'float64', seed: 2 });
+    const emb = new Embedding({
+      numEmbeddings: 6,
+      embeddingDim: 3,
+      paddingIdx: 0,
+      dtype: 'float64',
+      seed: 2,
+    });
     const ids = [1, 0, 4, 1, 5];
     const rng = new Rng(1);
     const r = randTensor([5, 3], rng);

@@ -33,7 +33,12 @@ interface CaseMeta {
 }
 
 function build(meta: CaseMeta): RecurrentBase {
-  const o = { inputSize: meta.inputSize, hiddenSize: meta.hiddenSize, numLayers: meta.numLayers, bidirectional: meta.bidirectional };
+  const o = {
+    inputSize: meta.inputSize,
+    hiddenSize: meta.hiddenSize,
+    numLayers: meta.numLayers,
+    bidirectional: meta.bidirectional,
+  };
   if (meta.cell === 'lstm') return new LSTM(o);
   if (meta.cell === 'gru') return new GRU(o);
   return new RNN({ ...o, nonlinearity: meta.nonlinearity });
@@ -51,7 +56,11 @@ for (const backend of backendsUnderTest()) {
         for (const [k, v] of Object.entries(f)) if (k.startsWith('param.')) params[k.slice(6)] = v;
         layer.loadStateDict(params);
         const isLstm = meta.cell === 'lstm';
-        const out = layer.forward(f.x, { h0: f.h0, c0: isLstm ? f.c0 : undefined, lengths: meta.lengths ?? undefined });
+        const out = layer.forward(f.x, {
+          h0: f.h0,
+          c0: isLstm ? f.c0 : undefined,
+          lengths: meta.lengths ?? undefined,
+        });
         layer.zeroGrad();
         const g = layer.backward(f.dOutput, { dhN: f.dhN, dcN: isLstm ? f.dcN : undefined });
         const diffs: Record<string, number> = {
@@ -65,12 +74,18 @@ for (const backend of backendsUnderTest()) {
           diffs.dc0 = maxAbsDiff(g.dc0!.data, f.dc0.data);
         }
         let gradMax = 0;
-        for (const [k, v] of Object.entries(layer.gradDict())) gradMax = Math.max(gradMax, maxAbsDiff(v.data, f['grad.' + k].data));
+        for (const [k, v] of Object.entries(layer.gradDict()))
+          gradMax = Math.max(gradMax, maxAbsDiff(v.data, f['grad.' + k].data));
         diffs.paramGrads = gradMax;
         const worst = Math.max(...Object.values(diffs));
-        console.log(`  [${getBackend().name}] ${name}: max abs diff ${worst.toExponential(2)} ` +
-          Object.entries(diffs).map(([k, v]) => `${k}=${v.toExponential(1)}`).join(' '));
-        for (const [k, v] of Object.entries(diffs)) assert.ok(v <= TOL, `${name}: ${k} differs by ${v} > ${TOL}`);
+        console.log(
+          `  [${getBackend().name}] ${name}: max abs diff ${worst.toExponential(2)} ` +
+            Object.entries(diffs)
+              .map(([k, v]) => `${k}=${v.toExponential(1)}`)
+              .join(' '),
+        );
+        for (const [k, v] of Object.entries(diffs))
+          assert.ok(v <= TOL, `${name}: ${k} differs by ${v} > ${TOL}`);
       });
     }
 
@@ -80,7 +95,9 @@ for (const backend of backendsUnderTest()) {
       const meta = JSON.parse(metadata.case) as { ignoreIndex: number };
       const fc = new Linear({ inFeatures: f.x.shape[1], outFeatures: f['param.weight'].shape[0] });
       fc.loadStateDict({ weight: f['param.weight'], bias: f['param.bias'] });
-      const r = softmaxCrossEntropy(fc.forward(f.x), Array.from(f.targets.data), { ignoreIndex: meta.ignoreIndex });
+      const r = softmaxCrossEntropy(fc.forward(f.x), Array.from(f.targets.data), {
+        ignoreIndex: meta.ignoreIndex,
+      });
       fc.zeroGrad();
       const dx = fc.backward(r.grad);
       const diffs = {
@@ -89,7 +106,12 @@ for (const backend of backendsUnderTest()) {
         dW: maxAbsDiff(fc.weight.grad.data, f['grad.weight'].data),
         db: maxAbsDiff(fc.bias!.grad.data, f['grad.bias'].data),
       };
-      console.log(`  [${getBackend().name}] linear_xent: ` + Object.entries(diffs).map(([k, v]) => `${k}=${v.toExponential(1)}`).join(' '));
+      console.log(
+        `  [${getBackend().name}] linear_xent: ` +
+          Object.entries(diffs)
+            .map(([k, v]) => `${k}=${v.toExponential(1)}`)
+            .join(' '),
+      );
       for (const [k, v] of Object.entries(diffs)) assert.ok(v <= TOL, `${k} differs by ${v}`);
     });
   });

@@ -19,19 +19,31 @@ const vocab = CharVocab.fromText(text);
 const ids = vocab.encode(text);
 
 function makeTask(seed = 1): CharLMTask {
-  const lm = new CharLM({ vocabSize: vocab.size, cell: 'lstm', hidden: 8, layers: 1, embed: 4, dropout: 0, seed });
+  const lm = new CharLM({
+    vocabSize: vocab.size,
+    cell: 'lstm',
+    hidden: 8,
+    layers: 1,
+    embed: 4,
+    dropout: 0,
+    seed,
+  });
   return new CharLMTask(lm, ids.subarray(0, 1500), ids.subarray(1500), { batch: 4, seq: 10 });
 }
 
 test('a NaN loss stops training with a diagnosis and keeps the last good checkpoint', () => {
   const out = mkdtempSync(join(tmpdir(), 'kioku-nan-'));
   const task = makeTask();
-  const trainer = new Trainer(task, { optimizer: 'adam', lr: 1e-2, steps: 20, checkpointEvery: 5, outDir: out }, {
-    onEvent: (e) => {
-      // Simulate a numerical blow-up after step 7: poison one weight.
-      if (e.type === 'step' && e.step === 7) task.model.stateDict()['rnn.weight_hh_l0'].data[0] = NaN;
+  const trainer = new Trainer(
+    task,
+    { optimizer: 'adam', lr: 1e-2, steps: 20, checkpointEvery: 5, outDir: out },
+    {
+      onEvent: (e) => {
+        // Simulate a numerical blow-up after step 7: poison one weight.
+        if (e.type === 'step' && e.step === 7) task.model.stateDict()['rnn.weight_hh_l0'].data[0] = NaN;
+      },
     },
-  });
+  );
   let err: unknown;
   try {
     trainer.run();
@@ -39,9 +51,15 @@ test('a NaN loss stops training with a diagnosis and keeps the last good checkpo
     err = e;
   }
   assert.ok(err instanceof TrainingDivergedError, String(err));
-  assert.equal((err as TrainingDivergedError).lastGoodCheckpoint, join(out, 'checkpoints', readdirSync(join(out, 'checkpoints'))[0]));
+  assert.equal(
+    (err as TrainingDivergedError).lastGoodCheckpoint,
+    join(out, 'checkpoints', readdirSync(join(out, 'checkpoints'))[0]),
+  );
   console.log(`  ${(err as Error).message}`);
-  assert.match((err as Error).message, /training stopped at step 8: loss is NaN .*last good checkpoint is kept at .*step-0000005/);
+  assert.match(
+    (err as Error).message,
+    /training stopped at step 8: loss is NaN .*last good checkpoint is kept at .*step-0000005/,
+  );
   const good = loadCheckpoint(join(out, 'model.safetensors'));
   assert.equal(good.step, 5);
   for (const t of Object.values(good.model)) assert.ok(t.data.every(Number.isFinite));
@@ -50,24 +68,43 @@ test('a NaN loss stops training with a diagnosis and keeps the last good checkpo
 
 test('an exploding loss (3× the first) stops training', () => {
   const trainer = new Trainer(makeTask(2), { optimizer: 'sgd', lr: 400, clipMode: 'none', steps: 50 });
-  assert.throws(() => trainer.run(), (e: unknown) => {
-    console.log(`  ${(e as Error).message}`);
-    return e instanceof TrainingDivergedError && /exploded past 3× the first loss|loss is NaN|gradient norm is/.test((e as Error).message);
-  });
+  assert.throws(
+    () => trainer.run(),
+    (e: unknown) => {
+      console.log(`  ${(e as Error).message}`);
+      return (
+        e instanceof TrainingDivergedError &&
+        /exploded past 3× the first loss|loss is NaN|gradient norm is/.test((e as Error).message)
+      );
+    },
+  );
 });
 
 test('trainer options are validated by name', () => {
-  assert.throws(() => new Trainer(makeTask(), { optimizer: 'adam', lr: -1, steps: 1 }), /lr must be a number >= 0, got -1/);
+  assert.throws(
+    () => new Trainer(makeTask(), { optimizer: 'adam', lr: -1, steps: 1 }),
+    /lr must be a number >= 0, got -1/,
+  );
   assert.throws(() => new Trainer(makeTask(), { optimizer: 'adam', lr: 1e-3 }), /give steps or timeSeconds/);
-  assert.throws(() => new Trainer(makeTask(), { optimizer: 'adam', lr: 1e-3, steps: 1, clipMode: 'x' as never }), /clipMode must be norm, value or none/);
+  assert.throws(
+    () => new Trainer(makeTask(), { optimizer: 'adam', lr: 1e-3, steps: 1, clipMode: 'x' as never }),
+    /clipMode must be norm, value or none/,
+  );
 });
 
 test('NaN weights feeding a layer are diagnosed as divergence, not a crash', () => {
   const task = makeTask(3);
-  const trainer = new Trainer(task, { optimizer: 'adam', lr: 1e-2, steps: 5 }, {
-    onEvent: (e) => {
-      if (e.type === 'step' && e.step === 2) task.model.stateDict()['embedding.weight'].data.fill(NaN);
+  const trainer = new Trainer(
+    task,
+    { optimizer: 'adam', lr: 1e-2, steps: 5 },
+    {
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 2) task.model.stateDict()['embedding.weight'].data.fill(NaN);
+      },
     },
-  });
-  assert.throws(() => trainer.run(), /training stopped at step 3: parameters are no longer finite \(LSTM.forward: x contains NaN/);
+  );
+  assert.throws(
+    () => trainer.run(),
+    /training stopped at step 3: parameters are no longer finite \(LSTM.forward: x contains NaN/,
+  );
 });

@@ -12,7 +12,9 @@ import { registerTextCommands } from './text.js';
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
   const program = new Command('kioku')
-    .description('A workbench for recurrent neural networks: train, sample, inspect and compare RNN, LSTM and GRU models.')
+    .description(
+      'A workbench for recurrent neural networks: train, sample, inspect and compare RNN, LSTM and GRU models.',
+    )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -12,8 +12,10 @@ import { KiokuError } from '../util/errors.js';
 export function intArg(min = -Infinity, max = Infinity): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, got "${v}"`);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected an integer in [${min}, ${max}], got ${n}`);
+    if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n))
+      throw new InvalidArgumentError(`expected an integer, got "${v}"`);
+    if (n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer in [${min}, ${max}], got ${n}`);
     return n;
   };
 }
@@ -22,9 +24,12 @@ export function intArg(min = -Infinity, max = Infinity): (v: string) => number {
 export function floatArg(min = -Infinity, max = Infinity, minExclusive = false): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
+    if (v.trim() === '' || !Number.isFinite(n))
+      throw new InvalidArgumentError(`expected a number, got "${v}"`);
     if ((minExclusive ? n <= min : n < min) || n > max) {
-      throw new InvalidArgumentError(`expected a number ${minExclusive ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got ${n}`);
+      throw new InvalidArgumentError(
+        `expected a number ${minExclusive ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got ${n}`,
+      );
     }
     return n;
   };
@@ -33,7 +38,8 @@ export function floatArg(min = -Infinity, max = Infinity, minExclusive = false):
 /** A commander argument parser for one of `choices`. */
 export function choiceArg<T extends string>(choices: readonly T[]): (v: string) => T {
   return (v: string) => {
-    if (!choices.includes(v as T)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${v}"`);
+    if (!choices.includes(v as T))
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${v}"`);
     return v as T;
   };
 }
@@ -51,10 +57,14 @@ export function mergeConfigFile(cmd: Command): Record<string, unknown> {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `not valid JSON (${(err as Error).message})`;
+    const why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'not found'
+        : `not valid JSON (${(err as Error).message})`;
     throw new KiokuError(`config file ${file}: ${why}`);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new KiokuError(`config file ${file}: expected a JSON object`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new KiokuError(`config file ${file}: expected a JSON object`);
   const byKey = new Map(cmd.options.map((o) => [o.attributeName(), o]));
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const opt = byKey.get(key);
@@ -65,10 +75,15 @@ export function mergeConfigFile(cmd: Command): Record<string, unknown> {
     if (cmd.getOptionValueSource(key) === 'cli') continue;
     let parsed: unknown = value;
     if (opt.isBoolean()) {
-      if (typeof value !== 'boolean') throw new KiokuError(`config file ${file}: "${key}" must be true or false, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'boolean')
+        throw new KiokuError(
+          `config file ${file}: "${key}" must be true or false, got ${JSON.stringify(value)}`,
+        );
     } else {
       if (typeof value !== 'string' && typeof value !== 'number') {
-        throw new KiokuError(`config file ${file}: "${key}" must be a string or number, got ${JSON.stringify(value)}`);
+        throw new KiokuError(
+          `config file ${file}: "${key}" must be a string or number, got ${JSON.stringify(value)}`,
+        );
       }
       const parser = (opt as unknown as { parseArg?: (v: string, prev: unknown) => unknown }).parseArg;
       try {

@@ -15,7 +15,13 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(opts: { total: number; label: string; unit: string; quiet?: boolean; format?: string }): Progress {
+export function createProgress(opts: {
+  total: number;
+  label: string;
+  unit: string;
+  quiet?: boolean;
+  format?: string;
+}): Progress {
   if (opts.quiet) return { update: () => {}, log: () => {}, stop: () => {} };
   const stream = process.stderr;
   if (!stream.isTTY) {
@@ -25,8 +31,12 @@ export function createProgress(opts: { total: number; label: string; unit: strin
         const now = Date.now();
         if (now - last < 5000 && value < opts.total) return;
         last = now;
-        const extra = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' | ');
-        stream.write(`${opts.label}: ${Math.min(value, opts.total).toFixed(0)}/${opts.total} ${opts.unit} | ${extra}\n`);
+        const extra = Object.entries(fields)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(' | ');
+        stream.write(
+          `${opts.label}: ${Math.min(value, opts.total).toFixed(0)}/${opts.total} ${opts.unit} | ${extra}\n`,
+        );
       },
       log: (m) => stream.write(m + '\n'),
       stop: () => {},
@@ -34,7 +44,9 @@ export function createProgress(opts: { total: number; label: string; unit: strin
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: opts.format ?? `${opts.label} |{bar}| {percentage}% | {value}/{total} ${opts.unit} | ETA {eta_formatted}`,
+      format:
+        opts.format ??
+        `${opts.label} |{bar}| {percentage}% | {value}/{total} ${opts.unit} | ETA {eta_formatted}`,
       stream,
       hideCursor: true,
       etaBuffer: 50,

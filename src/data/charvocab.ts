@@ -19,7 +19,8 @@ export class CharVocab {
     if (tokens.length === 0) throw new KiokuError('CharVocab: empty vocabulary');
     this.index = new Map();
     tokens.forEach((t, i) => {
-      if (Array.from(t).length !== 1) throw new KiokuError(`CharVocab: token ${JSON.stringify(t)} is not one character`);
+      if (Array.from(t).length !== 1)
+        throw new KiokuError(`CharVocab: token ${JSON.stringify(t)} is not one character`);
       if (this.index.has(t)) throw new KiokuError(`CharVocab: duplicate token ${describeChar(t)}`);
       this.index.set(t, i);
     });
@@ -70,7 +71,8 @@ export class CharVocab {
     let s = '';
     for (let i = 0; i < ids.length; i++) {
       const t = this.tokens[ids[i]];
-      if (t === undefined) throw new KiokuError(`CharVocab.decode: id ${ids[i]} is outside [0, ${this.size})`);
+      if (t === undefined)
+        throw new KiokuError(`CharVocab.decode: id ${ids[i]} is outside [0, ${this.size})`);
       s += t;
     }
     return s;

@@ -16,7 +16,8 @@ export function readTextFile(path: string): string {
   let size: number;
   try {
     const st = statSync(path);
-    if (st.isDirectory()) throw new KiokuError(`data file ${path} is a directory, expected a UTF-8 text file`);
+    if (st.isDirectory())
+      throw new KiokuError(`data file ${path} is a directory, expected a UTF-8 text file`);
     size = st.size;
   } catch (err) {
     if (err instanceof KiokuError) throw err;
@@ -24,7 +25,8 @@ export function readTextFile(path: string): string {
   }
   if (size === 0) throw new KiokuError(`data file ${path} is empty`);
   const bytes = readFileSync(path);
-  if (bytes.includes(0)) throw new KiokuError(`data file ${path} looks binary (contains NUL bytes), expected UTF-8 text`);
+  if (bytes.includes(0))
+    throw new KiokuError(`data file ${path} looks binary (contains NUL bytes), expected UTF-8 text`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -65,7 +67,10 @@ export function loadCorpus(source: string): string {
  * Split a text into training and validation parts: the last `valFraction` of the
  * characters (code points) is held out, as char-rnn does, so validation text is unseen.
  */
-export function splitTrainVal(chars: readonly string[], valFraction: number): { train: string[]; val: string[] } {
+export function splitTrainVal(
+  chars: readonly string[],
+  valFraction: number,
+): { train: string[]; val: string[] } {
   if (!(valFraction > 0 && valFraction < 0.5)) {
     throw new KiokuError(`valFraction must be in (0, 0.5), got ${valFraction}`);
   }

@@ -70,7 +70,9 @@ export class BatchStreams {
 
   setState(s: { position: number; epoch: number }): void {
     if (!Number.isInteger(s?.position) || s.position < 0 || s.position > this.streamLength) {
-      throw new KiokuError(`data position ${JSON.stringify(s?.position)} is outside [0, ${this.streamLength}] (different data?)`);
+      throw new KiokuError(
+        `data position ${JSON.stringify(s?.position)} is outside [0, ${this.streamLength}] (different data?)`,
+      );
     }
     this.position = s.position;
     this.epoch = s.epoch ?? 0;

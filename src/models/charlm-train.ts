@@ -86,7 +86,10 @@ export interface CharTrainRun {
  * Train (or, with `resume`, continue) a char LM. Writes `out/model.safetensors`,
  * `out/checkpoints/…` and `out/train-log.json`.
  */
-export function trainCharLM(cfg: CharTrainConfig, opts: { onEvent?: (e: TrainEvent) => void; resume?: boolean } = {}): CharTrainRun {
+export function trainCharLM(
+  cfg: CharTrainConfig,
+  opts: { onEvent?: (e: TrainEvent) => void; resume?: boolean } = {},
+): CharTrainRun {
   if (cfg.steps === undefined && cfg.time === undefined) throw new KiokuError('give --steps or --time');
   const text = loadCorpus(cfg.data);
   const chars = Array.from(text);
@@ -96,27 +99,46 @@ export function trainCharLM(cfg: CharTrainConfig, opts: { onEvent?: (e: TrainEve
   if (opts.resume && !ckpt) throw new KiokuError(`--resume: no checkpoint at ${resumePath}`);
   if (ckpt) {
     const c = ckpt.config as CharLMCheckpointConfig;
-    if (c?.kind !== CHARLM_KIND) throw new KiokuError(`--resume: ${resumePath} is not a char language model checkpoint`);
+    if (c?.kind !== CHARLM_KIND)
+      throw new KiokuError(`--resume: ${resumePath} is not a char language model checkpoint`);
     vocab = new CharVocab((ckpt.extra as { vocab: string[] }).vocab);
   } else vocab = CharVocab.fromText(chars);
   const { train, val } = splitTrainVal(chars, cfg.valFraction);
   const unknownInData = [...new Set(chars)].filter((c) => !vocab.has(c));
   if (unknownInData.length) {
-    throw new KiokuError(`--resume: the data has ${unknownInData.length} characters the checkpoint's vocabulary lacks (different data?)`);
+    throw new KiokuError(
+      `--resume: the data has ${unknownInData.length} characters the checkpoint's vocabulary lacks (different data?)`,
+    );
   }
   const modelConfig = {
-    vocabSize: vocab.size, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, embed: cfg.embed, dropout: cfg.dropout, seed: cfg.seed,
+    vocabSize: vocab.size,
+    cell: cfg.cell,
+    hidden: cfg.hidden,
+    layers: cfg.layers,
+    embed: cfg.embed,
+    dropout: cfg.dropout,
+    seed: cfg.seed,
   };
   const model = new CharLM(modelConfig);
-  const task = new CharLMTask(model, vocab.encode(train), vocab.encode(val), { batch: cfg.batch, seq: cfg.seq });
+  const task = new CharLMTask(model, vocab.encode(train), vocab.encode(val), {
+    batch: cfg.batch,
+    seq: cfg.seq,
+  });
   mkdirSync(cfg.out, { recursive: true });
   const config: CharLMCheckpointConfig = { kind: CHARLM_KIND, model: modelConfig, train: { ...cfg } };
   const trainer = new Trainer(
     task,
     {
-      optimizer: cfg.optimizer, lr: cfg.lr, clip: cfg.clip, clipMode: cfg.clipMode, steps: cfg.steps, timeSeconds: cfg.time,
+      optimizer: cfg.optimizer,
+      lr: cfg.lr,
+      clip: cfg.clip,
+      clipMode: cfg.clipMode,
+      steps: cfg.steps,
+      timeSeconds: cfg.time,
       schedule: cfg.decay < 1 ? { kind: 'step', stepSize: cfg.decayEvery, gamma: cfg.decay } : undefined,
-      validateEvery: cfg.validateEvery, checkpointEvery: cfg.checkpointEvery, outDir: cfg.out,
+      validateEvery: cfg.validateEvery,
+      checkpointEvery: cfg.checkpointEvery,
+      outDir: cfg.out,
     },
     { onEvent: opts.onEvent, checkpointMeta: () => ({ config, extra: { vocab: [...vocab.tokens] } }) },
   );
@@ -124,7 +146,19 @@ export function trainCharLM(cfg: CharTrainConfig, opts: { onEvent?: (e: TrainEve
   const result = trainer.run();
   writeFileAtomic(
     join(cfg.out, 'train-log.json'),
-    new TextEncoder().encode(JSON.stringify({ config: cfg, vocabSize: vocab.size, parameters: model.numParameters(), result: { ...result, history: undefined }, history: result.history }, null, 1)),
+    new TextEncoder().encode(
+      JSON.stringify(
+        {
+          config: cfg,
+          vocabSize: vocab.size,
+          parameters: model.numParameters(),
+          result: { ...result, history: undefined },
+          history: result.history,
+        },
+        null,
+        1,
+      ),
+    ),
   );
   return { model, vocab, result, trainer, outDir: cfg.out, corpusChars: chars.length };
 }

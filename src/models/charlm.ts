@@ -49,7 +49,10 @@ export interface RecurrentState {
   c?: Tensor; // LSTM only
 }
 
-export function makeRecurrent(cell: CellKind, o: { inputSize: number; hiddenSize: number; numLayers: number; dropout: number; seed: number }): RecurrentBase {
+export function makeRecurrent(
+  cell: CellKind,
+  o: { inputSize: number; hiddenSize: number; numLayers: number; dropout: number; seed: number },
+): RecurrentBase {
   switch (cell) {
     case 'lstm':
       return new LSTM(o);
@@ -81,9 +84,17 @@ export class CharLM extends Module {
     checkNumber(where, 'dropout', config.dropout, { min: 0, max: 0.95 });
     this.config = { ...config };
     const seed = config.seed ?? 0;
-    this.embedding = new Embedding({ numEmbeddings: config.vocabSize, embeddingDim: config.embed, seed: seed + 1 });
+    this.embedding = new Embedding({
+      numEmbeddings: config.vocabSize,
+      embeddingDim: config.embed,
+      seed: seed + 1,
+    });
     this.rnn = makeRecurrent(config.cell, {
-      inputSize: config.embed, hiddenSize: config.hidden, numLayers: config.layers, dropout: config.dropout, seed: seed + 2,
+      inputSize: config.embed,
+      hiddenSize: config.hidden,
+      numLayers: config.layers,
+      dropout: config.dropout,
+      seed: seed + 2,
     });
     if (config.cell === 'lstm') (this.rnn as LSTM).setForgetBias(1); // char-rnn / Jozefowicz et al. 2015
     this.head = new Linear({ inFeatures: config.hidden, outFeatures: config.vocabSize, seed: seed + 3 });
@@ -92,17 +103,28 @@ export class CharLM extends Module {
   }
 
   protected override children(): [string, Module][] {
-    return [['embedding', this.embedding], ['rnn', this.rnn], ['head', this.head]];
+    return [
+      ['embedding', this.embedding],
+      ['rnn', this.rnn],
+      ['head', this.head],
+    ];
   }
 
   /** Zero state for a batch of B. */
   initialState(B: number): RecurrentState {
     const shape = [this.config.layers, B, this.config.hidden];
-    return this.config.cell === 'lstm' ? { h: Tensor.zeros(shape), c: Tensor.zeros(shape) } : { h: Tensor.zeros(shape) };
+    return this.config.cell === 'lstm'
+      ? { h: Tensor.zeros(shape), c: Tensor.zeros(shape) }
+      : { h: Tensor.zeros(shape) };
   }
 
   /** ids [T, B] → logits [T, B, V] and the final state (pass it as `state` for the next chunk). */
-  forward(ids: Int32Array, T: number, B: number, state?: RecurrentState): { logits: Tensor; state: RecurrentState } {
+  forward(
+    ids: Int32Array,
+    T: number,
+    B: number,
+    state?: RecurrentState,
+  ): { logits: Tensor; state: RecurrentState } {
     const x = this.embedding.forward(ids, [T, B]); // [T, B, E]
     const r = this.rnn.forward(x, { h0: state?.h, c0: state?.c });
     const y = this.drop.forward(r.output, this.training); // [T, B, H]
@@ -126,7 +148,8 @@ export class CharLM extends Module {
   }
 
   setRngStates(states: RngState[]): void {
-    if (!Array.isArray(states) || states.length !== 2) throw new KiokuError('CharLM: expected 2 RNG states in the checkpoint');
+    if (!Array.isArray(states) || states.length !== 2)
+      throw new KiokuError('CharLM: expected 2 RNG states in the checkpoint');
     this.rnn.rng.setState(states[0]);
     this.dropRng.setState(states[1]);
   }

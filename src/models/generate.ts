@@ -56,7 +56,10 @@ function logSoftmaxRow(logits: Tensor, row: number): Float64Array {
 }
 
 /** Encode the prime, reporting unknown characters by name; refuse a prime with nothing known. */
-function encodePrime(vocab: CharVocab, prime: string | undefined): { ids: Int32Array; unknown: string[]; used: string } {
+function encodePrime(
+  vocab: CharVocab,
+  prime: string | undefined,
+): { ids: Int32Array; unknown: string[]; used: string } {
   let text = prime ?? '';
   if (text.length === 0) text = vocab.has('\n') ? '\n' : vocab.tokens[0];
   const { ids, unknown } = vocab.encodeKnown(text);
@@ -119,7 +122,13 @@ export function sample(model: CharLM, vocab: CharVocab, o: SampleOptions): Gener
     state = r.state;
     logp = logSoftmaxRow(r.logits, 0);
   }
-  return { prime: p.used, text: vocab.decode(out), logProb, perplexity: Math.exp(-logProb / length), unknown: p.unknown };
+  return {
+    prime: p.used,
+    text: vocab.decode(out),
+    logProb,
+    perplexity: Math.exp(-logProb / length),
+    unknown: p.unknown,
+  };
 }
 
 export interface BeamOptions {
@@ -176,15 +185,21 @@ export function beamDecode(
       }
       const lp = logps[b.row];
       // Only the top `width` tokens of each beam can survive the cut.
-      const top = Array.from(lp.keys()).sort((x, y) => lp[y] - lp[x]).slice(0, o.width);
-      for (const v of top) cands.push({ ids: [...b.ids, v], logProb: b.logProb + lp[v], row: b.row, done: v === stop });
+      const top = Array.from(lp.keys())
+        .sort((x, y) => lp[y] - lp[x])
+        .slice(0, o.width);
+      for (const v of top)
+        cands.push({ ids: [...b.ids, v], logProb: b.logProb + lp[v], row: b.row, done: v === stop });
     }
     // Unfinished beams all have length t+1, so their raw log p orders them; finished ones use the normalised score.
     cands.sort((a, b) => (a.done || b.done ? score(b) - score(a) : b.logProb - a.logProb));
     beams = cands.slice(0, o.width);
     const live = beams.filter((b) => !b.done);
     if (live.length === 0 || t === o.length - 1) break;
-    logps = stepper.step(Int32Array.from(live, (b) => b.ids[b.ids.length - 1]), live.map((b) => b.row));
+    logps = stepper.step(
+      Int32Array.from(live, (b) => b.ids[b.ids.length - 1]),
+      live.map((b) => b.row),
+    );
     live.forEach((b, i) => (b.row = i));
   }
   beams.sort((a, b) => score(b) - score(a));
@@ -197,7 +212,9 @@ function gatherState(s: RecurrentState, rows: number[]): RecurrentState {
     const [L, B, H] = t.shape;
     const out = new Float32Array(L * rows.length * H);
     for (let l = 0; l < L; l++) {
-      rows.forEach((r, i) => out.set(t.data.subarray((l * B + r) * H, (l * B + r + 1) * H), (l * rows.length + i) * H));
+      rows.forEach((r, i) =>
+        out.set(t.data.subarray((l * B + r) * H, (l * B + r + 1) * H), (l * rows.length + i) * H),
+      );
     }
     return new Tensor(out, [L, rows.length, H]);
   };
@@ -227,7 +244,11 @@ export function beamSearch(model: CharLM, vocab: CharVocab, o: BeamOptions): Gen
   const best = beamDecode(first.logp, stepper, { length, width, lengthPenalty, stop });
   const n = Math.max(1, best.ids.length);
   return {
-    prime: p.used, text: vocab.decode(best.ids), logProb: best.logProb, perplexity: Math.exp(-best.logProb / n), unknown: p.unknown,
+    prime: p.used,
+    text: vocab.decode(best.ids),
+    logProb: best.logProb,
+    perplexity: Math.exp(-best.logProb / n),
+    unknown: p.unknown,
   };
 }
 

@@ -44,7 +44,8 @@ export class Dropout {
   backward(dy: Tensor): Tensor {
     const mask = this.mask;
     if (mask === null) return dy;
-    if (mask.length !== dy.size) throw new KiokuError(`Dropout.backward: dy has ${dy.size} elements, forward had ${mask.length}`);
+    if (mask.length !== dy.size)
+      throw new KiokuError(`Dropout.backward: dy has ${dy.size} elements, forward had ${mask.length}`);
     const dx = dy.dtype === 'float64' ? new Float64Array(dy.size) : new Float32Array(dy.size);
     for (let i = 0; i < dy.size; i++) dx[i] = dy.data[i] * mask[i];
     return new Tensor(dx, dy.shape);

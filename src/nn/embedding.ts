@@ -33,17 +33,31 @@ export class Embedding extends Module {
 
   constructor(opts: EmbeddingOptions) {
     super();
-    this.numEmbeddings = checkNumber('Embedding', 'numEmbeddings', opts.numEmbeddings, { min: 1, integer: true });
-    this.embeddingDim = checkNumber('Embedding', 'embeddingDim', opts.embeddingDim, { min: 1, integer: true });
+    this.numEmbeddings = checkNumber('Embedding', 'numEmbeddings', opts.numEmbeddings, {
+      min: 1,
+      integer: true,
+    });
+    this.embeddingDim = checkNumber('Embedding', 'embeddingDim', opts.embeddingDim, {
+      min: 1,
+      integer: true,
+    });
     this.paddingIdx =
       opts.paddingIdx === undefined
         ? null
-        : checkNumber('Embedding', 'paddingIdx', opts.paddingIdx, { min: 0, max: this.numEmbeddings - 1, integer: true });
+        : checkNumber('Embedding', 'paddingIdx', opts.paddingIdx, {
+            min: 0,
+            max: this.numEmbeddings - 1,
+            integer: true,
+          });
     this.dtype = opts.dtype ?? 'float32';
     this.weight = Parameter.zeros('weight', [this.numEmbeddings, this.embeddingDim], this.dtype);
     normal_(this.weight.value, 1, new Rng(opts.seed ?? 0));
     if (this.paddingIdx !== null) {
-      this.weight.value.data.fill(0, this.paddingIdx * this.embeddingDim, (this.paddingIdx + 1) * this.embeddingDim);
+      this.weight.value.data.fill(
+        0,
+        this.paddingIdx * this.embeddingDim,
+        (this.paddingIdx + 1) * this.embeddingDim,
+      );
     }
   }
 
@@ -54,7 +68,8 @@ export class Embedding extends Module {
   /** ids (any integers in [0, num)) with the given leading shape -> [...shape, dim]. */
   forward(ids: Int32Array | readonly number[], shape: readonly number[] = [ids.length]): Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (n !== ids.length) throw new KiokuError(`Embedding.forward: ${ids.length} ids do not fill shape [${shape.join(', ')}]`);
+    if (n !== ids.length)
+      throw new KiokuError(`Embedding.forward: ${ids.length} ids do not fill shape [${shape.join(', ')}]`);
     const D = this.embeddingDim;
     const w = this.weight.value.data;
     const out = getBackend().alloc(this.dtype, n * D);
@@ -62,7 +77,9 @@ export class Embedding extends Module {
     for (let i = 0; i < n; i++) {
       const id = idArr[i];
       if (!(id >= 0 && id < this.numEmbeddings)) {
-        throw new KiokuError(`Embedding.forward: id ${id} at position ${i} is outside [0, ${this.numEmbeddings})`);
+        throw new KiokuError(
+          `Embedding.forward: id ${id} at position ${i} is outside [0, ${this.numEmbeddings})`,
+        );
       }
       out.set(w.subarray(id * D, id * D + D), i * D);
     }

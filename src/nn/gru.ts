@@ -31,7 +31,6 @@ export type GRUOptions = RecurrentOptions;
  * ```
  */
 export class GRU extends RecurrentBase {
-
   constructor(opts: GRUOptions) {
     super('GRU', opts, 3, false);
   }
@@ -52,8 +51,19 @@ export class GRU extends RecurrentBase {
       be.addRowVector(hg, off, B, GH, w.bhh.value.data, 0);
       be.gemm(false, true, B, GH, H, 1, c.hs, p, H, whh, 0, H, 1, hg, off, GH);
       be.gruStepForward({
-        B, H, xg, xgOff: off, hg, hgOff: off, gates: c.gates, gOff: off,
-        hPrev: c.hs, hPrevOff: p, h: c.hs, hOff: outSlot(t, c.reverse) * B * H, mask: masks[t],
+        B,
+        H,
+        xg,
+        xgOff: off,
+        hg,
+        hgOff: off,
+        gates: c.gates,
+        gOff: off,
+        hPrev: c.hs,
+        hPrevOff: p,
+        h: c.hs,
+        hOff: outSlot(t, c.reverse) * B * H,
+        mask: masks[t],
       });
     }
   }
@@ -81,8 +91,23 @@ export class GRU extends RecurrentBase {
       const off = t * B * GH;
       gatherStepGrad(dhT, dh, dOut, t, B, H, dOutOff, dOutStride, masks[t]);
       be.gruStepBackward({
-        B, H, gates: c.gates, gOff: off, hg, hgOff: off, hPrev: c.hs, hPrevOff: prevSlot(t, c.reverse) * B * H,
-        dh: dhT, dhOff: 0, dxg, dxgOff: off, dhg, dhgOff: off, dhPrev: dh, dhPrevOff: 0, mask: masks[t],
+        B,
+        H,
+        gates: c.gates,
+        gOff: off,
+        hg,
+        hgOff: off,
+        hPrev: c.hs,
+        hPrevOff: prevSlot(t, c.reverse) * B * H,
+        dh: dhT,
+        dhOff: 0,
+        dxg,
+        dxgOff: off,
+        dhg,
+        dhgOff: off,
+        dhPrev: dh,
+        dhPrevOff: 0,
+        mask: masks[t],
       });
       be.gemm(false, false, B, H, GH, 1, dhg, off, GH, whh, 0, H, 1, dh, 0, H);
     }

@@ -7,12 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
  * For a weight [fanOut, fanIn] (PyTorch's layout), fanIn = shape[1], fanOut = shape[0].
  */
 export type InitScheme =
-  | 'pytorch'
-  | 'xavier-uniform'
-  | 'xavier-normal'
-  | 'he-uniform'
-  | 'he-normal'
-  | 'orthogonal';
+  'pytorch' | 'xavier-uniform' | 'xavier-normal' | 'he-uniform' | 'he-normal' | 'orthogonal';
 
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   if (t.rank < 2) return { fanIn: t.shape[0] ?? 1, fanOut: t.shape[0] ?? 1 };
@@ -73,7 +68,8 @@ export function orthogonal_(t: Tensor, rng: Rng, gain = 1, blocks = 1): Tensor {
   if (t.rank !== 2) throw new KiokuError(`orthogonal_: expects a matrix, got rank ${t.rank}`);
   const rows = t.shape[0] / blocks;
   const cols = t.shape[1];
-  if (!Number.isInteger(rows)) throw new KiokuError(`orthogonal_: ${t.shape[0]} rows do not split into ${blocks} blocks`);
+  if (!Number.isInteger(rows))
+    throw new KiokuError(`orthogonal_: ${t.shape[0]} rows do not split into ${blocks} blocks`);
   for (let blk = 0; blk < blocks; blk++) {
     const q = orthonormalMatrix(rows, cols, rng);
     const off = blk * rows * cols;
@@ -113,7 +109,12 @@ function orthonormalMatrix(rows: number, cols: number, rng: Rng): Float64Array {
 }
 
 /** Apply a named scheme to a weight matrix (biases are left to the caller). */
-export function initWeight_(t: Tensor, scheme: InitScheme, rng: Rng, opts: { hiddenSize: number; gain?: number; blocks?: number }): Tensor {
+export function initWeight_(
+  t: Tensor,
+  scheme: InitScheme,
+  rng: Rng,
+  opts: { hiddenSize: number; gain?: number; blocks?: number },
+): Tensor {
   switch (scheme) {
     case 'pytorch':
       return pytorchRnnDefault_(t, opts.hiddenSize, rng);

@@ -51,15 +51,32 @@ export class Linear extends Module {
   /** x [..., in] -> y [..., out]. */
   forward(x: Tensor): Tensor {
     const where = 'Linear.forward';
-    check(x.rank >= 1 && x.shape[x.rank - 1] === this.inFeatures, () =>
-      `${where}: x must be [..., ${this.inFeatures}], got ${shapeToString(x.shape)}`,
+    check(
+      x.rank >= 1 && x.shape[x.rank - 1] === this.inFeatures,
+      () => `${where}: x must be [..., ${this.inFeatures}], got ${shapeToString(x.shape)}`,
     );
     if (x.dtype !== this.dtype) throw new KiokuError(`${where}: x must be ${this.dtype}, got ${x.dtype}`);
     const be = getBackend();
     const rows = x.size / this.inFeatures;
     const y = be.alloc(this.dtype, rows * this.outFeatures); // [N, out]
-    be.gemm(false, true, rows, this.outFeatures, this.inFeatures, 1, x.data, 0, this.inFeatures,
-      this.weight.value.data, 0, this.inFeatures, 0, y, 0, this.outFeatures);
+    be.gemm(
+      false,
+      true,
+      rows,
+      this.outFeatures,
+      this.inFeatures,
+      1,
+      x.data,
+      0,
+      this.inFeatures,
+      this.weight.value.data,
+      0,
+      this.inFeatures,
+      0,
+      y,
+      0,
+      this.outFeatures,
+    );
     if (this.bias) be.addRowVector(y, 0, rows, this.outFeatures, this.bias.value.data, 0);
     this.cacheX = x;
     return new Tensor(y, [...x.shape.slice(0, -1), this.outFeatures]);
@@ -70,8 +87,9 @@ export class Linear extends Module {
     const x = this.cacheX;
     if (!x) throw new KiokuError('Linear.backward: call forward first');
     const expected = [...x.shape.slice(0, -1), this.outFeatures];
-    check(dy.rank === expected.length && dy.shape.every((d, i) => d === expected[i]), () =>
-      `Linear.backward: dy must be ${shapeToString(expected)}, got ${shapeToString(dy.shape)}`,
+    check(
+      dy.rank === expected.length && dy.shape.every((d, i) => d === expected[i]),
+      () => `Linear.backward: dy must be ${shapeToString(expected)}, got ${shapeToString(dy.shape)}`,
     );
     const be = getBackend();
     const rows = x.size / this.inFeatures;

@@ -40,7 +40,8 @@ export function softmaxCrossEntropy(
   check(logits.rank >= 1, `${where}: logits must be [..., V], got ${shapeToString(logits.shape)}`);
   const V = logits.shape[logits.rank - 1];
   const N = logits.size / V;
-  if (targets.length !== N) throw new KiokuError(`${where}: expected ${N} targets (one per row of logits), got ${targets.length}`);
+  if (targets.length !== N)
+    throw new KiokuError(`${where}: expected ${N} targets (one per row of logits), got ${targets.length}`);
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const t = Int32Array.from(targets as ArrayLike<number>);
   for (let n = 0; n < N; n++) {
@@ -50,7 +51,8 @@ export function softmaxCrossEntropy(
   }
   let weights: FloatArray | null = null;
   if (opts.mask) {
-    if (opts.mask.length !== N) throw new KiokuError(`${where}: mask must have ${N} entries, got ${opts.mask.length}`);
+    if (opts.mask.length !== N)
+      throw new KiokuError(`${where}: mask must have ${N} entries, got ${opts.mask.length}`);
     weights = allocFloat(logits.dtype, N);
     weights.set(Array.from(opts.mask));
   }
@@ -62,7 +64,16 @@ export function softmaxCrossEntropy(
   const scale = mean ? (weightSum > 0 ? 1 / weightSum : 0) : 1;
   const grad = be.alloc(logits.dtype, logits.size);
   const r = be.softmaxCrossEntropy({
-    N, V, logits: logits.data, logitsOff: 0, targets: t, ignoreIndex, weights, dlogits: grad, dOff: 0, scale,
+    N,
+    V,
+    logits: logits.data,
+    logitsOff: 0,
+    targets: t,
+    ignoreIndex,
+    weights,
+    dlogits: grad,
+    dOff: 0,
+    scale,
   });
   return { loss: r.lossSum * scale, grad: new Tensor(grad, logits.shape), count: r.weightSum };
 }
@@ -71,11 +82,19 @@ export function softmaxCrossEntropy(
  * Mean squared error: L = Σ w (ŷ − y)² / Σ w, ∂L/∂ŷ = 2 w (ŷ − y) / Σ w.
  * `mask` (same size as the prediction) weights elements, e.g. to skip padding.
  */
-export function mseLoss(pred: Tensor, target: Tensor | ArrayLike<number>, opts: { mask?: ArrayLike<number> } = {}): LossResult {
+export function mseLoss(
+  pred: Tensor,
+  target: Tensor | ArrayLike<number>,
+  opts: { mask?: ArrayLike<number> } = {},
+): LossResult {
   const y = target instanceof Tensor ? target.data : target;
-  if (y.length !== pred.size) throw new KiokuError(`mseLoss: target must have ${pred.size} elements like the prediction ${shapeToString(pred.shape)}, got ${y.length}`);
+  if (y.length !== pred.size)
+    throw new KiokuError(
+      `mseLoss: target must have ${pred.size} elements like the prediction ${shapeToString(pred.shape)}, got ${y.length}`,
+    );
   const m = opts.mask;
-  if (m && m.length !== pred.size) throw new KiokuError(`mseLoss: mask must have ${pred.size} elements, got ${m.length}`);
+  if (m && m.length !== pred.size)
+    throw new KiokuError(`mseLoss: mask must have ${pred.size} elements, got ${m.length}`);
   let wsum = 0;
   for (let i = 0; i < pred.size; i++) wsum += m ? m[i] : 1;
   const grad = allocFloat(pred.dtype, pred.size);
@@ -95,11 +114,17 @@ export function mseLoss(pred: Tensor, target: Tensor | ArrayLike<number>, opts: 
  *   ℓ = max(z, 0) − z·y + log(1 + exp(−|z|)),   ∂ℓ/∂z = σ(z) − y,
  * averaged over (masked) elements.
  */
-export function bceWithLogits(logits: Tensor, target: Tensor | ArrayLike<number>, opts: { mask?: ArrayLike<number> } = {}): LossResult {
+export function bceWithLogits(
+  logits: Tensor,
+  target: Tensor | ArrayLike<number>,
+  opts: { mask?: ArrayLike<number> } = {},
+): LossResult {
   const y = target instanceof Tensor ? target.data : target;
-  if (y.length !== logits.size) throw new KiokuError(`bceWithLogits: target must have ${logits.size} elements, got ${y.length}`);
+  if (y.length !== logits.size)
+    throw new KiokuError(`bceWithLogits: target must have ${logits.size} elements, got ${y.length}`);
   const m = opts.mask;
-  if (m && m.length !== logits.size) throw new KiokuError(`bceWithLogits: mask must have ${logits.size} elements, got ${m.length}`);
+  if (m && m.length !== logits.size)
+    throw new KiokuError(`bceWithLogits: mask must have ${logits.size} elements, got ${m.length}`);
   let wsum = 0;
   for (let i = 0; i < logits.size; i++) wsum += m ? m[i] : 1;
   const k = wsum > 0 ? 1 / wsum : 0;

@@ -93,8 +93,21 @@ export class LSTM extends RecurrentBase {
       // Only the recurrent product is serial: gates[t] += h_{t−1}·W_hhᵀ   [B, 4H]
       be.gemm(false, true, B, GH, H, 1, c.hs, p, H, whh, 0, H, 1, c.gates, t * B * GH, GH);
       be.lstmStepForward({
-        B, H, gates: c.gates, gOff: t * B * GH, cPrev: cs, cPrevOff: p, hPrev: c.hs, hPrevOff: p,
-        c: cs, cOff: o, h: c.hs, hOff: o, peep, peepOff: 0, mask: masks[t],
+        B,
+        H,
+        gates: c.gates,
+        gOff: t * B * GH,
+        cPrev: cs,
+        cPrevOff: p,
+        hPrev: c.hs,
+        hPrevOff: p,
+        c: cs,
+        cOff: o,
+        h: c.hs,
+        hOff: o,
+        peep,
+        peepOff: 0,
+        mask: masks[t],
       });
     }
   }
@@ -123,10 +136,27 @@ export class LSTM extends RecurrentBase {
       const p = prevSlot(t, c.reverse) * B * H;
       gatherStepGrad(dhT, dh, dOut, t, B, H, dOutOff, dOutStride, masks[t]);
       be.lstmStepBackward({
-        B, H, gates: c.gates, gOff: t * B * GH, cPrev: cs, cPrevOff: p,
-        c: cs, cOff: outSlot(t, c.reverse) * B * H, peep, peepOff: 0, mask: masks[t],
-        dh: dhT, dhOff: 0, dc: dc as FloatArray, dcOff: 0, dgates, dgOff: t * B * GH,
-        dhPrev: dh, dhPrevOff: 0, dpeep, dpeepOff: 0,
+        B,
+        H,
+        gates: c.gates,
+        gOff: t * B * GH,
+        cPrev: cs,
+        cPrevOff: p,
+        c: cs,
+        cOff: outSlot(t, c.reverse) * B * H,
+        peep,
+        peepOff: 0,
+        mask: masks[t],
+        dh: dhT,
+        dhOff: 0,
+        dc: dc as FloatArray,
+        dcOff: 0,
+        dgates,
+        dgOff: t * B * GH,
+        dhPrev: dh,
+        dhPrevOff: 0,
+        dpeep,
+        dpeepOff: 0,
       });
       // ∂L/∂h_{t−1} += ∂A_t · W_hh   [B, 4H]·[4H, H]
       be.gemm(false, false, B, H, GH, 1, dgates, t * B * GH, GH, whh, 0, H, 1, dh, 0, H);

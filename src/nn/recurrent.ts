@@ -143,10 +143,13 @@ export abstract class RecurrentBase extends Module {
     this.numLayers = checkNumber(where, 'numLayers', opts.numLayers ?? 1, { min: 1, integer: true });
     this.dropout = checkNumber(where, 'dropout', opts.dropout ?? 0, { min: 0, max: 0.999999 });
     this.bidirectional = opts.bidirectional ?? false;
-    if (typeof this.bidirectional !== 'boolean') throw new KiokuError(`${where}: bidirectional must be a boolean`);
+    if (typeof this.bidirectional !== 'boolean')
+      throw new KiokuError(`${where}: bidirectional must be a boolean`);
     this.dtype = opts.dtype ?? 'float32';
     if (this.dtype !== 'float32' && this.dtype !== 'float64') {
-      throw new KiokuError(`${where}: dtype must be 'float32' or 'float64', got ${JSON.stringify(opts.dtype)}`);
+      throw new KiokuError(
+        `${where}: dtype must be 'float32' or 'float64', got ${JSON.stringify(opts.dtype)}`,
+      );
     }
     this.rng = new Rng(opts.seed ?? 0);
     const H = this.hiddenSize;
@@ -255,7 +258,8 @@ export abstract class RecurrentBase extends Module {
     const L = this.numLayers;
     const stateShape = [L * D, B, H];
     for (let i = 0; i < x.size; i++) {
-      if (!Number.isFinite(x.data[i])) throw new KiokuError(`${where}: x contains ${x.data[i]} at flat index ${i}`);
+      if (!Number.isFinite(x.data[i]))
+        throw new KiokuError(`${where}: x contains ${x.data[i]} at flat index ${i}`);
     }
     if (opts.h0) {
       expectShape(where, 'h0', opts.h0, stateShape);
@@ -382,7 +386,8 @@ export abstract class RecurrentBase extends Module {
   private buildMasks(where: string, lengths: ArrayLike<number> | undefined, T: number, B: number): RowMask[] {
     const masks: RowMask[] = new Array(T).fill(null);
     if (lengths === undefined) return masks;
-    if (lengths.length !== B) throw new KiokuError(`${where}: lengths must have B = ${B} entries, got ${lengths.length}`);
+    if (lengths.length !== B)
+      throw new KiokuError(`${where}: lengths must have B = ${B} entries, got ${lengths.length}`);
     let full = true;
     for (let b = 0; b < B; b++) {
       const n = lengths[b];
@@ -435,9 +440,33 @@ export function gatherStepGrad(
  * The input-side products shared by every cell, as single GEMMs over all T·B rows:
  * forward xproj = X·W_ihᵀ; backward ∂W_ih += ∂Aᵀ·X, ∂W_hh += ∂Aᵀ·H_prev, ∂X += ∂A·W_ih.
  */
-export function inputProjection(be: Backend, c: DirectionCache, w: DirectionWeights, T: number, B: number, out: FloatArray): void {
+export function inputProjection(
+  be: Backend,
+  c: DirectionCache,
+  w: DirectionWeights,
+  T: number,
+  B: number,
+  out: FloatArray,
+): void {
   const GH = w.wih.shape[0];
-  be.gemm(false, true, T * B, GH, c.inputSize, 1, c.x, 0, c.inputSize, w.wih.value.data, 0, c.inputSize, 0, out, 0, GH);
+  be.gemm(
+    false,
+    true,
+    T * B,
+    GH,
+    c.inputSize,
+    1,
+    c.x,
+    0,
+    c.inputSize,
+    w.wih.value.data,
+    0,
+    c.inputSize,
+    0,
+    out,
+    0,
+    GH,
+  );
 }
 
 export function weightGradients(

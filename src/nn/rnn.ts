@@ -54,8 +54,16 @@ export class RNN extends RecurrentBase {
       const p = prevSlot(t, c.reverse) * B * H;
       be.gemm(false, true, B, H, H, 1, c.hs, p, H, whh, 0, H, 1, c.gates, t * B * H, H);
       be.rnnStepForward({
-        B, H, relu, pre: c.gates, preOff: t * B * H, hPrev: c.hs, hPrevOff: p,
-        h: c.hs, hOff: outSlot(t, c.reverse) * B * H, mask: masks[t],
+        B,
+        H,
+        relu,
+        pre: c.gates,
+        preOff: t * B * H,
+        hPrev: c.hs,
+        hPrevOff: p,
+        h: c.hs,
+        hOff: outSlot(t, c.reverse) * B * H,
+        mask: masks[t],
       });
     }
   }
@@ -80,8 +88,18 @@ export class RNN extends RecurrentBase {
       const t = c.reverse ? T - 1 - s : s;
       gatherStepGrad(dhT, dh, dOut, t, B, H, dOutOff, dOutStride, masks[t]);
       be.rnnStepBackward({
-        B, H, relu, h: c.hs, hOff: outSlot(t, c.reverse) * B * H, dh: dhT, dhOff: 0,
-        dpre, dpreOff: t * B * H, dhPrev: dh, dhPrevOff: 0, mask: masks[t],
+        B,
+        H,
+        relu,
+        h: c.hs,
+        hOff: outSlot(t, c.reverse) * B * H,
+        dh: dhT,
+        dhOff: 0,
+        dpre,
+        dpreOff: t * B * H,
+        dhPrev: dh,
+        dhPrevOff: 0,
+        mask: masks[t],
       });
       be.gemm(false, false, B, H, H, 1, dpre, t * B * H, H, whh, 0, H, 1, dh, 0, H);
     }

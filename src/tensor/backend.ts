@@ -52,7 +52,14 @@ export interface Backend {
   addRowVector(y: FloatArray, yOff: number, rows: number, cols: number, v: FloatArray, vOff: number): void;
 
   /** out[:] += Σ_r x[r, :] (column sums; bias gradients). */
-  sumRowsAccumulate(x: FloatArray, xOff: number, rows: number, cols: number, out: FloatArray, outOff: number): void;
+  sumRowsAccumulate(
+    x: FloatArray,
+    xOff: number,
+    rows: number,
+    cols: number,
+    out: FloatArray,
+    outOff: number,
+  ): void;
 
   /** LSTM gate nonlinearities and state update for one step (see `LstmStepArgs`). */
   lstmStepForward(a: LstmStepArgs): void;

@@ -85,7 +85,14 @@ export class ReferenceBackend implements Backend {
     }
   }
 
-  sumRowsAccumulate(x: FloatArray, xOff: number, rows: number, cols: number, out: FloatArray, outOff: number): void {
+  sumRowsAccumulate(
+    x: FloatArray,
+    xOff: number,
+    rows: number,
+    cols: number,
+    out: FloatArray,
+    outOff: number,
+  ): void {
     for (let r = 0; r < rows; r++) {
       const o = xOff + r * cols;
       for (let j = 0; j < cols; j++) out[outOff + j] += x[o + j];

@@ -105,7 +105,9 @@ export class Tensor {
     for (let i = 0; i < index.length; i++) {
       const k = index[i];
       if (!Number.isInteger(k) || k < 0 || k >= this.shape[i]) {
-        throw new KiokuError(`Tensor: index ${shapeToString(index)} out of range for ${shapeToString(this.shape)}`);
+        throw new KiokuError(
+          `Tensor: index ${shapeToString(index)} out of range for ${shapeToString(this.shape)}`,
+        );
       }
       off = off * this.shape[i] + k;
     }
@@ -134,11 +136,12 @@ export function expectShape(
   expected: readonly (number | null)[],
   labels: readonly string[] = [],
 ): void {
-  const ok =
-    t.shape.length === expected.length && expected.every((e, i) => e === null || e === t.shape[i]);
+  const ok = t.shape.length === expected.length && expected.every((e, i) => e === null || e === t.shape[i]);
   if (!ok) {
     const pattern = expected.map((e, i) => (e === null ? (labels[i] ?? '*') : String(e)));
-    throw new KiokuError(`${where}: ${name} must be ${shapeToString(pattern)}, got ${shapeToString(t.shape)}`);
+    throw new KiokuError(
+      `${where}: ${name} must be ${shapeToString(pattern)}, got ${shapeToString(t.shape)}`,
+    );
   }
 }
 

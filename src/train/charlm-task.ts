@@ -41,7 +41,9 @@ export class CharLMTask implements TrainTask {
     this.streams = new BatchStreams(trainIds, opts.batch, opts.seq, 'training text');
     const T = opts.seq;
     if (valIds.length < T + 1) {
-      throw new KiokuError(`validation text too small: ${valIds.length} characters for seq = ${T}; use more data or a larger validation fraction`);
+      throw new KiokuError(
+        `validation text too small: ${valIds.length} characters for seq = ${T}; use more data or a larger validation fraction`,
+      );
     }
     this.valIds = valIds;
     this.valBatch = Math.max(1, Math.min(opts.batch, Math.floor((valIds.length - 1) / T)));
@@ -93,14 +95,17 @@ export class CharLMTask implements TrainTask {
 
   setState(raw: unknown): void {
     const s = raw as SavedState;
-    if (!s || typeof s !== 'object' || !s.streams) throw new KiokuError('resume: malformed training position in the checkpoint');
+    if (!s || typeof s !== 'object' || !s.streams)
+      throw new KiokuError('resume: malformed training position in the checkpoint');
     this.streams.setState(s.streams);
     this.model.setRngStates(s.rng);
     if (s.carried) {
       const shape = [this.model.config.layers, this.opts.batch, this.model.config.hidden];
       const n = shape[0] * shape[1] * shape[2];
       if (s.carried.h.length !== n) {
-        throw new KiokuError(`resume: carried state has ${s.carried.h.length} values, expected ${n} (batch or model size changed?)`);
+        throw new KiokuError(
+          `resume: carried state has ${s.carried.h.length} values, expected ${n} (batch or model size changed?)`,
+        );
       }
       this.carried = {
         h: new Tensor(Float32Array.from(s.carried.h), shape),

@@ -131,7 +131,9 @@ export class Trainer {
   private readonly schedule: Schedule;
   private readonly baseLr: number;
   private lastGood: string | null = null;
-  private readonly o: Required<Omit<TrainerOptions, 'steps' | 'timeSeconds' | 'outDir' | 'schedule' | 'optimizerOptions'>> &
+  private readonly o: Required<
+    Omit<TrainerOptions, 'steps' | 'timeSeconds' | 'outDir' | 'schedule' | 'optimizerOptions'>
+  > &
     TrainerOptions;
 
   constructor(
@@ -153,25 +155,36 @@ export class Trainer {
     this.baseLr = checkNumber(where, 'lr', o.lr, { min: 0 });
     checkNumber(where, 'clip', o.clip, { min: 0 });
     if (!['norm', 'value', 'none'].includes(o.clipMode)) {
-      throw new KiokuError(`${where}: clipMode must be norm, value or none, got ${JSON.stringify(o.clipMode)}`);
+      throw new KiokuError(
+        `${where}: clipMode must be norm, value or none, got ${JSON.stringify(o.clipMode)}`,
+      );
     }
-    if (o.steps === undefined && o.timeSeconds === undefined) throw new KiokuError(`${where}: give steps or timeSeconds`);
+    if (o.steps === undefined && o.timeSeconds === undefined)
+      throw new KiokuError(`${where}: give steps or timeSeconds`);
     if (o.steps !== undefined) checkNumber(where, 'steps', o.steps, { min: 1, integer: true });
     if (o.timeSeconds !== undefined) checkNumber(where, 'timeSeconds', o.timeSeconds, { min: 0.001 });
     checkNumber(where, 'validateEvery', o.validateEvery, { min: 1, integer: true });
     checkNumber(where, 'checkpointEvery', o.checkpointEvery, { min: 1, integer: true });
     checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
     this.schedule = o.schedule ? scheduleFromJSON(o.schedule) : new ConstantLR();
-    this.optimizer = createOptimizer(o.optimizer, task.model.parameters(), { ...(o.optimizerOptions ?? {}), lr: this.baseLr } as never);
+    this.optimizer = createOptimizer(o.optimizer, task.model.parameters(), {
+      ...(o.optimizerOptions ?? {}),
+      lr: this.baseLr,
+    } as never);
   }
 
   /** Continue from a checkpoint: weights, optimizer state, step, task state (data position, carried state, RNGs). */
   resume(ckpt: Checkpoint): void {
     this.task.model.loadStateDict(ckpt.model);
     if (!ckpt.optimizer) throw new KiokuError('resume: the checkpoint holds no optimizer state');
-    const restored = optimizerFromState(this.task.model.parameters(), ckpt.optimizer as unknown as OptimizerState);
+    const restored = optimizerFromState(
+      this.task.model.parameters(),
+      ckpt.optimizer as unknown as OptimizerState,
+    );
     if (restored.kind !== this.optimizer.kind) {
-      throw new KiokuError(`resume: checkpoint optimizer is ${restored.kind}, this run uses ${this.optimizer.kind}`);
+      throw new KiokuError(
+        `resume: checkpoint optimizer is ${restored.kind}, this run uses ${this.optimizer.kind}`,
+      );
     }
     this.optimizer.loadState(ckpt.optimizer as unknown as OptimizerState);
     this.step = ckpt.step;
@@ -218,7 +231,11 @@ export class Trainer {
       if (!Number.isFinite(loss)) this.diverged(`loss is ${loss}`, lr, NaN);
       firstLoss ??= loss;
       if (loss > o.explodeFactor * firstLoss) {
-        this.diverged(`loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${firstLoss.toFixed(4)}`, lr, gradNorm(params));
+        this.diverged(
+          `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${firstLoss.toFixed(4)}`,
+          lr,
+          gradNorm(params),
+        );
       }
       const gNorm = o.clipMode === 'norm' ? clipGradNorm(params, o.clip) : gradNorm(params);
       if (!Number.isFinite(gNorm)) this.diverged(`gradient norm is ${gNorm}`, lr, gNorm);
@@ -239,15 +256,27 @@ export class Trainer {
       const perStep = now / (this.step - startStep);
       const eta =
         o.steps !== undefined
-          ? Math.min((o.steps - this.step) * perStep, o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity)
+          ? Math.min(
+              (o.steps - this.step) * perStep,
+              o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity,
+            )
           : o.timeSeconds !== undefined
             ? o.timeSeconds - now
             : null;
       const row: HistoryRow = { step: this.step, loss, lr, gradNorm: gNorm };
       this.history.push(row);
       this.hooks.onEvent?.({
-        type: 'step', step: this.step, totalSteps: o.steps ?? null, loss, lr, gradNorm: gNorm, paramNorm: pNorm,
-        updateRatio: pNorm > 0 ? Math.sqrt(dNorm) / pNorm : 0, tokensPerSec: tokens / now, etaSeconds: eta, elapsedSeconds: now,
+        type: 'step',
+        step: this.step,
+        totalSteps: o.steps ?? null,
+        loss,
+        lr,
+        gradNorm: gNorm,
+        paramNorm: pNorm,
+        updateRatio: pNorm > 0 ? Math.sqrt(dNorm) / pNorm : 0,
+        tokensPerSec: tokens / now,
+        etaSeconds: eta,
+        elapsedSeconds: now,
       });
       const last = o.steps !== undefined && this.step >= o.steps;
       if (this.step % o.validateEvery === 0 || this.step % o.checkpointEvery === 0 || last) {
@@ -262,7 +291,13 @@ export class Trainer {
     }
     const checkpoint = o.outDir && this.step > startStep ? this.checkpoint(valLoss) : this.lastGood;
     return {
-      steps: this.step, stoppedBy, finalLoss: lastLoss, valLoss, tokensPerSec: tokens / seconds, seconds, checkpoint,
+      steps: this.step,
+      stoppedBy,
+      finalLoss: lastLoss,
+      valLoss,
+      tokensPerSec: tokens / seconds,
+      seconds,
+      checkpoint,
       history: this.history,
     };
   }
@@ -296,14 +331,19 @@ export class Trainer {
     saveCheckpoint(named, snap);
     saveCheckpoint(join(dir, 'model.safetensors'), snap);
     this.lastGood = named;
-    const old = readdirSync(ckDir).filter((f) => /^step-\d+-val-.*\.safetensors$/.test(f)).sort();
-    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints))) rmSync(join(ckDir, f), { force: true });
+    const old = readdirSync(ckDir)
+      .filter((f) => /^step-\d+-val-.*\.safetensors$/.test(f))
+      .sort();
+    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints)))
+      rmSync(join(ckDir, f), { force: true });
     this.hooks.onEvent?.({ type: 'checkpoint', step: this.step, path: named, valLoss });
     return named;
   }
 
   private diverged(what: string, lr: number, gNorm: number): never {
-    const keep = this.lastGood ? `the last good checkpoint is kept at ${this.lastGood}` : 'no checkpoint had been written yet';
+    const keep = this.lastGood
+      ? `the last good checkpoint is kept at ${this.lastGood}`
+      : 'no checkpoint had been written yet';
     throw new TrainingDivergedError(
       `training stopped at step ${this.step + 1}: ${what} (grad norm ${Number.isFinite(gNorm) ? gNorm.toFixed(3) : gNorm}, lr ${lr}); ${keep}. ` +
         'Try a lower --lr or a smaller --clip.',

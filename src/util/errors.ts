@@ -36,7 +36,13 @@ export function checkNumber(
   if (!ok) {
     const kind = integer ? 'an integer' : 'a number';
     const range =
-      min > -Infinity && max < Infinity ? ` in [${min}, ${max}]` : min > -Infinity ? ` >= ${min}` : max < Infinity ? ` <= ${max}` : '';
+      min > -Infinity && max < Infinity
+        ? ` in [${min}, ${max}]`
+        : min > -Infinity
+          ? ` >= ${min}`
+          : max < Infinity
+            ? ` <= ${max}`
+            : '';
     throw new KiokuError(`${where}: ${name} must be ${kind}${range}, got ${JSON.stringify(value)}`);
   }
   return value as number;

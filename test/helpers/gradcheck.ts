@@ -13,7 +13,12 @@ export function randTensor(shape: number[], rng: Rng, scale = 1): Tensor {
  * Max abs difference between an analytic gradient and central differences of `loss`
  * with respect to every element of `wrt` (perturbed in place and restored).
  */
-export function fdMaxDiff(loss: () => number, wrt: Float64Array | Float32Array, analytic: ArrayLike<number>, eps = 1e-6): number {
+export function fdMaxDiff(
+  loss: () => number,
+  wrt: Float64Array | Float32Array,
+  analytic: ArrayLike<number>,
+  eps = 1e-6,
+): number {
   let maxDiff = 0;
   for (let i = 0; i < wrt.length; i++) {
     const orig = wrt[i];
