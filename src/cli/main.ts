@@ -8,6 +8,10 @@ import '../index.js';
 import { KiokuError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { registerTextCommands } from './text.js';
+import { registerSentimentCommands } from './sentiment.js';
+import { registerForecastCommands } from './forecast.js';
+import { registerSeq2seqCommands } from './seq2seq.js';
+import { registerWord2vecCommands } from './word2vec.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -18,7 +22,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const registrars: ((p: Command) => void)[] = [registerTextCommands];
+  const registrars: ((p: Command) => void)[] = [registerTextCommands, registerSentimentCommands, registerForecastCommands, registerSeq2seqCommands, registerWord2vecCommands];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
   const propagate = (c: Command): void => {
