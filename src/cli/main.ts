@@ -12,6 +12,7 @@ import { registerSentimentCommands } from './sentiment.js';
 import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
 import { registerWord2vecCommands } from './word2vec.js';
+import { registerHandwritingCommands } from './handwriting.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const registrars: ((p: Command) => void)[] = [registerTextCommands, registerSentimentCommands, registerForecastCommands, registerSeq2seqCommands, registerWord2vecCommands];
+  const registrars: ((p: Command) => void)[] = [registerTextCommands, registerHandwritingCommands, registerSentimentCommands, registerForecastCommands, registerSeq2seqCommands, registerWord2vecCommands];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
   const propagate = (c: Command): void => {
