@@ -1,0 +1,523 @@
+import { KiokuError } from '../util/errors.js';
+import type {
+  Backend,
+  GruStepArgs,
+  GruStepGradArgs,
+  LstmStepArgs,
+  LstmStepGradArgs,
+  RnnStepArgs,
+  RnnStepGradArgs,
+  SoftmaxXentArgs,
+} from './backend.js';
+import { ReferenceBackend } from './reference.js';
+import type { DType, FloatArray } from './tensor.js';
+import { WasmHeap } from './wasm-heap.js';
+import {
+  compileSync,
+  instantiate,
+  type KernelExports,
+  pickVariant,
+  type WasmVariant,
+} from './wasm-module.js';
+import { ThreadPool } from './wasm-threads.js';
+
+/** GEMM paths of `asm/gemm.ts` (its PATH_* constants). */
+export const GEMM_PACKED = 0;
+export const GEMM_DIRECT = 1;
+export const GEMM_DOT = 2;
+
+/**
+ * Pick the GEMM path for a whole problem (once, so that splitting it across threads never
+ * changes which arithmetic computes an element):
+ * - DOT for A·Bᵀ while A stays cache-resident (≤ 512 KiB): rows of A and B are both
+ *   contiguous in k, so nothing is packed — the per-step h·W_hhᵀ and batch-1 sampling;
+ * - DIRECT for op(B) = B with a small M: packing B (O(K·N)) would cost as much as the
+ *   product itself — the per-step dgates·W_hh of backpropagation through time;
+ * - PACKED otherwise (the large input projections and weight gradients).
+ */
+export function chooseGemmPath(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  directMaxK: number,
+): number {
+  if (!transA && transB && M * K * 4 <= 512 * 1024) return GEMM_DOT;
+  if (!transB && alpha === 1 && M <= 64 && K <= directMaxK) return GEMM_DIRECT;
+  return GEMM_PACKED;
+}
+
+/** Options of `createWasmBackend`; every field has an environment-variable default. */
+export interface WasmBackendOptions {
+  /** Use the relaxed-SIMD (FMA) build where the runtime validates it. Default true. */
+  relaxed?: boolean;
+  /** Worker threads in total, this one included (KIOKU_THREADS; default 1). */
+  threads?: number;
+}
+
+/** What one process shares between all WasmBackend objects: a memory, its heap, the kernels, threads. */
+export interface WasmEngine {
+  variant: WasmVariant;
+  module: WebAssembly.Module;
+  heap: WasmHeap;
+  k: KernelExports;
+  /** Scratch of the main thread's GEMM calls (packing buffers). */
+  work: number;
+  pool: ThreadPool | null;
+}
+
+const engines = new Map<string, WasmEngine>();
+
+function envNumber(name: string): number | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const raw = env?.[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) throw new KiokuError(`${name} must be a positive integer, got '${raw}'`);
+  return v;
+}
+
+/**
+ * The process-wide engine for a variant, made on first use; null when this runtime cannot
+ * run the WASM kernels (no SIMD; no binary; a browser that has not awaited `preloadWasm`).
+ */
+export function getWasmEngine(opts: WasmBackendOptions = {}): WasmEngine | null {
+  const variant = pickVariant({ relaxed: opts.relaxed });
+  if (variant === null) return null;
+  const threads = Math.max(1, opts.threads ?? envNumber('KIOKU_THREADS') ?? 1);
+  const key = `${variant.file}:${variant.shared ? threads : 1}`;
+  const hit = engines.get(key);
+  if (hit) return hit;
+  const module = compileSync(variant);
+  if (module === null) return null;
+  // Instantiate once against a throwaway memory to learn the heap base and scratch size.
+  const heap = new WasmHeap({ shared: variant.shared, base: 1 << 16 });
+  const k = instantiate(module, heap.memory);
+  const work = heap.allocRaw(k.gemmWorkBytes());
+  const pool = variant.shared && threads > 1 ? ThreadPool.create(module, heap, k, threads) : null;
+  const engine: WasmEngine = { variant, module, heap, k, work, pool };
+  engines.set(key, engine);
+  return engine;
+}
+
+/** Where a kernel argument lives for the duration of one call. */
+interface Staged {
+  ptr: number;
+  /** Temporary block (when the array had to be copied in), to copy out and free. */
+  tmp: number;
+  tmpBytes: number;
+  src: FloatArray | null;
+  off: number;
+  len: number;
+  out: boolean;
+}
+
+/**
+ * The fast backend: WebAssembly SIMD kernels from `asm/` on a shared memory.
+ *
+ * - `alloc('float32', n)` returns views into the WASM memory (`WasmFloat32Array`), so the
+ *   kernels run on them in place; the layers allocate their buffers this way.
+ * - Float32 arrays that are not in that memory are copied in and out around each call
+ *   (correct, slower); float64 calls go to the reference backend (gradient checks).
+ * - Optional worker threads (KIOKU_THREADS) split GEMMs and per-step kernels into pieces
+ *   whose arithmetic does not depend on the split, so results are bit-identical for any
+ *   thread count.
+ */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly engine: WasmEngine;
+  private readonly ref = new ReferenceBackend();
+  private readonly heap: WasmHeap;
+  private readonly k: KernelExports;
+  private readonly directMaxK: number;
+  private staged: Staged[] = [];
+  /** Tests only: force one GEMM path (GEMM_PACKED/DIRECT/DOT) where it is valid. */
+  forceGemmPath: number | null = null;
+  /** Scratch for softmaxCrossEntropy's two f64 results. */
+  private readonly result: number;
+
+  constructor(engine: WasmEngine) {
+    this.engine = engine;
+    this.heap = engine.heap;
+    this.k = engine.k;
+    this.directMaxK = this.k.directMaxK();
+    this.result = this.heap.allocRaw(16);
+  }
+
+  /** A description for logs and the bench: variant and threads. */
+  get description(): string {
+    const v = this.engine.variant;
+    const threads = this.engine.pool?.size ?? 1;
+    return `wasm ${v.relaxed ? 'relaxed-simd (fma)' : 'simd128'}, ${v.shared ? 'shared' : 'plain'} memory, ${threads} thread${threads > 1 ? 's' : ''}`;
+  }
+
+  alloc(dtype: DType, n: number): FloatArray {
+    if (dtype === 'float64') return new Float64Array(n);
+    return this.heap.allocF32(n);
+  }
+
+  /** Give a `alloc`ed array's memory back now (see `WasmHeap.release`). */
+  release(a: FloatArray): void {
+    if (a instanceof Float32Array) this.heap.release(a);
+  }
+
+  // ---- argument staging ----
+
+  /** Byte address of a[off ..] for a call, copying it in (and, for outputs, out) when needed. */
+  private arg(a: FloatArray, off: number, len: number, out: boolean): number {
+    if (off < 0 || len < 0 || off + len > a.length) {
+      throw new KiokuError(
+        `WASM backend: access [${off}, ${off + len}) outside an array of ${a.length} elements`,
+      );
+    }
+    if (a instanceof Float32Array && this.heap.contains(a)) return a.byteOffset + off * 4;
+    const bytes = Math.max(len, 1) * 4;
+    const tmp = this.heap.allocRaw(bytes);
+    this.heap.f32.set(a.subarray(off, off + len), tmp >> 2);
+    this.staged.push({ ptr: tmp, tmp, tmpBytes: bytes, src: a, off, len, out });
+    return tmp;
+  }
+
+  /** A non-float side input (mask, targets) copied into scratch; 0 for null. */
+  private bytesArg(a: Uint8Array | Int32Array | null): number {
+    if (a === null) return 0;
+    const bytes = Math.max(a.byteLength, 1);
+    const tmp = this.heap.allocRaw(bytes);
+    this.heap.u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), tmp);
+    this.staged.push({ ptr: tmp, tmp, tmpBytes: bytes, src: null, off: 0, len: 0, out: false });
+    return tmp;
+  }
+
+  /** Copy staged outputs back and free the scratch blocks. */
+  private finish(): void {
+    const st = this.staged;
+    if (st.length === 0) return;
+    const f32 = this.heap.f32;
+    for (const s of st) {
+      if (s.out && s.src !== null) s.src.set(f32.subarray(s.tmp >> 2, (s.tmp >> 2) + s.len), s.off);
+      this.heap.freeRaw(s.tmp, s.tmpBytes);
+    }
+    this.staged = [];
+  }
+
+  /** Drop staged blocks without copying back (after a kernel threw). */
+  private abandon(): void {
+    for (const s of this.staged) this.heap.freeRaw(s.tmp, s.tmpBytes);
+    this.staged = [];
+  }
+
+  private run(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.abandon();
+      throw e;
+    }
+    this.finish();
+  }
+
+  // ---- kernels ----
+
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: FloatArray,
+    aOff: number,
+    lda: number,
+    B: FloatArray,
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: FloatArray,
+    cOff: number,
+    ldc: number,
+  ): void {
+    if (A instanceof Float64Array || B instanceof Float64Array || C instanceof Float64Array) {
+      this.ref.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      return;
+    }
+    if (M <= 0 || N <= 0) return;
+    if (ldc < N) throw new KiokuError(`gemm: ldc must be >= N = ${N}, got ${ldc}`);
+    // Spans in elements that each operand touches.
+    const aRows = transA ? K : M;
+    const aCols = transA ? M : K;
+    const bRows = transB ? N : K;
+    const bCols = transB ? K : N;
+    if (K > 0 && (lda < aCols || ldb < bCols)) {
+      throw new KiokuError(
+        `gemm: leading dimensions too small (lda ${lda} < ${aCols} or ldb ${ldb} < ${bCols})`,
+      );
+    }
+    const useAB = K > 0 && alpha !== 0;
+    this.run(() => {
+      const pa = useAB ? this.arg(A, aOff, (aRows - 1) * lda + aCols, false) : 0;
+      const pb = useAB ? this.arg(B, bOff, (bRows - 1) * ldb + bCols, false) : 0;
+      const pc = this.arg(C, cOff, (M - 1) * ldc + N, true);
+      const path = this.pathFor(transA, transB, M, N, K, alpha);
+      const pool = this.engine.pool;
+      if (pool !== null && useAB && pool.worthSplitting(M, N, K)) {
+        pool.gemm(path, transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+      } else {
+        this.k.sgemm(
+          path,
+          +transA,
+          +transB,
+          M,
+          N,
+          K,
+          alpha,
+          pa,
+          lda,
+          pb,
+          ldb,
+          beta,
+          pc,
+          ldc,
+          this.engine.work,
+        );
+      }
+    });
+  }
+
+  private pathFor(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number): number {
+    const f = this.forceGemmPath;
+    if (f === GEMM_PACKED) return f;
+    if (f === GEMM_DOT && !transA && transB) return f;
+    if (f === GEMM_DIRECT && !transB && alpha === 1 && K <= this.directMaxK) return f;
+    return chooseGemmPath(transA, transB, M, N, K, alpha, this.directMaxK);
+  }
+
+  addRowVector(y: FloatArray, yOff: number, rows: number, cols: number, v: FloatArray, vOff: number): void {
+    if (y instanceof Float64Array || v instanceof Float64Array) {
+      this.ref.addRowVector(y, yOff, rows, cols, v, vOff);
+      return;
+    }
+    if (rows <= 0 || cols <= 0) return;
+    this.run(() => {
+      const py = this.arg(y, yOff, rows * cols, true);
+      const pv = this.arg(v, vOff, cols, false);
+      this.k.addRowVector(py, rows, cols, pv);
+    });
+  }
+
+  sumRowsAccumulate(
+    x: FloatArray,
+    xOff: number,
+    rows: number,
+    cols: number,
+    out: FloatArray,
+    outOff: number,
+  ): void {
+    if (x instanceof Float64Array || out instanceof Float64Array) {
+      this.ref.sumRowsAccumulate(x, xOff, rows, cols, out, outOff);
+      return;
+    }
+    if (rows <= 0 || cols <= 0) return;
+    this.run(() => {
+      const px = this.arg(x, xOff, rows * cols, false);
+      const po = this.arg(out, outOff, cols, true);
+      this.k.sumRowsAccumulate(px, rows, cols, po);
+    });
+  }
+
+  lstmStepForward(a: LstmStepArgs): void {
+    const { B, H } = a;
+    if (
+      a.gates instanceof Float64Array ||
+      a.c instanceof Float64Array ||
+      a.h instanceof Float64Array ||
+      a.cPrev instanceof Float64Array ||
+      a.hPrev instanceof Float64Array ||
+      a.peep instanceof Float64Array
+    ) {
+      this.ref.lstmStepForward(a);
+      return;
+    }
+    if (B <= 0 || H <= 0) return;
+    const n = B * H;
+    this.run(() => {
+      const g = this.arg(a.gates, a.gOff, 4 * n, true);
+      const cp = this.arg(a.cPrev, a.cPrevOff, n, false);
+      const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
+      const c = this.arg(a.c, a.cOff, n, true);
+      const h = this.arg(a.h, a.hOff, n, true);
+      const peep = a.peep ? this.arg(a.peep, a.peepOff, 3 * H, false) : 0;
+      const mask = this.maskArg(a.mask, B);
+      this.k.lstmForward(B, H, g, cp, hp, c, h, peep, mask);
+    });
+  }
+
+  lstmStepBackward(a: LstmStepGradArgs): void {
+    const { B, H } = a;
+    if (
+      a.gates instanceof Float64Array ||
+      a.c instanceof Float64Array ||
+      a.cPrev instanceof Float64Array ||
+      a.dh instanceof Float64Array ||
+      a.dc instanceof Float64Array ||
+      a.dgates instanceof Float64Array ||
+      a.dhPrev instanceof Float64Array ||
+      a.peep instanceof Float64Array ||
+      a.dpeep instanceof Float64Array
+    ) {
+      this.ref.lstmStepBackward(a);
+      return;
+    }
+    if (B <= 0 || H <= 0) return;
+    const n = B * H;
+    this.run(() => {
+      const g = this.arg(a.gates, a.gOff, 4 * n, false);
+      const cp = this.arg(a.cPrev, a.cPrevOff, n, false);
+      const c = this.arg(a.c, a.cOff, n, false);
+      const dh = this.arg(a.dh, a.dhOff, n, false);
+      const dc = this.arg(a.dc, a.dcOff, n, true);
+      const dg = this.arg(a.dgates, a.dgOff, 4 * n, true);
+      const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
+      const peep = a.peep ? this.arg(a.peep, a.peepOff, 3 * H, false) : 0;
+      const dpeep = a.peep && a.dpeep ? this.arg(a.dpeep, a.dpeepOff, 3 * H, true) : 0;
+      const mask = this.maskArg(a.mask, B);
+      this.k.lstmBackward(B, H, g, cp, c, dh, dc, dg, dhp, peep, dpeep, mask);
+    });
+  }
+
+  gruStepForward(a: GruStepArgs): void {
+    const { B, H } = a;
+    if (
+      a.xg instanceof Float64Array ||
+      a.hg instanceof Float64Array ||
+      a.gates instanceof Float64Array ||
+      a.hPrev instanceof Float64Array ||
+      a.h instanceof Float64Array
+    ) {
+      this.ref.gruStepForward(a);
+      return;
+    }
+    if (B <= 0 || H <= 0) return;
+    const n = B * H;
+    this.run(() => {
+      const xg = this.arg(a.xg, a.xgOff, 3 * n, false);
+      const hg = this.arg(a.hg, a.hgOff, 3 * n, false);
+      const g = this.arg(a.gates, a.gOff, 3 * n, true);
+      const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
+      const h = this.arg(a.h, a.hOff, n, true);
+      const mask = this.maskArg(a.mask, B);
+      this.k.gruForward(B, H, xg, hg, g, hp, h, mask);
+    });
+  }
+
+  gruStepBackward(a: GruStepGradArgs): void {
+    const { B, H } = a;
+    if (
+      a.gates instanceof Float64Array ||
+      a.hg instanceof Float64Array ||
+      a.hPrev instanceof Float64Array ||
+      a.dh instanceof Float64Array ||
+      a.dxg instanceof Float64Array ||
+      a.dhg instanceof Float64Array ||
+      a.dhPrev instanceof Float64Array
+    ) {
+      this.ref.gruStepBackward(a);
+      return;
+    }
+    if (B <= 0 || H <= 0) return;
+    const n = B * H;
+    this.run(() => {
+      const g = this.arg(a.gates, a.gOff, 3 * n, false);
+      const hg = this.arg(a.hg, a.hgOff, 3 * n, false);
+      const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
+      const dh = this.arg(a.dh, a.dhOff, n, false);
+      const dxg = this.arg(a.dxg, a.dxgOff, 3 * n, true);
+      const dhg = this.arg(a.dhg, a.dhgOff, 3 * n, true);
+      const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
+      const mask = this.maskArg(a.mask, B);
+      this.k.gruBackward(B, H, g, hg, hp, dh, dxg, dhg, dhp, mask);
+    });
+  }
+
+  rnnStepForward(a: RnnStepArgs): void {
+    const { B, H } = a;
+    if (a.pre instanceof Float64Array || a.hPrev instanceof Float64Array || a.h instanceof Float64Array) {
+      this.ref.rnnStepForward(a);
+      return;
+    }
+    if (B <= 0 || H <= 0) return;
+    const n = B * H;
+    this.run(() => {
+      const pre = this.arg(a.pre, a.preOff, n, false);
+      const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
+      const h = this.arg(a.h, a.hOff, n, true);
+      const mask = this.maskArg(a.mask, B);
+      this.k.rnnForward(B, H, +a.relu, pre, hp, h, mask);
+    });
+  }
+
+  rnnStepBackward(a: RnnStepGradArgs): void {
+    const { B, H } = a;
+    if (
+      a.h instanceof Float64Array ||
+      a.dh instanceof Float64Array ||
+      a.dpre instanceof Float64Array ||
+      a.dhPrev instanceof Float64Array
+    ) {
+      this.ref.rnnStepBackward(a);
+      return;
+    }
+    if (B <= 0 || H <= 0) return;
+    const n = B * H;
+    this.run(() => {
+      const h = this.arg(a.h, a.hOff, n, false);
+      const dh = this.arg(a.dh, a.dhOff, n, false);
+      const dpre = this.arg(a.dpre, a.dpreOff, n, true);
+      const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
+      const mask = this.maskArg(a.mask, B);
+      this.k.rnnBackward(B, H, +a.relu, h, dh, dpre, dhp, mask);
+    });
+  }
+
+  private maskArg(mask: Uint8Array | null, B: number): number {
+    if (mask === null) return 0;
+    if (mask.length < B) throw new KiokuError(`WASM backend: mask has ${mask.length} entries, expected ${B}`);
+    return this.bytesArg(mask);
+  }
+
+  softmaxCrossEntropy(a: SoftmaxXentArgs): { lossSum: number; weightSum: number } {
+    const { N, V } = a;
+    if (a.logits instanceof Float64Array || a.dlogits instanceof Float64Array)
+      return this.ref.softmaxCrossEntropy(a);
+    if (N <= 0) return { lossSum: 0, weightSum: 0 };
+    if (a.targets.length < N)
+      throw new KiokuError(`softmaxCrossEntropy: targets has ${a.targets.length} entries, expected ${N}`);
+    for (let n = 0; n < N; n++) {
+      const t = a.targets[n];
+      if (t !== a.ignoreIndex && (t < 0 || t >= V || !Number.isInteger(t))) {
+        throw new KiokuError(`softmaxCrossEntropy: target ${t} at row ${n} is outside [0, ${V})`);
+      }
+    }
+    let out = { lossSum: 0, weightSum: 0 };
+    this.run(() => {
+      const logits = this.arg(a.logits, a.logitsOff, N * V, false);
+      const targets = this.bytesArg(a.targets.length === N ? a.targets : a.targets.subarray(0, N));
+      const weights = a.weights ? this.arg(a.weights, 0, N, false) : 0;
+      const dl = a.dlogits ? this.arg(a.dlogits, a.dOff, N * V, true) : 0;
+      this.k.softmaxXent(N, V, logits, targets, a.ignoreIndex | 0, weights, dl, a.scale, this.result);
+      const f64 = this.heap.f64;
+      out = { lossSum: f64[this.result >> 3], weightSum: f64[(this.result >> 3) + 1] };
+    });
+    return out;
+  }
+}
+
+/**
+ * A WASM backend for this runtime, or null where the kernels cannot run here (the caller
+ * then uses the reference backend).
+ */
+export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend | null {
+  const engine = getWasmEngine(opts);
+  return engine === null ? null : new WasmBackend(engine);
+}
