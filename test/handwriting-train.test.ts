@@ -266,6 +266,51 @@ describe('kioku handwriting (CLI)', () => {
     assert.ok(existsSync(join(dir, 'hairs.png')));
   });
 
+  test('--resume continues exactly: 3 + 3 steps give the weights of 6 steps', async () => {
+    const lines = data.train.map((s) => denormalizeOffsets(s, data.stats));
+    const f = join(dir, 'lines-resume.json');
+    writeFileSync(f, toStroke3Json(lines));
+    const common = [
+      'handwriting',
+      'train',
+      '--data',
+      'stroke3',
+      '--data-path',
+      f,
+      '--cell',
+      'lstm',
+      '--hidden',
+      '6',
+      '--mixtures',
+      '2',
+      '--batch',
+      '3',
+      '--seq-len',
+      '20',
+      '--eval-every',
+      '0',
+      '--checkpoint-every',
+      '3',
+      '--quiet',
+    ];
+    const a = join(dir, 'straight.safetensors');
+    const b = join(dir, 'resumed.safetensors');
+    assert.equal((await run([...common, '--steps', '6', '--out', a])).code, 0);
+    assert.equal((await run([...common, '--steps', '3', '--out', b])).code, 0);
+    const r = await run([...common, '--steps', '6', '--out', b, '--resume']);
+    assert.equal(r.code, 0, r.err);
+    const wa = loadHandwritingModel(a).model.stateDict();
+    const wb = loadHandwritingModel(b).model.stateDict();
+    let diff = 0;
+    for (const k of Object.keys(wa))
+      for (let i = 0; i < wa[k].size; i++) diff = Math.max(diff, Math.abs(wa[k].data[i] - wb[k].data[i]));
+    console.log(`  max |straight − resumed| weight difference: ${diff}`);
+    assert.equal(diff, 0);
+    const bad = await run([...common, '--steps', '6', '--out', b, '--resume', '--hidden', '7']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--resume: .*resumed\.ckpt\.safetensors was written with other options/);
+  });
+
   test('clear errors for bad input', async () => {
     const r1 = await run(['handwriting', 'sample', '--model', join(dir, 'nope.safetensors')]);
     assert.equal(r1.code, 1);
@@ -306,6 +351,7 @@ describe('kioku handwriting (CLI)', () => {
     ]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Hershey fonts: The Hershey Fonts were originally created by Dr\. A\. V\. Hershey/);
+    assert.match(JSON.parse(readFileSync(f, 'utf8')).acknowledgement, /Hershey/);
     const d = offsetsToDrawing(
       JSON.parse(readFileSync(f, 'utf8')).drawings[0].strokes.reduce(
         (acc: { data: number[]; length: number }, row: number[]) => ({

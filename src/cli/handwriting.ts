@@ -11,7 +11,7 @@
  * | `handwriting density` | the predicted next-point density along a line (Graves Fig. 10), end-of-stroke track, mixture weights |
  * | `handwriting hairs` | many sampled continuations from one point of a line |
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -37,7 +37,15 @@ import {
   hiddenSizeForBudget,
 } from '../handwriting/model.js';
 import { sampleHairs, sampleHandwriting } from '../handwriting/sample.js';
-import { evaluateHandwriting, type EvalInfo, trainHandwriting } from '../handwriting/train.js';
+import {
+  evaluateHandwriting,
+  type EvalInfo,
+  trainHandwriting,
+  type TrainProgress,
+} from '../handwriting/train.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { optimizerFromState } from '../optim/factory.js';
+import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { KiokuError } from '../util/errors.js';
 import { lineChart, svgToPng, writeFigure } from '../viz/plot.js';
@@ -161,6 +169,13 @@ export function registerHandwritingCommands(program: Command): void {
       .option('--eval-every <n>', 'validate every n steps (0 = at the end only)', intArg(0), 100)
       .option('--seed <n>', 'seed of initialisation and batch sampling', intArg(0, 2 ** 31), 1)
       .option('--out <file>', 'where to save the model (.safetensors)', 'runs/handwriting/model.safetensors')
+      .option(
+        '--checkpoint-every <n>',
+        'save <out>.ckpt.safetensors (weights, optimizer, step, RNG) every n steps (0 = never)',
+        intArg(0),
+        0,
+      )
+      .option('--resume', 'continue exactly from <out>.ckpt.safetensors (only --steps may differ)')
       .option('--curve <base>', 'also write the validation curve figure to <base>.svg/.png')
       .option('--quiet', 'no progress output')
       .option('--config <file>', 'JSON file setting any of these options by camelCase name (flags win)'),
@@ -216,16 +231,60 @@ export function registerHandwritingCommands(program: Command): void {
       clip: { output: o.clipOutput as number, layer: o.clipLayer as number, norm: o.clipNorm as number },
       evalEvery: o.evalEvery as number,
       seed: o.seed as number,
+      checkpointEvery: o.checkpointEvery as number,
     };
+    // Checkpoints (weights, optimizer state, step, RNG) for an exact --resume.
+    const ckptPath = `${(o.out as string).replace(/\.safetensors$/, '')}.ckpt.safetensors`;
+    const runConfig = { model: modelConfig, train: trainConfig, data: dataOptions(o) };
+    const resume: { optimizer?: Optimizer; progress?: TrainProgress } = {};
+    if (o.resume) {
+      if (!existsSync(ckptPath))
+        throw new KiokuError(
+          `--resume: no checkpoint at ${ckptPath} (train with --checkpoint-every N first)`,
+        );
+      const ck = loadCheckpoint(ckptPath);
+      const { steps: _a, ...was } = (ck.config as typeof runConfig).train;
+      const { steps: _b, ...now } = trainConfig;
+      const same =
+        JSON.stringify({ ...(ck.config as typeof runConfig), train: was }) ===
+        JSON.stringify({ ...runConfig, train: now });
+      if (!same) {
+        throw new KiokuError(
+          `--resume: ${ckptPath} was written with other options (${JSON.stringify(ck.config)}); only --steps may change`,
+        );
+      }
+      model.loadStateDict(ck.model);
+      resume.optimizer = optimizerFromState(model.parameters(), ck.optimizer as OptimizerState);
+      resume.progress = { ...(ck.extra as TrainProgress), step: ck.step, rng: ck.rng! };
+      log(`resuming from ${ckptPath} at step ${ck.step}`);
+    }
     let result;
     try {
-      result = await trainHandwriting(model, data, trainConfig, {
-        onStep: (s) => progress.update(s.step, { loss: s.loss.toFixed(3), val }),
-        onEval: (e) => {
-          val = e.nllPerSequence.toFixed(1);
-          progress.log(fmtEval(e));
+      result = await trainHandwriting(
+        model,
+        data,
+        trainConfig,
+        {
+          onStep: (s) => progress.update(s.step, { loss: s.loss.toFixed(3), val }),
+          onEval: (e) => {
+            val = e.nllPerSequence.toFixed(1);
+            progress.log(fmtEval(e));
+          },
+          onCheckpoint: (p, opt) => {
+            if (!(o.checkpointEvery as number) && !o.resume) return;
+            ensureDir(ckptPath);
+            saveCheckpoint(ckptPath, {
+              config: runConfig,
+              model: model.stateDict(),
+              optimizer: opt.state(),
+              step: p.step,
+              rng: p.rng,
+              extra: { history: p.history, skippedSteps: p.skippedSteps },
+            });
+          },
         },
-      });
+        resume,
+      );
     } finally {
       progress.stop();
     }
@@ -507,7 +566,14 @@ export function registerHandwritingCommands(program: Command): void {
     console.log(`wrote ${o.out}.svg and ${o.out}.png`);
     if (o.stroke3) {
       ensureDir(o.stroke3 as string);
-      writeFileSync(o.stroke3 as string, toStroke3Json(split));
+      writeFileSync(
+        o.stroke3 as string,
+        toStroke3Json(
+          split,
+          3,
+          data.acknowledgement ? { acknowledgement: `Hershey fonts: ${data.acknowledgement}` } : {},
+        ),
+      );
       console.log(`wrote ${split.length} lines to ${o.stroke3}`);
     }
   });

@@ -33,14 +33,21 @@ export function toStroke3(seq: OffsetSequence, digits = 3): number[][] {
   return rows;
 }
 
-/** A JSON document of several sequences (ids and texts kept). */
-export function toStroke3Json(seqs: readonly OffsetSequence[], digits = 3): string {
+/**
+ * A JSON document of several sequences (ids and texts kept). `extra` adds top-level fields,
+ * e.g. `{ acknowledgement: HERSHEY_ACKNOWLEDGEMENT }` for data made from the Hershey fonts.
+ */
+export function toStroke3Json(
+  seqs: readonly OffsetSequence[],
+  digits = 3,
+  extra: Record<string, string> = {},
+): string {
   const drawings = seqs.map((s) => ({
     ...(s.id !== undefined ? { id: s.id } : {}),
     ...(s.text !== undefined ? { text: s.text } : {}),
     strokes: toStroke3(s, digits),
   }));
-  return JSON.stringify({ format: 'stroke-3', drawings });
+  return JSON.stringify({ format: 'stroke-3', ...extra, drawings });
 }
 
 function rowsToSequence(rows: unknown, where: string, id?: string, text?: string): OffsetSequence {

@@ -26,7 +26,7 @@ import { clipGradNorm } from '../optim/clip.js';
 import { createOptimizer, type OptimizerKind } from '../optim/factory.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { checkNumber, KiokuError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
 import { makeBatch, type StrokeData } from './data.js';
 import { mdnLoss } from './mdn.js';
 import type { HandwritingModel } from './model.js';
@@ -61,6 +61,8 @@ export interface HandwritingTrainConfig {
   seed?: number;
   /** Stop after this many consecutive non-finite steps (default 20). */
   maxBadSteps?: number;
+  /** Call `events.onCheckpoint` every this many steps (default 0: only at the end). */
+  checkpointEvery?: number;
 }
 
 export interface StepInfo {
@@ -91,9 +93,24 @@ export interface EvalInfo extends EvalResult {
   trainLoss: number;
 }
 
+/** Everything that continues a run exactly (with the model weights and optimizer state). */
+export interface TrainProgress {
+  /** Steps done. */
+  step: number;
+  /** The batch-sampling RNG. */
+  rng: RngState;
+  history: EvalInfo[];
+  skippedSteps: number;
+}
+
 export interface TrainEvents {
   onStep?: (s: StepInfo) => void;
   onEval?: (e: EvalInfo) => void;
+  /**
+   * Called every `checkpointEvery` steps and at the end, after the step's evaluation, with the
+   * optimizer and the progress: save them with the model (see `kioku handwriting train --resume`).
+   */
+  onCheckpoint?: (progress: TrainProgress, optimizer: Optimizer) => void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -129,6 +146,7 @@ export function normalizeTrainConfig(c: HandwritingTrainConfig = {}): TrainResul
     evalEvery: checkNumber(where, 'evalEvery', c.evalEvery ?? 100, { min: 0, integer: true }),
     seed: checkNumber(where, 'seed', c.seed ?? 1, { integer: true }),
     maxBadSteps: checkNumber(where, 'maxBadSteps', c.maxBadSteps ?? 20, { min: 1, integer: true }),
+    checkpointEvery: checkNumber(where, 'checkpointEvery', c.checkpointEvery ?? 0, { min: 0, integer: true }),
   };
 }
 
@@ -230,23 +248,29 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * Yields to the event loop after every step (the WASM backend recycles the memory of
  * unreachable arrays from finalizers, which only run between tasks). Aborts with a
  * `KiokuError` after `maxBadSteps` consecutive non-finite steps.
+ *
+ * To resume exactly, pass the saved optimizer (with its state loaded) and the saved
+ * `TrainProgress`: the run continues with the same batches and learning rates as if it had
+ * never stopped.
  */
 export async function trainHandwriting(
   model: HandwritingModel,
   data: StrokeData,
   config: HandwritingTrainConfig = {},
   events: TrainEvents = {},
-  optimizer?: Optimizer,
+  resume: { optimizer?: Optimizer; progress?: TrainProgress } = {},
 ): Promise<TrainResult> {
   const cfg = normalizeTrainConfig(config);
   const rng = new Rng(cfg.seed);
-  const opt = optimizer ?? createOptimizer(cfg.optimizer, model.parameters(), { lr: cfg.lr });
-  const history: EvalInfo[] = [];
+  const opt = resume.optimizer ?? createOptimizer(cfg.optimizer, model.parameters(), { lr: cfg.lr });
+  const history: EvalInfo[] = resume.progress ? [...resume.progress.history] : [];
   let bad = 0;
-  let skipped = 0;
+  let skipped = resume.progress?.skippedSteps ?? 0;
   let recent: number[] = [];
+  const first = (resume.progress?.step ?? 0) + 1;
+  if (resume.progress) rng.setState(resume.progress.rng);
   model.train();
-  for (let step = 1; step <= cfg.steps; step++) {
+  for (let step = first; step <= cfg.steps; step++) {
     opt.lr = cfg.lr * (1 + (cfg.lrFinal - 1) * ((step - 1) / Math.max(cfg.steps - 1, 1)));
     const idx = Array.from({ length: cfg.batchSize }, () => rng.int(data.train.length));
     const info = trainStep(model, opt, data.train, idx, cfg, rng, step);
@@ -270,6 +294,12 @@ export async function trainHandwriting(
       const ev = { step, trainLoss, ...e };
       history.push(ev);
       events.onEval?.(ev);
+    }
+    if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0) || step === cfg.steps) {
+      await events.onCheckpoint?.(
+        { step, rng: rng.getState(), history: [...history], skippedSteps: skipped },
+        opt,
+      );
     }
   }
   const final = history.length
