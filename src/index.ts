@@ -6,13 +6,15 @@
  * ```
  */
 import { registerDefaultBackend } from './tensor/backend.js';
-import { ReferenceBackend } from './tensor/reference.js';
+import { createDefaultBackend } from './tensor/select.js';
 
-registerDefaultBackend(() => new ReferenceBackend());
+// The fastest available backend (WASM SIMD where it runs), unless KIOKU_BACKEND=js|wasm says otherwise.
+registerDefaultBackend(createDefaultBackend);
 
 export { Tensor, allocFloat, expectShape, type DType, type FloatArray } from './tensor/tensor.js';
 export { getBackend, setBackend, type Backend } from './tensor/backend.js';
 export { ReferenceBackend } from './tensor/reference.js';
+export { createBackend, createDefaultBackend, useBackend, preloadWasm, type BackendName } from './tensor/select.js';
 export { KiokuError } from './util/errors.js';
 export { Rng, type RngState } from './util/rng.js';
 export {

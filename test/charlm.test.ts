@@ -10,11 +10,12 @@ import { CharLM } from '../src/models/charlm.js';
 import { loadCharLM } from '../src/models/charlm-io.js';
 import { type CharTrainConfig, DEFAULT_CHAR_TRAIN, trainCharLM } from '../src/models/charlm-train.js';
 import { beamDecode, beamSearch, sample, scoreContinuation } from '../src/models/generate.js';
-import { setBackend } from '../src/tensor/backend.js';
-import { ReferenceBackend } from '../src/tensor/reference.js';
+import '../src/index.js';
+import { getBackend } from '../src/tensor/backend.js';
 import { maxAbsDiff } from './helpers/gradcheck.js';
 
-setBackend(new ReferenceBackend());
+// The default backend (WASM SIMD where it runs), as users get it.
+console.log(`  backend: ${getBackend().name}`);
 
 /** A small, learnable corpus: repeated lines with a little variety (and some Japanese). */
 function corpus(): string {

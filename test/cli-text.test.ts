@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { saveSafetensors } from '../src/io/safetensors_file.js';
-import { setBackend } from '../src/tensor/backend.js';
-import { ReferenceBackend } from '../src/tensor/reference.js';
+import '../src/index.js';
+import { getBackend } from '../src/tensor/backend.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { runCli } from './helpers/cli.js';
 
-setBackend(new ReferenceBackend());
+// The default backend (WASM SIMD where it runs), as users get it.
+console.log(`  backend: ${getBackend().name}`);
 const dir = mkdtempSync(join(tmpdir(), 'kioku-cli-'));
 const text = join(dir, 'text.txt');
 writeFileSync(text, 'hello world, hello kioku.\n'.repeat(60));
