@@ -197,6 +197,19 @@ test('G2P training on a tiny letter→phone dictionary, save/load, translate wit
     `  tiny G2P: dev WER per epoch ${r.dev.map((d) => (100 * d.wer).toFixed(0) + '%').join(' ')}, test WER ${(100 * r.test.wer).toFixed(1)}% PER ${(100 * r.test.per).toFixed(1)}%`,
   );
   assert.ok(r.test.wer <= 0.3, `WER ${r.test.wer}`);
+  const warm = await trainG2P({
+    data: tinyDict(),
+    epochs: 1,
+    batchSize: 16,
+    lr: 0.003,
+    initModel: out,
+    out: join(dir, 'g2p2.safetensors'),
+  });
+  console.log(
+    `  warm start: test WER ${(100 * warm.test.wer).toFixed(1)}% (from ${(100 * r.test.wer).toFixed(1)}%)`,
+  );
+  assert.equal(warm.config.encoderHidden, 16, 'architecture comes from the saved model');
+  assert.ok(warm.test.wer <= 0.3);
   const g = loadG2P(out);
   const t = translateWord(g, 'Bad', 3, 2);
   assert.equal(t.source.join(''), 'bad');

@@ -45,6 +45,7 @@ export function registerSentimentCommands(program: Command): void {
     .option('--eval-every <n>', 'held-out accuracy every n steps (0: end only)', intArg(0), 0)
     .option('--eval-size <n>', 'test reviews used for the held-out curve', intArg(1, 25000), 2000)
     .option('--init-embeddings <file>', 'word2vec text file to initialise the embeddings')
+    .option('--lr-decay', 'decay the learning rate linearly to 5% over the second half')
     .option('--seed <n>', 'random seed', intArg(), 1)
     .option('--report <file>', 'write the result (accuracy, curve, config) as JSON')
     .action(async (o) => {
@@ -62,6 +63,7 @@ export function registerSentimentCommands(program: Command): void {
         epochs: o.epochs,
         batchSize: o.batch,
         lr: o.lr,
+        lrDecay: o.lrDecay,
         clip: o.clip,
         trainSize: o.trainSize,
         testSize: o.testSize,

@@ -48,9 +48,11 @@ export function registerSeq2seqCommands(program: Command): void {
     .option('--test-size <n>', 'evaluate on the first n test words (0: all)', intArg(0), 0)
     .option('--beam <n>', 'beam width of the final evaluation', intArg(1, 64), 1)
     .option('--seed <n>', 'random seed', intArg(), 1)
+    .option('--init-model <path>', 'continue training a saved model (its architecture and vocabularies)')
     .option('--report <file>', 'write the result as JSON')
     .action(async (o) => {
       const r = await trainG2P({
+        initModel: o.initModel,
         out: o.out,
         cell: o.cell,
         attention: o.attention,

@@ -20,6 +20,8 @@ export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vo
   lr?: number;
   /** Global gradient-norm clip (default 5). */
   clip?: number;
+  /** Decay the learning rate linearly to 5% over the second half of training (default false). */
+  lrDecay?: boolean;
   /** Balanced prefixes of the fixed 25k/25k split (defaults: all). */
   trainSize?: number;
   testSize?: number;
@@ -183,6 +185,10 @@ export async function trainSentiment(opts: SentimentTrainOptions = {}): Promise<
       rng,
     );
     for (const idx of batches) {
+      if (opts.lrDecay) {
+        const frac = (step + 1) / (epochs * batches.length);
+        opt.lr = frac > 0.5 ? lr * (0.05 + 0.95 * 2 * (1 - frac)) : lr;
+      }
       const b = padBatch(
         idx.map((i) => train.ids[i]),
         0,

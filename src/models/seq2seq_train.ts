@@ -26,6 +26,8 @@ export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' 
   beam?: number;
   seed?: number;
   out?: string;
+  /** Continue from the weights (and vocabularies, architecture) of a saved G2P model. */
+  initModel?: string;
   /** Entries to use instead of the CMU dictionary (tests). */
   data?: { train: G2PEntry[]; dev: G2PEntry[]; test: G2PEntry[] };
   log?: (m: string) => void;
@@ -125,20 +127,28 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
   const trainEntries = opts.trainSize ? split.train.slice(0, opts.trainSize) : split.train;
   const testEntries = opts.testSize ? split.test.slice(0, opts.testSize) : split.test;
   const devEntries = split.dev.slice(0, 1000);
-  const src = Vocab.build(
-    trainEntries.map((e) => [...e.word]),
-    { specials: SPECIALS },
-  );
-  const tgt = Vocab.build(
-    trainEntries.flatMap((e) => e.prons),
-    { specials: SPECIALS },
-  );
-  const base = { ...DEFAULT_SEQ2SEQ_CONFIG };
-  for (const k of Object.keys(base) as (keyof typeof base)[])
-    if (opts[k] !== undefined) (base as Record<string, unknown>)[k] = opts[k];
-  const config: Seq2SeqConfig = { ...base, srcVocab: src.size, tgtVocab: tgt.size };
-  const model = new Seq2Seq(config, seed);
-  const g: LoadedG2P = { model, src, tgt };
+  let g: LoadedG2P;
+  if (opts.initModel) {
+    // Warm start: architecture and vocabularies come from the saved model.
+    g = loadG2P(opts.initModel);
+    g.model.train();
+    log(`warm start from ${opts.initModel}`);
+  } else {
+    const src = Vocab.build(
+      trainEntries.map((e) => [...e.word]),
+      { specials: SPECIALS },
+    );
+    const tgt = Vocab.build(
+      trainEntries.flatMap((e) => e.prons),
+      { specials: SPECIALS },
+    );
+    const base = { ...DEFAULT_SEQ2SEQ_CONFIG };
+    for (const k of Object.keys(base) as (keyof typeof base)[])
+      if (opts[k] !== undefined) (base as Record<string, unknown>)[k] = opts[k];
+    g = { model: new Seq2Seq({ ...base, srcVocab: src.size, tgtVocab: tgt.size }, seed), src, tgt };
+  }
+  const { model, src, tgt } = g;
+  const config = model.config;
   const pairs: { s: Int32Array; t: Int32Array }[] = [];
   for (const e of trainEntries) {
     const s = encodeWord(src, e.word.slice(0, G2P_MAX_WORD)).ids;
