@@ -11,7 +11,7 @@
  * | `handwriting density` | the predicted next-point density along a line (Graves Fig. 10), end-of-stroke track, mixture weights |
  * | `handwriting hairs` | many sampled continuations from one point of a line |
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -48,7 +48,7 @@ import { optimizerFromState } from '../optim/factory.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { KiokuError } from '../util/errors.js';
-import { lineChart, svgToPng, writeFigure } from '../viz/plot.js';
+import { lineChart, svgToPng, vegaLiteToSvg, writeFigure } from '../viz/plot.js';
 import { choiceArg, floatArg, intArg, mergeConfigFile } from './options.js';
 import { createProgress } from './progress.js';
 
@@ -374,6 +374,7 @@ export function registerHandwritingCommands(program: Command): void {
         'output path without extension (.svg and .png are written)',
         'runs/handwriting/sample',
       )
+      .option('--png-scale <x>', 'PNG pixels per SVG pixel', floatArg(0.25, 8), 2)
       .option('--steps <n>', 'points to generate', intArg(1, 100000), 500)
       .option('--count <n>', 'independent samples (one row each)', intArg(1, 64), 4)
       .option('--bias <b>', 'sampling bias b ≥ 0: σ = exp(σ̂ − b), π = softmax(π̂(1 + b))', floatArg(0, 100), 0)
@@ -425,8 +426,11 @@ export function registerHandwritingCommands(program: Command): void {
       };
     });
     const out = o.out as string;
-    writeDrawingFigure(out, rows);
-    if (o.stroke3) writeFileSync(o.stroke3 as string, toStroke3Json(r.samples));
+    writeDrawingFigure(out, rows, {}, o.pngScale as number);
+    if (o.stroke3) {
+      ensureDir(o.stroke3 as string);
+      writeFileAtomic(o.stroke3 as string, Buffer.from(toStroke3Json(r.samples)));
+    }
     console.log(
       `wrote ${out}.svg and ${out}.png (${r.samples.length} × ${o.steps} points${prime ? `, primed with ${r.primeLength} points` : ''})`,
     );
@@ -449,6 +453,7 @@ export function registerHandwritingCommands(program: Command): void {
         'output path without extension (.svg and .png are written)',
         'runs/handwriting/density',
       )
+      .option('--png-scale <x>', 'PNG pixels per SVG pixel', floatArg(0.25, 8), 2)
       .option('--width <px>', 'heatmap width in pixels', intArg(100, 4000), 900)
       .option('--no-strokes', 'do not draw the line over the heatmap'),
   ).action(async (_opts, cmd: Command) => {
@@ -460,11 +465,9 @@ export function registerHandwritingCommands(program: Command): void {
     const total = trace.nll.reduce((a, b) => a + b, 0);
     const cell = loaded.model.config.cell;
     const title = `${cell}: predicted density of the next point along "${line.text ?? line.id ?? o.line}" (NLL ${total.toFixed(1)} nats, ${(total / trace.nll.length).toFixed(3)} per point)`;
-    const files = await writeFigure(
-      o.out as string,
-      densityFigureSpec(trace, grid, { title, strokes: o.strokes as boolean }),
-    );
-    console.log(`wrote ${files.svg} and ${files.png} (${line.length} points; NLL ${total.toFixed(2)} nats)`);
+    const svg = await vegaLiteToSvg(densityFigureSpec(trace, grid, { title, strokes: o.strokes as boolean }));
+    writeSvgAndPng(o.out as string, svg, o.pngScale as number);
+    console.log(`wrote ${o.out}.svg and ${o.out}.png (${line.length} points; NLL ${total.toFixed(2)} nats)`);
   });
 
   addDataOptions(
@@ -489,7 +492,8 @@ export function registerHandwritingCommands(program: Command): void {
         '--out <base>',
         'output path without extension (.svg and .png are written)',
         'runs/handwriting/hairs',
-      ),
+      )
+      .option('--png-scale <x>', 'PNG pixels per SVG pixel', floatArg(0.25, 8), 2),
   ).action((_opts, cmd: Command) => {
     const o = cmd.opts();
     const loaded = loadHandwritingModel(resolveModelPath(o.model as string));
@@ -521,7 +525,12 @@ export function registerHandwritingCommands(program: Command): void {
     });
     const cell = loaded.model.config.cell;
     const label = `${cell}: ${o.count} sampled continuations of ${o.length} points from points ${ats.join(', ')} of "${line.text ?? line.id}" (b = ${o.bias})`;
-    writeDrawingFigure(o.out as string, [{ drawing, label, color: '#b0b0b0', overlays, marks }]);
+    writeDrawingFigure(
+      o.out as string,
+      [{ drawing, label, color: '#b0b0b0', overlays, marks }],
+      {},
+      o.pngScale as number,
+    );
     console.log(`wrote ${o.out}.svg and ${o.out}.png`);
   });
 
@@ -539,6 +548,7 @@ export function registerHandwritingCommands(program: Command): void {
         'figure path without extension (.svg and .png are written)',
         'runs/handwriting/data',
       )
+      .option('--png-scale <x>', 'PNG pixels per SVG pixel', floatArg(0.25, 8), 2)
       .option('--stroke3 <file>', 'write the whole split (raw units) as stroke-3 JSON'),
   ).action((_opts, cmd: Command) => {
     const o = cmd.opts();
@@ -559,19 +569,23 @@ export function registerHandwritingCommands(program: Command): void {
     const rows = split
       .slice(0, o.count as number)
       .map((s) => ({ drawing: offsetsToDrawing(s), label: `${s.id ?? ''}${s.text ? `: ${s.text}` : ''}` }));
-    writeDrawingFigure(o.out as string, rows, {
-      showPoints: Boolean(o.points),
-      showPenUps: Boolean(o.points),
-    });
+    writeDrawingFigure(
+      o.out as string,
+      rows,
+      { showPoints: Boolean(o.points), showPenUps: Boolean(o.points) },
+      o.pngScale as number,
+    );
     console.log(`wrote ${o.out}.svg and ${o.out}.png`);
     if (o.stroke3) {
       ensureDir(o.stroke3 as string);
-      writeFileSync(
+      writeFileAtomic(
         o.stroke3 as string,
-        toStroke3Json(
-          split,
-          3,
-          data.acknowledgement ? { acknowledgement: `Hershey fonts: ${data.acknowledgement}` } : {},
+        Buffer.from(
+          toStroke3Json(
+            split,
+            3,
+            data.acknowledgement ? { acknowledgement: `Hershey fonts: ${data.acknowledgement}` } : {},
+          ),
         ),
       );
       console.log(`wrote ${split.length} lines to ${o.stroke3}`);
@@ -579,12 +593,16 @@ export function registerHandwritingCommands(program: Command): void {
   });
 }
 
-/** Write rows of drawings as `<base>.svg` and `<base>.png`. */
-function writeDrawingFigure(base: string, rows: DrawingRow[], opts: DrawOptions = {}): void {
-  const svg = drawingsToSvg(rows, opts);
+/** Write `<base>.svg` and `<base>.png` (rasterised at `scale` × the SVG's size), atomically. */
+function writeSvgAndPng(base: string, svg: string, scale = 2): void {
   ensureDir(base);
   writeFileAtomic(`${base}.svg`, Buffer.from(svg));
-  writeFileAtomic(`${base}.png`, svgToPng(svg));
+  writeFileAtomic(`${base}.png`, svgToPng(svg, scale));
+}
+
+/** Write rows of drawings as `<base>.svg` and `<base>.png`. */
+function writeDrawingFigure(base: string, rows: DrawingRow[], opts: DrawOptions = {}, scale = 2): void {
+  writeSvgAndPng(base, drawingsToSvg(rows, opts), scale);
 }
 
 /**
