@@ -16,6 +16,7 @@ for cell in rnn lstm gru; do
 done
 $KIOKU handwriting sample --model lstm --steps 400 --count 2 --bias 1 --seed 2 --prime valid:7 --prime-points 120 --png-scale 1.25 --out "$OUT/primed-lstm"
 $KIOKU handwriting sample --model lstm --steps 500 --count 3 --bias 0 --seed 1 --png-scale 1.25 --out "$OUT/sample-lstm-b0"
+$KIOKU handwriting compare --models rnn,lstm,gru --out "$OUT/curves"
 $KIOKU handwriting hairs --model lstm --line "$LINE" --count 40 --length 15 --png-scale 1.5 --out "$OUT/hairs-lstm"
-rm -f "$OUT"/data.svg "$OUT"/sample-*.svg "$OUT"/density-*.svg "$OUT"/primed-*.svg "$OUT"/hairs-*.svg
+rm -f "$OUT"/curves.svg "$OUT"/data.svg "$OUT"/sample-*.svg "$OUT"/density-*.svg "$OUT"/primed-*.svg "$OUT"/hairs-*.svg
 ls -la "$OUT"

@@ -591,6 +591,81 @@ export function registerHandwritingCommands(program: Command): void {
       console.log(`wrote ${split.length} lines to ${o.stroke3}`);
     }
   });
+  registerHandwritingCompare(hw);
+}
+
+interface SavedInfo {
+  parameters?: number;
+  seconds?: number;
+  train?: { steps?: number };
+  valid?: {
+    nllPerSequence: number;
+    nllPerPoint: number;
+    ssePerSequence: number;
+    sequences: number;
+    points: number;
+  };
+  history?: { step: number; nllPerPoint: number; nllPerSequence: number }[];
+}
+
+/** `kioku handwriting compare`: the table and validation curves of several saved models. */
+function registerHandwritingCompare(hw: Command): void {
+  addDataOptions(
+    hw
+      .command('compare')
+      .description(
+        'compare saved models (e.g. the RNN, LSTM and GRU of equal size): a markdown table of validation NLL and the validation curves',
+      )
+      .option('--models <list>', 'comma-separated pretrained names or .safetensors files', 'rnn,lstm,gru')
+      .option(
+        '--evaluate',
+        'evaluate again on the validation lines of --data (else the numbers saved at training)',
+      )
+      .option('--out <base>', 'also write the validation curves to <base>.svg/.png'),
+  ).action(async (_opts, cmd: Command) => {
+    const o = cmd.opts();
+    const names = String(o.models)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const data = o.evaluate ? loadStrokeData(dataOptions(o)) : null;
+    const rows: string[] = [
+      '| cell | layers × units | parameters | steps | validation NLL (nats/sequence) | (nats/point) | SSE (per sequence) |',
+      '|---|---|---|---|---|---|---|',
+    ];
+    const curve: Record<string, unknown>[] = [];
+    for (const name of names) {
+      const l = loadHandwritingModel(resolveModelPath(name));
+      const info = l.info as SavedInfo;
+      const c = l.model.config;
+      let v = info.valid;
+      if (data) {
+        const valid = data.valid.map((s) => normalizeOffsets(denormalizeOffsets(s, data.stats), l.stats));
+        v = evaluateHandwriting(l.model, valid);
+      }
+      if (!v) throw new KiokuError(`${l.path}: no saved validation result; use --evaluate`);
+      rows.push(
+        `| ${c.cell}${c.peephole ? ' (peepholes)' : ''} | ${c.numLayers} × ${c.hiddenSize} | ${l.model.numParameters().toLocaleString('en-US')} | ${info.train?.steps ?? '?'} | ${v.nllPerSequence.toFixed(1)} | ${v.nllPerPoint.toFixed(3)} | ${v.ssePerSequence.toFixed(1)} |`,
+      );
+      for (const h of info.history ?? [])
+        curve.push({ step: h.step, nll: h.nllPerPoint, model: `${c.cell} ${c.numLayers}×${c.hiddenSize}` });
+    }
+    console.log(rows.join('\n'));
+    if (o.out && curve.length) {
+      await writeFigure(
+        o.out as string,
+        lineChart({
+          title: 'Validation NLL during training',
+          data: curve,
+          x: 'step',
+          y: 'nll',
+          color: 'model',
+          yTitle: 'validation NLL (nats/point)',
+        }),
+      );
+      console.log(`wrote ${o.out}.svg and ${o.out}.png`);
+    }
+  });
 }
 
 /** Write `<base>.svg` and `<base>.png` (rasterised at `scale` × the SVG's size), atomically. */
