@@ -5,6 +5,8 @@
 //
 //   node asm/build.mjs            # writes wasm/*.wasm
 //   node asm/build.mjs --out DIR  # somewhere else (the up-to-date test compares)
+//   node asm/build.mjs --out DIR --debug  # with a names section, for profiles
+//                                 # (run with KIOKU_WASM_DIR=DIR)
 import asc from 'assemblyscript/asc';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -39,6 +41,7 @@ for (const v of variants) {
   ];
   if (v.relaxed) args.push('--enable', 'relaxed-simd');
   if (v.shared) args.push('--sharedMemory', '--enable', 'threads');
+  if (process.argv.includes('--debug')) args.push('--debug');
   const { error, stderr } = await asc.main(args);
   if (error) {
     console.error(stderr.toString());

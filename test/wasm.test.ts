@@ -612,22 +612,73 @@ describe('wasm softmax cross-entropy vs reference', () => {
 });
 
 describe('wasm backend as a whole', () => {
-  test('alloc returns zeroed views into WASM memory that survive memory growth', () => {
+  test('alloc returns zeroed views into WASM memory; the plain memory never grows', () => {
+    const heap = wasm.engine.heap;
+    assert.equal(heap.shared, false, 'one thread runs on a plain (fixed-size) memory');
+    const before = heap.sizeBytes;
     const a = wasm.alloc('float32', 1000) as Float32Array;
     assert.ok(a.every((x) => x === 0));
     a.fill(3);
-    const before = wasm.engine.heap.sizeBytes;
-    const big = wasm.alloc('float32', before / 4 + 1000); // forces the memory to grow
-    assert.ok(wasm.engine.heap.sizeBytes > before, 'memory grew');
+    const big = wasm.alloc('float32', 16 << 20);
+    assert.ok(heap.contains(a) && heap.contains(big) && heap.contains(a.subarray(10, 20)));
+    assert.equal(heap.sizeBytes, before);
+    wasm.release(big);
+    assert.ok(a.every((x) => x === 3));
+  });
+
+  test('shared memory (threads): views survive memory growth', async () => {
+    const two = createWasmBackend({ threads: 2 });
+    assert.ok(two);
+    const heap = two.engine.heap;
+    assert.equal(heap.shared, true);
+    const a = two.alloc('float32', 1000) as Float32Array;
+    a.fill(3);
+    const before = heap.sizeBytes;
+    const big = two.alloc('float32', before / 4 + 1000); // forces the memory to grow
+    assert.ok(heap.sizeBytes > before, 'memory grew');
     assert.equal(a.length, 1000);
     assert.ok(
       a.every((x) => x === 3),
       'old view still reads its data',
     );
-    assert.ok(wasm.engine.heap.contains(a) && wasm.engine.heap.contains(big));
-    wasm.release(big);
-    const sub = a.subarray(10, 20);
-    assert.ok(wasm.engine.heap.contains(sub));
+    assert.ok(
+      (big as Float32Array).every((x) => x === 0),
+      'new block zeroed (bulk fill)',
+    );
+    assert.ok(heap.contains(a) && heap.contains(big));
+    two.release(big);
+  });
+
+  test('past the soft cap, alloc hands out plain arrays (still accepted by every kernel)', () => {
+    const heap = wasm.engine.heap;
+    const cap = heap.softCapBytes;
+    heap.softCapBytes = heap.trackedBytes; // nothing more fits
+    try {
+      const a = wasm.alloc('float32', 64) as Float32Array;
+      assert.equal(heap.contains(a), false);
+      const C = wasm.alloc('float32', 4) as Float32Array;
+      wasm.gemm(
+        false,
+        false,
+        2,
+        2,
+        2,
+        1,
+        Float32Array.from([1, 2, 3, 4]),
+        0,
+        2,
+        Float32Array.from([1, 0, 0, 1]),
+        0,
+        2,
+        0,
+        C,
+        0,
+        2,
+      );
+      assert.deepEqual(Array.from(C), [1, 2, 3, 4]);
+    } finally {
+      heap.softCapBytes = cap;
+    }
   });
 
   test('released blocks are reused and handed out zeroed', () => {
@@ -645,12 +696,14 @@ describe('wasm backend as a whole', () => {
     assert.ok(two && two.engine.pool, 'a 2-thread pool starts');
     assert.ok(await two.engine.pool.whenReady(), 'workers came up');
     const cases: [boolean, boolean, number, number, number][] = [
-      [false, true, 64, 512, 128],
-      [false, false, 32, 128, 512],
-      [true, false, 512, 128, 257],
-      [false, true, 300, 77, 200],
+      [false, true, 128, 512, 128], // DOT path
+      [false, false, 64, 256, 512], // DIRECT path
+      [true, false, 512, 128, 257], // PACKED, split by rows
+      [false, true, 600, 77, 200],
       [false, false, 200, 301, 150],
+      [false, true, 20, 1000, 500], // split by columns
     ];
+    const before = two.engine.pool.splitCount;
     for (const [tA, tB, M, N, K] of cases) {
       const A = rand(M * K),
         B = rand(K * N);
@@ -664,6 +717,7 @@ describe('wasm backend as a whole', () => {
       console.log(`threads 1 vs 2, ${M}x${N}x${K} tA=${tA} tB=${tB}: max abs diff ${d}`);
       assert.equal(d, 0);
     }
+    assert.equal(two.engine.pool.splitCount - before, cases.length, 'every case was split across threads');
   });
 
   test('the backend reports what it runs', () => {

@@ -84,17 +84,23 @@ function envNumber(name: string): number | undefined {
  * run the WASM kernels (no SIMD; no binary; a browser that has not awaited `preloadWasm`).
  */
 export function getWasmEngine(opts: WasmBackendOptions = {}): WasmEngine | null {
-  const variant = pickVariant({ relaxed: opts.relaxed });
-  if (variant === null) return null;
   const threads = Math.max(1, opts.threads ?? envNumber('KIOKU_THREADS') ?? 1);
+  // One thread: a plain memory (TypedArray fill/set on it run at memcpy speed; on a
+  // SharedArrayBuffer they are element-wise and ~20x slower). Threads need a shared one.
+  const variant = pickVariant({ relaxed: opts.relaxed, shared: threads > 1 });
+  if (variant === null) return null;
   const key = `${variant.file}:${variant.shared ? threads : 1}`;
   const hit = engines.get(key);
   if (hit) return hit;
   const module = compileSync(variant);
   if (module === null) return null;
-  // Instantiate once against a throwaway memory to learn the heap base and scratch size.
-  const heap = new WasmHeap({ shared: variant.shared, base: 1 << 16 });
+  const heap = new WasmHeap({
+    shared: variant.shared,
+    base: 1 << 16, // the kernels keep no static data; the first page stays unused
+    fixedBytes: (envNumber('KIOKU_WASM_MEMORY_MB') ?? 0) * 1024 * 1024 || undefined,
+  });
   const k = instantiate(module, heap.memory);
+  heap.zeroFill = (ptr, bytes) => k.zero(ptr, bytes);
   const work = heap.allocRaw(k.gemmWorkBytes());
   const pool = variant.shared && threads > 1 ? ThreadPool.create(module, heap, k, threads) : null;
   const engine: WasmEngine = { variant, module, heap, k, work, pool };
@@ -102,20 +108,16 @@ export function getWasmEngine(opts: WasmBackendOptions = {}): WasmEngine | null 
   return engine;
 }
 
-/** Where a kernel argument lives for the duration of one call. */
+/** An output argument that was copied into the scratch arena, to copy back after the call. */
 interface Staged {
-  ptr: number;
-  /** Temporary block (when the array had to be copied in), to copy out and free. */
   tmp: number;
-  tmpBytes: number;
-  src: FloatArray | null;
+  src: FloatArray;
   off: number;
   len: number;
-  out: boolean;
 }
 
 /**
- * The fast backend: WebAssembly SIMD kernels from `asm/` on a shared memory.
+ * The fast backend: WebAssembly SIMD kernels from `asm/`.
  *
  * - `alloc('float32', n)` returns views into the WASM memory (`WasmFloat32Array`), so the
  *   kernels run on them in place; the layers allocate their buffers this way.
@@ -164,6 +166,28 @@ export class WasmBackend implements Backend {
   }
 
   // ---- argument staging ----
+  //
+  // Arrays outside the WASM memory are copied into a per-backend scratch arena for the
+  // duration of one kernel call (bump allocation, reset when the call ends).
+
+  private arena = 0;
+  private arenaBytes = 0;
+  private arenaUsed = 0;
+  /** Arenas outgrown during the current call (still holding its staged data). */
+  private retired: [number, number][] = [];
+
+  private stageAlloc(bytes: number): number {
+    const size = Math.ceil(Math.max(bytes, 1) / 64) * 64;
+    if (this.arenaUsed + size > this.arenaBytes) {
+      if (this.arenaBytes > 0) this.retired.push([this.arena, this.arenaBytes]);
+      this.arenaBytes = Math.max(2 * this.arenaBytes, size, 1 << 20);
+      this.arena = this.heap.allocRaw(this.arenaBytes);
+      this.arenaUsed = 0;
+    }
+    const p = this.arena + this.arenaUsed;
+    this.arenaUsed += size;
+    return p;
+  }
 
   /** Byte address of a[off ..] for a call, copying it in (and, for outputs, out) when needed. */
   private arg(a: FloatArray, off: number, len: number, out: boolean): number {
@@ -173,49 +197,33 @@ export class WasmBackend implements Backend {
       );
     }
     if (a instanceof Float32Array && this.heap.contains(a)) return a.byteOffset + off * 4;
-    const bytes = Math.max(len, 1) * 4;
-    const tmp = this.heap.allocRaw(bytes);
+    const tmp = this.stageAlloc(len * 4);
     this.heap.f32.set(a.subarray(off, off + len), tmp >> 2);
-    this.staged.push({ ptr: tmp, tmp, tmpBytes: bytes, src: a, off, len, out });
+    if (out) this.staged.push({ tmp, src: a, off, len });
     return tmp;
   }
 
   /** A non-float side input (mask, targets) copied into scratch; 0 for null. */
   private bytesArg(a: Uint8Array | Int32Array | null): number {
     if (a === null) return 0;
-    const bytes = Math.max(a.byteLength, 1);
-    const tmp = this.heap.allocRaw(bytes);
+    const tmp = this.stageAlloc(a.byteLength);
     this.heap.u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), tmp);
-    this.staged.push({ ptr: tmp, tmp, tmpBytes: bytes, src: null, off: 0, len: 0, out: false });
     return tmp;
   }
 
-  /** Copy staged outputs back and free the scratch blocks. */
-  private finish(): void {
+  /** End of a call: copy staged outputs back (unless the kernel threw) and reset the arena. */
+  private finish(ok: boolean): void {
     const st = this.staged;
-    if (st.length === 0) return;
-    const f32 = this.heap.f32;
-    for (const s of st) {
-      if (s.out && s.src !== null) s.src.set(f32.subarray(s.tmp >> 2, (s.tmp >> 2) + s.len), s.off);
-      this.heap.freeRaw(s.tmp, s.tmpBytes);
+    if (ok && st.length > 0) {
+      const f32 = this.heap.f32;
+      for (const s of st) s.src.set(f32.subarray(s.tmp >> 2, (s.tmp >> 2) + s.len), s.off);
     }
-    this.staged = [];
-  }
-
-  /** Drop staged blocks without copying back (after a kernel threw). */
-  private abandon(): void {
-    for (const s of this.staged) this.heap.freeRaw(s.tmp, s.tmpBytes);
-    this.staged = [];
-  }
-
-  private run(f: () => void): void {
-    try {
-      f();
-    } catch (e) {
-      this.abandon();
-      throw e;
+    if (st.length > 0) this.staged = [];
+    this.arenaUsed = 0;
+    if (this.retired.length > 0) {
+      for (const [p, n] of this.retired) this.heap.freeRaw(p, n);
+      this.retired = [];
     }
-    this.finish();
   }
 
   // ---- kernels ----
@@ -255,7 +263,8 @@ export class WasmBackend implements Backend {
       );
     }
     const useAB = K > 0 && alpha !== 0;
-    this.run(() => {
+    let ok = false;
+    try {
       const pa = useAB ? this.arg(A, aOff, (aRows - 1) * lda + aCols, false) : 0;
       const pb = useAB ? this.arg(B, bOff, (bRows - 1) * ldb + bCols, false) : 0;
       const pc = this.arg(C, cOff, (M - 1) * ldc + N, true);
@@ -282,7 +291,10 @@ export class WasmBackend implements Backend {
           this.engine.work,
         );
       }
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   private pathFor(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number): number {
@@ -299,11 +311,15 @@ export class WasmBackend implements Backend {
       return;
     }
     if (rows <= 0 || cols <= 0) return;
-    this.run(() => {
+    let ok = false;
+    try {
       const py = this.arg(y, yOff, rows * cols, true);
       const pv = this.arg(v, vOff, cols, false);
       this.k.addRowVector(py, rows, cols, pv);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   sumRowsAccumulate(
@@ -319,11 +335,15 @@ export class WasmBackend implements Backend {
       return;
     }
     if (rows <= 0 || cols <= 0) return;
-    this.run(() => {
+    let ok = false;
+    try {
       const px = this.arg(x, xOff, rows * cols, false);
       const po = this.arg(out, outOff, cols, true);
       this.k.sumRowsAccumulate(px, rows, cols, po);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   lstmStepForward(a: LstmStepArgs): void {
@@ -341,7 +361,8 @@ export class WasmBackend implements Backend {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    this.run(() => {
+    let ok = false;
+    try {
       const g = this.arg(a.gates, a.gOff, 4 * n, true);
       const cp = this.arg(a.cPrev, a.cPrevOff, n, false);
       const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
@@ -350,7 +371,10 @@ export class WasmBackend implements Backend {
       const peep = a.peep ? this.arg(a.peep, a.peepOff, 3 * H, false) : 0;
       const mask = this.maskArg(a.mask, B);
       this.k.lstmForward(B, H, g, cp, hp, c, h, peep, mask);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   lstmStepBackward(a: LstmStepGradArgs): void {
@@ -371,7 +395,8 @@ export class WasmBackend implements Backend {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    this.run(() => {
+    let ok = false;
+    try {
       const g = this.arg(a.gates, a.gOff, 4 * n, false);
       const cp = this.arg(a.cPrev, a.cPrevOff, n, false);
       const c = this.arg(a.c, a.cOff, n, false);
@@ -383,7 +408,10 @@ export class WasmBackend implements Backend {
       const dpeep = a.peep && a.dpeep ? this.arg(a.dpeep, a.dpeepOff, 3 * H, true) : 0;
       const mask = this.maskArg(a.mask, B);
       this.k.lstmBackward(B, H, g, cp, c, dh, dc, dg, dhp, peep, dpeep, mask);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   gruStepForward(a: GruStepArgs): void {
@@ -400,7 +428,8 @@ export class WasmBackend implements Backend {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    this.run(() => {
+    let ok = false;
+    try {
       const xg = this.arg(a.xg, a.xgOff, 3 * n, false);
       const hg = this.arg(a.hg, a.hgOff, 3 * n, false);
       const g = this.arg(a.gates, a.gOff, 3 * n, true);
@@ -408,7 +437,10 @@ export class WasmBackend implements Backend {
       const h = this.arg(a.h, a.hOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.gruForward(B, H, xg, hg, g, hp, h, mask);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   gruStepBackward(a: GruStepGradArgs): void {
@@ -427,7 +459,8 @@ export class WasmBackend implements Backend {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    this.run(() => {
+    let ok = false;
+    try {
       const g = this.arg(a.gates, a.gOff, 3 * n, false);
       const hg = this.arg(a.hg, a.hgOff, 3 * n, false);
       const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
@@ -437,7 +470,10 @@ export class WasmBackend implements Backend {
       const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.gruBackward(B, H, g, hg, hp, dh, dxg, dhg, dhp, mask);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   rnnStepForward(a: RnnStepArgs): void {
@@ -448,13 +484,17 @@ export class WasmBackend implements Backend {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    this.run(() => {
+    let ok = false;
+    try {
       const pre = this.arg(a.pre, a.preOff, n, false);
       const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
       const h = this.arg(a.h, a.hOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.rnnForward(B, H, +a.relu, pre, hp, h, mask);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   rnnStepBackward(a: RnnStepGradArgs): void {
@@ -470,14 +510,18 @@ export class WasmBackend implements Backend {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    this.run(() => {
+    let ok = false;
+    try {
       const h = this.arg(a.h, a.hOff, n, false);
       const dh = this.arg(a.dh, a.dhOff, n, false);
       const dpre = this.arg(a.dpre, a.dpreOff, n, true);
       const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.rnnBackward(B, H, +a.relu, h, dh, dpre, dhp, mask);
-    });
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
   }
 
   private maskArg(mask: Uint8Array | null, B: number): number {
@@ -499,17 +543,23 @@ export class WasmBackend implements Backend {
         throw new KiokuError(`softmaxCrossEntropy: target ${t} at row ${n} is outside [0, ${V})`);
       }
     }
-    let out = { lossSum: 0, weightSum: 0 };
-    this.run(() => {
+    let lossSum: number;
+    let weightSum: number;
+    let ok = false;
+    try {
       const logits = this.arg(a.logits, a.logitsOff, N * V, false);
       const targets = this.bytesArg(a.targets.length === N ? a.targets : a.targets.subarray(0, N));
       const weights = a.weights ? this.arg(a.weights, 0, N, false) : 0;
       const dl = a.dlogits ? this.arg(a.dlogits, a.dOff, N * V, true) : 0;
       this.k.softmaxXent(N, V, logits, targets, a.ignoreIndex | 0, weights, dl, a.scale, this.result);
       const f64 = this.heap.f64;
-      out = { lossSum: f64[this.result >> 3], weightSum: f64[(this.result >> 3) + 1] };
-    });
-    return out;
+      lossSum = f64[this.result >> 3];
+      weightSum = f64[(this.result >> 3) + 1];
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
+    return { lossSum, weightSum };
   }
 }
 

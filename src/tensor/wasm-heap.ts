@@ -33,9 +33,15 @@ interface Block {
   size: number;
 }
 
+/**
+ * Blocks from this size get a ballast: smaller ones add up slowly enough for the ordinary
+ * collections to find them, and skipping them keeps small allocations cheap.
+ */
+const BALLAST_MIN = 64 * 1024;
+
 /** What a WasmFloat32Array's `owner` is: the block (null once released) and its ballast. */
 interface Owner {
-  ballast: ArrayBuffer | Uint8Array;
+  ballast: ArrayBuffer | Uint8Array | null;
   block: Block | null;
 }
 
@@ -56,36 +62,40 @@ function ballast(bytes: number): ArrayBuffer | Uint8Array {
 /**
  * The WASM backend's memory and its allocator.
  *
- * Why a shared memory: growing a plain `WebAssembly.Memory` detaches its ArrayBuffer, so
- * every Float32Array already handed out would silently become empty. A shared memory's
- * SharedArrayBuffer is never detached: growth makes a *new*, longer SharedArrayBuffer
- * object over the same bytes, and old views stay valid. So with a shared memory the heap
- * grows on demand (up to 4 GiB); every buffer object it has produced is remembered, so
- * `contains` recognises views made before and after any growth. The same shared memory is
- * what worker threads run on.
- *
- * Where SharedArrayBuffer is missing (a page that is not cross-origin isolated) the memory
- * is plain and never grown: `fixedBytes` are reserved at start (untouched pages cost no
- * RAM in current engines), and `alloc` falls back to ordinary JS arrays once it is full
- * (kernels still accept those, by copying).
+ * The one hazard of handing out views into a `WebAssembly.Memory` is growth: growing a plain
+ * memory detaches its ArrayBuffer, and every Float32Array already handed out would silently
+ * become empty. Two ways round it, one per kind of memory:
+ * - plain memory (one thread, the default): reserve a large fixed size up front and never
+ *   grow (engines map it lazily: untouched pages cost address space, not RAM). TypedArray
+ *   `fill`/`set` on it run at memcpy speed.
+ * - shared memory (worker threads): a SharedArrayBuffer is never detached — growth makes a
+ *   new, longer SharedArrayBuffer object over the same bytes and old views stay valid — so
+ *   it grows on demand up to 4 GiB. Every buffer object the heap has seen is remembered, so
+ *   `contains` recognises views made before and after any growth. (Engines implement
+ *   `fill`/`set` on shared buffers element by element, so zeroing goes through the kernels'
+ *   bulk `memory.fill` instead.)
+ * When the memory is full, `allocF32` falls back to ordinary JS arrays (kernels still
+ * accept those, by copying).
  *
  * Blocks are recycled when their arrays are garbage-collected (a FinalizationRegistry
  * watches each array's `owner` token), or at once with `release`. Two engine facts shape
  * this:
  * - Engines collect according to JS heap pressure, which tiny view objects hardly create.
- *   So each block's token carries a same-sized, never-written ArrayBuffer "ballast": the
- *   engine counts it as external memory and collects dead arrays as it would dead
+ *   So the token of each large block carries a same-sized, never-written buffer "ballast":
+ *   the engine counts it as external memory and collects dead arrays as it would dead
  *   ArrayBuffers of that size (its pages are never touched, so it costs no RAM).
  * - Finalization callbacks run only when the event loop turns. A long *synchronous* loop
  *   therefore recycles nothing until it yields (`await` between training steps is enough);
  *   past `softCapBytes` of blocks, `allocF32` hands out ordinary JS arrays instead (still
- *   correct, kernels copy them in and out) rather than growing without bound.
+ *   correct, kernels copy them in and out) rather than exhausting the memory.
  */
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
   private readonly buffers = new Set<ArrayBufferLike>();
-  private readonly freeList: Block[] = []; // sorted by address, coalesced
+  private readonly bins = new Map<number, number[]>(); // freed blocks by exact size
+  private binnedBytes = 0;
+  private readonly freeList: Block[] = []; // sorted by address, coalesced (see consolidate)
   private top: number; // first never-used byte
   private readonly limit: number; // bytes this heap may use
   private readonly registry: FinalizationRegistry<Block>;
@@ -102,31 +112,48 @@ export class WasmHeap {
 
   /** Bytes of GC-tracked blocks past which `allocF32` returns ordinary JS arrays. */
   softCapBytes: number;
+  /** Zeroes memory; the engine installs the kernels' bulk fill (needed for shared memory). */
+  zeroFill: ((ptr: number, bytes: number) => void) | null = null;
   /** Arrays handed out as ordinary JS arrays because the heap was full or past its soft cap. */
   fallbackCount = 0;
 
   constructor(opts: {
     shared: boolean;
     base: number;
+    /** Shared memory: initial size (grows on demand). */
     initialBytes?: number;
+    /** Plain memory: the fixed size (default: the largest of 2 GiB, 1 GiB, 512 MiB, 256 MiB the engine grants). */
     fixedBytes?: number;
+    /** Shared memory: growth limit (default 4 GiB). */
     maxBytes?: number;
     softCapBytes?: number;
   }) {
     this.shared = opts.shared;
-    this.softCapBytes = opts.softCapBytes ?? 2 * 1024 * 1024 * 1024;
     if (opts.shared) {
       const initial = Math.ceil(Math.max(opts.initialBytes ?? 32 << 20, opts.base + PAGE) / PAGE);
       this.limit = opts.maxBytes ?? 4 * 1024 * 1024 * 1024 - PAGE;
       this.memory = new WebAssembly.Memory({ initial, maximum: 65536, shared: true });
     } else {
-      const bytes = opts.fixedBytes ?? 1 << 30;
-      this.limit = bytes;
-      this.memory = new WebAssembly.Memory({
-        initial: Math.ceil(bytes / PAGE),
-        maximum: Math.ceil(bytes / PAGE),
-      });
+      let memory: WebAssembly.Memory | null = null;
+      const sizes = opts.fixedBytes
+        ? [opts.fixedBytes]
+        : [2048, 1024, 512, 256].map((mb) => mb * 1024 * 1024);
+      for (const bytes of sizes) {
+        const pages = Math.ceil(bytes / PAGE);
+        try {
+          memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+          break;
+        } catch {
+          // not granted; try a smaller one
+        }
+      }
+      if (memory === null) throw new KiokuError('WASM backend: could not reserve a WebAssembly.Memory');
+      this.memory = memory;
+      this.limit = memory.buffer.byteLength;
     }
+    // Past this, new arrays become plain JS arrays: leave room for scratch and for blocks
+    // that are dead but not yet finalized.
+    this.softCapBytes = opts.softCapBytes ?? Math.floor(this.limit * 0.75);
     this.top = alignUp(Math.max(opts.base, ALIGN));
     this.refreshViews();
     this.registry = new FinalizationRegistry((b: Block) => this.untrack(b));
@@ -173,9 +200,30 @@ export class WasmHeap {
   /**
    * A raw block of at least `bytes` bytes (64-byte aligned, contents undefined), or -1 when
    * the heap is full. Raw blocks are not watched by the GC: give them back with `freeRaw`.
+   *
+   * Training allocates the same sizes step after step, so freed blocks wait in exact-size
+   * bins and are reused in O(1). Only when the memory would have to grow are the bins
+   * merged into one address-ordered, coalesced free list and searched first-fit.
    */
   tryAllocRaw(bytes: number): number {
     const size = alignUp(Math.max(bytes, 1));
+    const bin = this.bins.get(size);
+    if (bin !== undefined && bin.length > 0) {
+      this.liveBytes += size;
+      this.binnedBytes -= size;
+      return bin.pop() as number;
+    }
+    let addr = this.firstFit(size);
+    if (addr < 0 && this.top + size > this.memory.buffer.byteLength && this.binnedBytes > 0) {
+      this.consolidate();
+      addr = this.firstFit(size);
+    }
+    if (addr < 0) addr = this.bump(size);
+    if (addr >= 0) this.liveBytes += size;
+    return addr;
+  }
+
+  private firstFit(size: number): number {
     const fl = this.freeList;
     for (let i = 0; i < fl.length; i++) {
       const b = fl[i];
@@ -186,16 +234,19 @@ export class WasmHeap {
           b.addr += size;
           b.size -= size;
         }
-        this.liveBytes += size;
         return addr;
       }
     }
+    return -1;
+  }
+
+  /** New memory at the top, growing the memory (by at least a quarter) when needed. */
+  private bump(size: number): number {
     const end = this.top + size;
     if (end > this.limit) return -1;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       if (!this.shared) return -1;
-      // Grow by at least a quarter, so a run of allocations does not grow page by page.
       const want = Math.max(end, Math.min(this.limit, Math.floor(have * 1.25)));
       try {
         this.memory.grow(Math.ceil((want - have) / PAGE));
@@ -206,8 +257,29 @@ export class WasmHeap {
     }
     const addr = this.top;
     this.top = end;
-    this.liveBytes += size;
     return addr;
+  }
+
+  /** Move every binned block into the free list, merging neighbours and lowering the top. */
+  private consolidate(): void {
+    const all: Block[] = this.freeList.slice();
+    for (const [size, addrs] of this.bins) for (const addr of addrs) all.push({ addr, size });
+    this.bins.clear();
+    this.binnedBytes = 0;
+    all.sort((a, b) => a.addr - b.addr);
+    const merged: Block[] = [];
+    for (const b of all) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.addr + last.size === b.addr) last.size += b.size;
+      else merged.push({ addr: b.addr, size: b.size });
+    }
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.addr + last.size === this.top) {
+      this.top = last.addr;
+      merged.pop();
+    }
+    this.freeList.length = 0;
+    this.freeList.push(...merged);
   }
 
   allocRaw(bytes: number): number {
@@ -236,10 +308,11 @@ export class WasmHeap {
       return new Float32Array(n);
     }
     const a = new WasmFloat32Array(this.memory.buffer, addr, n);
-    a.fill(0);
+    if (this.shared && this.zeroFill !== null) this.zeroFill(addr, n * 4);
+    else a.fill(0);
     const block = { addr, size: alignUp(Math.max(bytes, 1)) };
     this.trackedBytes += block.size;
-    const owner: Owner = { ballast: ballast(block.size), block };
+    const owner: Owner = { ballast: block.size >= BALLAST_MIN ? ballast(block.size) : null, block };
     a.owner = owner;
     this.registry.register(owner, block, owner);
     return a;
@@ -265,31 +338,9 @@ export class WasmHeap {
 
   private freeBlock(b: Block): void {
     this.liveBytes -= b.size;
-    const fl = this.freeList;
-    // Insert sorted by address, then merge with the neighbours it touches.
-    let lo = 0;
-    let hi = fl.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (fl[mid].addr < b.addr) lo = mid + 1;
-      else hi = mid;
-    }
-    let blk = { addr: b.addr, size: b.size };
-    if (lo > 0 && fl[lo - 1].addr + fl[lo - 1].size === blk.addr) {
-      fl[lo - 1].size += blk.size;
-      blk = fl[lo - 1];
-      lo -= 1;
-    } else {
-      fl.splice(lo, 0, blk);
-    }
-    if (lo + 1 < fl.length && blk.addr + blk.size === fl[lo + 1].addr) {
-      blk.size += fl[lo + 1].size;
-      fl.splice(lo + 1, 1);
-    }
-    // A free block that reaches the bump pointer goes back to it.
-    if (blk.addr + blk.size === this.top) {
-      this.top = blk.addr;
-      fl.splice(lo, 1);
-    }
+    const bin = this.bins.get(b.size);
+    if (bin === undefined) this.bins.set(b.size, [b.addr]);
+    else bin.push(b.addr);
+    this.binnedBytes += b.size;
   }
 }

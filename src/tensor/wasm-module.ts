@@ -73,8 +73,14 @@ export function pickVariant(opts: { relaxed?: boolean; shared?: boolean } = {}):
   return { relaxed, shared, file };
 }
 
-/** URL of a binary in the package's `wasm/` folder (bundlers resolve this pattern as an asset). */
+/**
+ * URL of a binary in the package's `wasm/` folder (bundlers resolve this pattern as an
+ * asset); `KIOKU_WASM_DIR` points elsewhere (e.g. a build with a names section for profiling).
+ */
 export function wasmUrl(file: string): URL {
+  const dir = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.KIOKU_WASM_DIR;
+  if (dir) return new URL(file, `file://${dir.endsWith('/') ? dir : dir + '/'}`);
   return new URL(`../../wasm/${file}`, import.meta.url);
 }
 
@@ -142,6 +148,7 @@ export async function compileAsync(
 /** The raw exports of `asm/index.ts` (pointers are byte addresses in the shared memory). */
 export interface KernelExports {
   heapBase(): number;
+  zero(ptr: number, bytes: number): void;
   gemmWorkBytes(): number;
   directMaxK(): number;
   sgemm(

@@ -28,8 +28,13 @@ const CTRL_SLOTS = 32;
 const OP_STOP = 0;
 const OP_GEMM = 1;
 
-/** Work below this many multiply-adds runs on one thread (a hand-off costs ~10 µs). */
-const MIN_SPLIT_MACS = 1 << 20;
+/**
+ * Work below this many multiply-adds runs on one thread. A hand-off costs ~10 µs on an idle
+ * machine and far more on a busy one, so the per-step products of small recurrent layers
+ * (B·4H·H = 2M for H = 128) stay on the calling thread and only the sequence-wide GEMMs
+ * (input projection, weight gradients) and large layers' steps are split.
+ */
+const MIN_SPLIT_MACS = 1 << 23;
 
 // The worker's whole program. It is plain JavaScript with no imports, so it runs from a
 // string (Node `eval: true`, or a Blob URL in browsers) in a source tree or a bundle alike.
@@ -112,6 +117,8 @@ export class ThreadPool {
   private readonly F: Float32Array;
   private readonly mainWork: number;
   private readonly blocking = canBlock();
+  /** GEMMs split across the threads so far (tests check that splitting happened). */
+  splitCount = 0;
 
   private constructor(
     heap: WasmHeap,
@@ -212,6 +219,7 @@ export class ThreadPool {
     C: number,
     ldc: number,
   ): void {
+    this.splitCount++;
     // Split the longer side, in bands that are multiples of 8 (whole micro-tiles).
     const byRows = M >= N;
     const len = byRows ? M : N;
@@ -252,7 +260,8 @@ export class ThreadPool {
   private waitDone(): void {
     const I = this.I;
     const n = this.workers.length;
-    for (let i = 0; i < 1 << 22; i++) if (Atomics.load(I, DONE) >= n) return;
+    // Spin briefly (the other bands finish at about the same time), then sleep until notified.
+    for (let i = 0; i < 1 << 15; i++) if (Atomics.load(I, DONE) >= n) return;
     for (;;) {
       const d = Atomics.load(I, DONE);
       if (d >= n) return;

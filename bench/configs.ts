@@ -1,0 +1,98 @@
+/**
+ * The benchmark configurations of issue #4. Each trains embedding (or raw input) → stacked
+ * recurrent layers → Linear → softmax cross-entropy with Adam and global-norm clipping 5,
+ * on synthetic token streams (throughput does not depend on the text).
+ */
+export interface BenchConfig {
+  name: string;
+  /** One line for the table. */
+  label: string;
+  cell: 'lstm' | 'gru';
+  layers: number;
+  hidden: number;
+  batch: number;
+  steps: number; // T, the BPTT length of one training step
+  /** Token vocabulary (embedding in, softmax out); 0 for real-valued input. */
+  vocab: number;
+  /** Real-valued input width (W: pen offsets) when vocab = 0. */
+  inputSize: number;
+  /** Output classes (W: a 121-wide head standing in for the MDN's 121 outputs). */
+  outputs: number;
+}
+
+export const CONFIGS: BenchConfig[] = [
+  {
+    name: 'S',
+    label: 'LSTM 1x128, vocab 80, B=32, T=64',
+    cell: 'lstm',
+    layers: 1,
+    hidden: 128,
+    batch: 32,
+    steps: 64,
+    vocab: 80,
+    inputSize: 0,
+    outputs: 80,
+  },
+  {
+    name: 'M',
+    label: 'LSTM 2x128, vocab 80, B=50, T=50',
+    cell: 'lstm',
+    layers: 2,
+    hidden: 128,
+    batch: 50,
+    steps: 50,
+    vocab: 80,
+    inputSize: 0,
+    outputs: 80,
+  },
+  {
+    name: 'L',
+    label: 'LSTM 2x512, vocab 80, B=64, T=100',
+    cell: 'lstm',
+    layers: 2,
+    hidden: 512,
+    batch: 64,
+    steps: 100,
+    vocab: 80,
+    inputSize: 0,
+    outputs: 80,
+  },
+  {
+    name: 'G',
+    label: 'GRU 1x128, vocab 80, B=32, T=64',
+    cell: 'gru',
+    layers: 1,
+    hidden: 128,
+    batch: 32,
+    steps: 64,
+    vocab: 80,
+    inputSize: 0,
+    outputs: 80,
+  },
+  {
+    name: 'W',
+    label: 'LSTM 3x400, input 3, B=32, T=300, 121 out',
+    cell: 'lstm',
+    layers: 3,
+    hidden: 400,
+    batch: 32,
+    steps: 300,
+    vocab: 0,
+    inputSize: 3,
+    outputs: 121,
+  },
+];
+
+/** A deliberately small configuration for the end-to-end test of the bench itself. */
+export const TINY: BenchConfig = {
+  name: 'tiny',
+  label: 'LSTM 1x16, vocab 11, B=3, T=5',
+  cell: 'lstm',
+  layers: 1,
+  hidden: 16,
+  batch: 3,
+  steps: 5,
+  vocab: 11,
+  inputSize: 0,
+  outputs: 11,
+};

@@ -1,0 +1,194 @@
+/**
+ * kioku's side of the benchmark: training tokens/s and batch-1 sampling chars/s for one
+ * configuration, on whatever backend is active (`setBackend` / `useBackend` before calling).
+ */
+import { Embedding } from '../src/nn/embedding.js';
+import { GRU } from '../src/nn/gru.js';
+import { Linear } from '../src/nn/linear.js';
+import { softmaxCrossEntropy } from '../src/nn/losses.js';
+import { LSTM } from '../src/nn/lstm.js';
+import { Module, type Parameter } from '../src/nn/module.js';
+import type { RecurrentBase } from '../src/nn/recurrent.js';
+import { Adam } from '../src/optim/adam.js';
+import { clipGradNorm } from '../src/optim/clip.js';
+import { getBackend } from '../src/tensor/backend.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../src/util/rng.js';
+import type { BenchConfig } from './configs.js';
+
+/** Embedding (or raw input) → recurrent stack → Linear, the model every peer also builds. */
+class BenchModel extends Module {
+  readonly emb: Embedding | null;
+  readonly rnn: RecurrentBase;
+  readonly head: Linear;
+
+  constructor(readonly cfg: BenchConfig) {
+    super();
+    const H = cfg.hidden;
+    this.emb = cfg.vocab > 0 ? new Embedding({ numEmbeddings: cfg.vocab, embeddingDim: H, seed: 1 }) : null;
+    const o = { inputSize: cfg.vocab > 0 ? H : cfg.inputSize, hiddenSize: H, numLayers: cfg.layers, seed: 2 };
+    this.rnn = cfg.cell === 'gru' ? new GRU(o) : new LSTM(o);
+    this.head = new Linear({ inFeatures: H, outFeatures: cfg.outputs, seed: 3 });
+  }
+
+  protected override children(): [string, Module][] {
+    const c: [string, Module][] = [];
+    if (this.emb) c.push(['emb', this.emb]);
+    c.push(['rnn', this.rnn], ['head', this.head]);
+    return c;
+  }
+}
+
+/**
+ * `packParameters` with the flat value and gradient buffers allocated by the active backend
+ * (for the WASM backend: in its memory, so the GEMMs read the weights in place instead of
+ * copying them in on every call). Values are kept.
+ */
+export function packOnBackend(params: Parameter[]): void {
+  const be = getBackend();
+  const dtype = params[0].value.dtype;
+  const total = params.reduce((n, p) => n + p.value.size, 0);
+  const values = be.alloc(dtype, total);
+  const grads = be.alloc(dtype, total);
+  let off = 0;
+  for (const p of params) {
+    const n = p.value.size;
+    values.set(p.value.data, off);
+    grads.set(p.grad.data, off);
+    p.value = new Tensor(values.subarray(off, off + n), p.value.shape);
+    p.grad = new Tensor(grads.subarray(off, off + n), p.grad.shape);
+    off += n;
+  }
+}
+
+export interface KiokuResult {
+  trainTokensPerSec: number;
+  trainSteps: number;
+  sampleCharsPerSec: number | null;
+  sampleChars: number;
+  finalLoss: number;
+}
+
+/** Median of a non-empty list (step times: robust to a busy machine's hiccups). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Let the event loop turn: finalizers recycle dead WASM blocks, worker threads start. */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Train for about `seconds` (after `warmup` steps), then sample for about `seconds`.
+ * Inputs and targets are a fixed random token stream (or random pen offsets for W).
+ * Figures use the median step time (the same rule as the PyTorch peer).
+ */
+export async function runKioku(
+  cfg: BenchConfig,
+  seconds: number,
+  warmup = 2,
+  pack = true,
+): Promise<KiokuResult> {
+  const { steps: T, batch: B } = cfg;
+  const model = new BenchModel(cfg);
+  const params = model.parameters();
+  if (pack) packOnBackend(params);
+  const opt = new Adam(params, { lr: 2e-3 });
+  const rng = new Rng(7);
+  const N = T * B;
+  const ids = Int32Array.from({ length: N }, () => rng.int(Math.max(cfg.vocab, 1)));
+  const targets = Int32Array.from({ length: N }, () => rng.int(cfg.outputs));
+  const xs =
+    cfg.vocab > 0
+      ? null
+      : new Tensor(
+          Float32Array.from({ length: N * cfg.inputSize }, () => rng.normal()),
+          [T, B, cfg.inputSize],
+        );
+
+  let loss = NaN;
+  const step = (): void => {
+    model.zeroGrad();
+    const x = model.emb ? model.emb.forward(ids, [T, B]) : (xs as Tensor);
+    const { output } = model.rnn.forward(x);
+    const logits = model.head.forward(output); // [T, B, V]
+    const r = softmaxCrossEntropy(logits.reshape([N, cfg.outputs]), targets);
+    loss = r.loss;
+    const dh = model.head.backward(r.grad.reshape(logits.shape));
+    const { dx } = model.rnn.backward(dh);
+    if (model.emb) model.emb.backward(dx);
+    clipGradNorm(params, 5);
+    opt.step();
+  };
+
+  for (let i = 0; i < warmup; i++) {
+    step();
+    await tick();
+  }
+  const times: number[] = [];
+  let elapsed = 0;
+  while (elapsed < seconds * 1000 || times.length < 2) {
+    const t0 = performance.now();
+    step();
+    const dt = performance.now() - t0;
+    times.push(dt);
+    elapsed += dt;
+    await tick();
+  }
+  const trainTokensPerSec = N / (median(times) / 1000);
+
+  // Sampling, batch 1: one step at a time, carrying the state, sampling from the softmax.
+  let sampleCharsPerSec: number | null = null;
+  let chars = 0;
+  if (model.emb) {
+    model.eval();
+    const V = cfg.outputs;
+    let h: Tensor | undefined;
+    let c: Tensor | undefined;
+    let id = 0;
+    const one = new Int32Array(1);
+    const probs = new Float64Array(V);
+    const sampleOne = (): void => {
+      one[0] = id;
+      const x = (model.emb as Embedding).forward(one, [1, 1]);
+      const r = model.rnn.forward(x, { h0: h, c0: c });
+      h = r.hN;
+      c = r.cN;
+      const logits = model.head.forward(r.output).data;
+      let m = -Infinity;
+      for (let v = 0; v < V; v++) m = Math.max(m, logits[v]);
+      let z = 0;
+      for (let v = 0; v < V; v++) z += probs[v] = Math.exp(logits[v] - m);
+      let u = rng.uniform() * z;
+      id = V - 1;
+      for (let v = 0; v < V; v++) {
+        u -= probs[v];
+        if (u <= 0) {
+          id = v;
+          break;
+        }
+      }
+    };
+    for (let i = 0; i < 20; i++) sampleOne();
+    const chunks: number[] = [];
+    let el = 0;
+    while (el < seconds * 1000 || chunks.length < 2) {
+      const t0 = performance.now();
+      for (let i = 0; i < 100; i++) sampleOne();
+      const dt = performance.now() - t0;
+      chunks.push(dt);
+      el += dt;
+      chars += 100;
+      await tick();
+    }
+    sampleCharsPerSec = 100 / (median(chunks) / 1000);
+  }
+  return {
+    trainTokensPerSec,
+    trainSteps: times.length,
+    sampleCharsPerSec,
+    sampleChars: chars,
+    finalLoss: loss,
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * `npm run bench` — kioku against its peers, in one run, on this machine.
+ *
+ *   npm run bench                      # all configurations, table
+ *   npm run bench -- --json            # the same as JSON
+ *   npm run bench -- --configs S,G --seconds 1 --threads 1,2 --no-peers
+ *   npm run bench -- --long            # 10 s per measurement instead of 2, slow peers on all configs
+ *
+ * Every measurement runs in its own process (peak RSS is per measurement). Peers are
+ * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
+ * (`@tensorflow/tfjs`, cpu backend) and brain.js where `npm install --no-save` put them.
+ * Figures are from the median step (robust to a busy machine); ratios are kioku / peer.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchConfig, CONFIGS, TINY } from './configs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+export interface BenchOptions {
+  configs: BenchConfig[];
+  seconds: number;
+  threads: number[];
+  peers: boolean;
+  json: boolean;
+  long: boolean;
+  python: string;
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+  const get = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const long = argv.includes('--long');
+  const names = (get('--configs') ?? CONFIGS.map((c) => c.name).join(',')).split(',');
+  const configs = names.map((n) => {
+    const c = n === 'tiny' ? TINY : CONFIGS.find((x) => x.name === n);
+    if (!c)
+      throw new Error(`unknown configuration '${n}' (known: ${CONFIGS.map((x) => x.name).join(', ')}, tiny)`);
+    return c;
+  });
+  return {
+    configs,
+    seconds: Number(get('--seconds') ?? (long ? 10 : 2)),
+    threads: (get('--threads') ?? '1,2').split(',').map(Number),
+    peers: !argv.includes('--no-peers'),
+    json: argv.includes('--json'),
+    long,
+    python: get('--python') ?? '/usr/bin/python3',
+  };
+}
+
+/** Node flags for the kioku children: relaxed SIMD where this Node needs (and accepts) the flag. */
+function nodeFlags(): string[] {
+  const flag = '--experimental-wasm-relaxed-simd';
+  const probe = spawnSync(process.execPath, [flag, '-e', '0'], { stdio: 'ignore' });
+  return probe.status === 0 ? [flag] : [];
+}
+
+type Json = Record<string, unknown>;
+
+function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Json {
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Json;
+  } catch {
+    return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') };
+  }
+}
+
+/** Whether a package can be resolved from the project (optional peers). */
+function hasPackage(name: string): boolean {
+  return existsSync(join(root, 'node_modules', name, 'package.json'));
+}
+
+function hasTorch(python: string): string | null {
+  try {
+    return execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export interface BenchReport {
+  machine: Json;
+  peersFound: Record<string, string | null>;
+  sgemm: Record<string, Json>;
+  configs: Json[];
+}
+
+export function runBench(o: BenchOptions): BenchReport {
+  const flags = nodeFlags();
+  const kiokuChild = (payload: Json, threads: number): Json =>
+    runChild(
+      process.execPath,
+      [...flags, '--import', 'tsx', join(here, 'child.ts'), JSON.stringify(payload)],
+      {
+        KIOKU_THREADS: String(threads),
+      },
+    );
+  const torch = o.peers ? hasTorch(o.python) : null;
+  const peersFound: Record<string, string | null> = {
+    pytorch: torch,
+    'tfjs-cpu': o.peers && hasPackage('@tensorflow/tfjs') ? 'found' : null,
+    'brain.js': o.peers && hasPackage('brain.js') ? 'found' : null,
+  };
+  const machine: Json = {
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    relaxedSimdFlag: flags.length > 0,
+    seconds: o.seconds,
+  };
+  const sgemm: Record<string, Json> = {};
+  for (const t of o.threads)
+    sgemm[`kioku x${t}`] = kiokuChild({ seconds: o.seconds, backend: 'wasm', threads: t, sgemm: true }, t);
+  if (torch)
+    sgemm.pytorch = runChild(o.python, [
+      join(here, 'peers/torch_bench.py'),
+      JSON.stringify({ sgemm: true, threads: 2, seconds: o.seconds }),
+    ]);
+  const configs: Json[] = [];
+  for (const cfg of o.configs) {
+    const row: Json = { name: cfg.name, label: cfg.label, tokensPerStep: cfg.steps * cfg.batch };
+    for (const t of o.threads)
+      row[`kioku x${t}`] = kiokuChild({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: t }, t);
+    if (torch)
+      row.pytorch = runChild(o.python, [
+        join(here, 'peers/torch_bench.py'),
+        JSON.stringify({ config: cfg, threads: 2, seconds: o.seconds }),
+      ]);
+    // The slow peers need minutes per step on the big configurations: S, M and G by default.
+    const slowOk = o.long || ['S', 'M', 'G', 'tiny'].includes(cfg.name);
+    for (const [peer, script] of [
+      ['tfjs-cpu', 'peers/tfjs_bench.mjs'],
+      ['brain.js', 'peers/brain_bench.mjs'],
+    ] as const) {
+      if (peersFound[peer] === null) continue;
+      row[peer] = slowOk
+        ? runChild(process.execPath, [
+            join(here, script),
+            JSON.stringify({ config: cfg, seconds: o.seconds }),
+          ])
+        : { skipped: 'too slow for the default budget (use --long)' };
+    }
+    configs.push(row);
+  }
+  return { machine, peersFound, sgemm, configs };
+}
+
+// ---- the table ----
+
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+function fmt(x: number | null, digits = 0): string {
+  if (x === null) return '–';
+  if (x >= 100) return Math.round(x).toLocaleString('en-US');
+  return x.toFixed(digits || (x < 10 ? 2 : 1));
+}
+
+function ratio(a: number | null, b: number | null): string {
+  return a !== null && b !== null && b > 0 ? `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}x` : '–';
+}
+
+/** The best kioku entry of a row (over thread counts) by a metric. */
+function bestKioku(row: Json, metric: string): { value: number | null; key: string } {
+  let best: { value: number | null; key: string } = { value: null, key: '' };
+  for (const [k, v] of Object.entries(row)) {
+    if (!k.startsWith('kioku')) continue;
+    const x = num((v as Json)[metric]);
+    if (x !== null && (best.value === null || x > best.value)) best = { value: x, key: k };
+  }
+  return best;
+}
+
+export function formatReport(r: BenchReport): string {
+  const lines: string[] = [];
+  const m = r.machine;
+  lines.push(
+    `kioku bench — Node ${m.node}, ${m.cpu} (${m.cores} cores), load average ${(m.loadavg as number[]).join(' ')}`,
+  );
+  const found = Object.entries(r.peersFound).map(([k, v]) => `${k}: ${v ?? 'not found'}`);
+  lines.push(`peers — ${found.join('; ')}`);
+  const anyKioku = Object.values(r.sgemm).find((v) => typeof v.backend === 'string');
+  if (anyKioku)
+    lines.push(
+      `kioku backends — ${Object.entries(r.sgemm)
+        .filter(([k]) => k.startsWith('kioku'))
+        .map(([, v]) => v.backend)
+        .join('; ')}`,
+    );
+  lines.push('');
+  lines.push('SGEMM GFLOP/s (best of repeated runs)');
+  const shapes = new Set<string>();
+  for (const v of Object.values(r.sgemm)) for (const s of Object.keys((v.sgemm as Json) ?? {})) shapes.add(s);
+  const who = Object.keys(r.sgemm);
+  lines.push(`| shape | ${who.join(' | ')} |`);
+  lines.push(`|---|${who.map(() => '---:').join('|')}|`);
+  for (const s of shapes) {
+    const cells = who.map((w) => {
+      const g = (r.sgemm[w].sgemm as Json | undefined) ?? {};
+      return fmt(num(g[s]), 1);
+    });
+    lines.push(`| ${s} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  const kiokuKeys = [
+    ...new Set(r.configs.flatMap((c) => Object.keys(c).filter((k) => k.startsWith('kioku')))),
+  ];
+  lines.push('Training tokens/s (median step) and batch-1 sampling chars/s; ratio = best kioku / peer');
+  lines.push(
+    `| config | ${kiokuKeys.map((k) => `${k} train`).join(' | ')} | PyTorch train | vs PyTorch | TF.js train | vs TF.js | brain.js train | vs brain.js | ${kiokuKeys.map((k) => `${k} sample`).join(' | ')} | PyTorch sample | vs PyTorch | kioku RSS MB | PyTorch RSS MB |`,
+  );
+  lines.push(`|---|${new Array(kiokuKeys.length * 2 + 10).fill('---:').join('|')}|`);
+  for (const c of r.configs) {
+    const get = (k: string, metric: string): number | null => num(((c[k] as Json) ?? {})[metric]);
+    const bt = bestKioku(c, 'trainTokensPerSec');
+    const bs = bestKioku(c, 'sampleCharsPerSec');
+    const cells = [
+      `${c.name}`,
+      ...kiokuKeys.map((k) => fmt(get(k, 'trainTokensPerSec'))),
+      fmt(get('pytorch', 'trainTokensPerSec')),
+      ratio(bt.value, get('pytorch', 'trainTokensPerSec')),
+      fmt(get('tfjs-cpu', 'trainTokensPerSec')),
+      ratio(bt.value, get('tfjs-cpu', 'trainTokensPerSec')),
+      fmt(get('brain.js', 'trainTokensPerSec')),
+      ratio(bt.value, get('brain.js', 'trainTokensPerSec')),
+      ...kiokuKeys.map((k) => fmt(get(k, 'sampleCharsPerSec'))),
+      fmt(get('pytorch', 'sampleCharsPerSec')),
+      ratio(bs.value, get('pytorch', 'sampleCharsPerSec')),
+      fmt(bt.key ? get(bt.key, 'peakRssMB') : null),
+      fmt(get('pytorch', 'peakRssMB')),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  for (const c of r.configs) lines.push(`${c.name}: ${c.label}`);
+  const errors: string[] = [];
+  for (const c of r.configs) {
+    for (const [k, v] of Object.entries(c)) {
+      const e = (v as Json)?.error ?? (v as Json)?.skipped;
+      if (e) errors.push(`${c.name} ${k}: ${String(e)}`);
+    }
+  }
+  for (const [k, v] of Object.entries(r.sgemm)) if (v.error) errors.push(`sgemm ${k}: ${String(v.error)}`);
+  if (errors.length) lines.push('', ...errors.map((e) => `note: ${e}`));
+  return lines.join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const o = parseArgs(process.argv.slice(2));
+  const report = runBench(o);
+  console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
+}
