@@ -9,6 +9,9 @@ import type {
   RnnStepGradArgs,
   SoftmaxXentArgs,
 } from './backend.js';
+import type { AdamStepParams } from '../optim/adam.js';
+import type { RMSpropConfig } from '../optim/rmsprop.js';
+import type { SGDStepParams } from '../optim/sgd.js';
 import { ReferenceBackend } from './reference.js';
 import type { DType, FloatArray } from './tensor.js';
 import { WasmHeap } from './wasm-heap.js';
@@ -127,7 +130,7 @@ interface Staged {
  *   whose arithmetic does not depend on the split, so results are bit-identical for any
  *   thread count.
  */
-export class WasmBackend implements Backend {
+export class WasmBackend implements Backend, FusedOptimizerKernels {
   readonly name = 'wasm';
   readonly engine: WasmEngine;
   private readonly ref = new ReferenceBackend();
@@ -561,6 +564,186 @@ export class WasmBackend implements Backend {
     }
     return { lossSum, weightSum };
   }
+
+  // ---- fused optimizer kernels (FusedOptimizerKernels) ----
+
+  private allF32(arrays: readonly (FloatArray | null)[]): boolean {
+    for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+    return true;
+  }
+
+  private sameLength(where: string, n: number, arrays: readonly (FloatArray | null)[]): void {
+    for (const a of arrays) {
+      if (a !== null && a.length !== n)
+        throw new KiokuError(`${where}: buffers must all have ${n} elements, got ${a.length}`);
+    }
+  }
+
+  adamUpdate(
+    w: FloatArray,
+    g: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    vMax: FloatArray | null,
+    p: AdamStepParams,
+  ): boolean {
+    if (!this.allF32([w, g, m, v, vMax])) return false;
+    const n = w.length;
+    this.sameLength('adamUpdate', n, [g, m, v, vMax]);
+    if (!Number.isInteger(p.step) || p.step < 1)
+      throw new KiokuError(`adamUpdate: step must be an integer >= 1, got ${p.step}`);
+    const stepSize = p.lr / (1 - p.beta1 ** p.step);
+    const bc2Sqrt = Math.sqrt(1 - p.beta2 ** p.step);
+    let ok = false;
+    try {
+      const pw = this.arg(w, 0, n, true),
+        pg = this.arg(g, 0, n, false);
+      const pm = this.arg(m, 0, n, true),
+        pv = this.arg(v, 0, n, true);
+      const px = vMax ? this.arg(vMax, 0, n, true) : 0;
+      this.k.adam(
+        pw,
+        pg,
+        pm,
+        pv,
+        px,
+        n,
+        p.beta1,
+        p.beta2,
+        p.eps,
+        p.weightDecay,
+        +p.decoupled,
+        p.lr,
+        stepSize,
+        bc2Sqrt,
+      );
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
+    return true;
+  }
+
+  sgdUpdate(w: FloatArray, g: FloatArray, buf: FloatArray | null, p: SGDStepParams): boolean {
+    if (!this.allF32([w, g, buf])) return false;
+    const n = w.length;
+    if (p.momentum !== 0 && buf === null)
+      throw new KiokuError('sgdUpdate: momentum needs a buffer, got null');
+    this.sameLength('sgdUpdate', n, [g, p.momentum !== 0 ? buf : null]);
+    let ok = false;
+    try {
+      const pw = this.arg(w, 0, n, true),
+        pg = this.arg(g, 0, n, false);
+      const pb = p.momentum !== 0 && buf ? this.arg(buf, 0, n, true) : 0;
+      this.k.sgd(pw, pg, pb, n, p.lr, p.momentum, p.dampening, +p.nesterov, p.weightDecay, +p.firstStep);
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
+    return true;
+  }
+
+  rmspropUpdate(
+    w: FloatArray,
+    g: FloatArray,
+    squareAvg: FloatArray,
+    gradAvg: FloatArray | null,
+    momentumBuffer: FloatArray | null,
+    p: RMSpropConfig,
+  ): boolean {
+    if (!this.allF32([w, g, squareAvg, gradAvg, momentumBuffer])) return false;
+    const n = w.length;
+    if (p.centered && gradAvg === null)
+      throw new KiokuError('rmspropUpdate: centered needs a gradAvg buffer, got null');
+    if (p.momentum > 0 && momentumBuffer === null)
+      throw new KiokuError('rmspropUpdate: momentum needs a momentumBuffer, got null');
+    this.sameLength('rmspropUpdate', n, [
+      g,
+      squareAvg,
+      p.centered ? gradAvg : null,
+      p.momentum > 0 ? momentumBuffer : null,
+    ]);
+    let ok = false;
+    try {
+      const pw = this.arg(w, 0, n, true),
+        pg = this.arg(g, 0, n, false),
+        ps = this.arg(squareAvg, 0, n, true);
+      const pa = p.centered && gradAvg ? this.arg(gradAvg, 0, n, true) : 0;
+      const pm = p.momentum > 0 && momentumBuffer ? this.arg(momentumBuffer, 0, n, true) : 0;
+      this.k.rmsprop(pw, pg, ps, pa, pm, n, p.lr, p.alpha, p.eps, p.weightDecay, p.momentum, +p.centered);
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
+    return true;
+  }
+
+  sumSquares(arrays: readonly FloatArray[]): number | null {
+    if (!this.allF32(arrays)) return null;
+    let sum = 0;
+    for (const a of arrays) {
+      if (a.length === 0) continue;
+      let ok = false;
+      try {
+        sum += this.k.sumSquares(this.arg(a, 0, a.length, false), a.length);
+        ok = true;
+      } finally {
+        this.finish(ok);
+      }
+    }
+    return sum;
+  }
+
+  scaleInPlace(arrays: readonly FloatArray[], s: number): boolean {
+    if (!this.allF32(arrays)) return false;
+    for (const a of arrays) {
+      if (a.length === 0) continue;
+      let ok = false;
+      try {
+        this.k.scale(this.arg(a, 0, a.length, true), a.length, s);
+        ok = true;
+      } finally {
+        this.finish(ok);
+      }
+    }
+    return true;
+  }
+}
+
+/**
+ * Fused optimizer kernels a backend may offer beyond the `Backend` interface (the WASM
+ * backend does). Each takes the same arguments as its flat-loop counterpart in `src/optim`
+ * (`adamUpdate`, `sgdUpdate`, `rmspropUpdate`, the sum of squares behind `globalNorm`) and
+ * returns false, doing nothing, when it cannot take the call (float64 arrays), so the caller
+ * runs the JS loop instead:
+ *
+ * ```ts
+ * const fused = getBackend() as Partial<FusedOptimizerKernels>;
+ * if (!fused.adamUpdate?.(w, g, m, v, vMax, p)) adamUpdate(w, g, m, v, vMax, p);
+ * ```
+ */
+export interface FusedOptimizerKernels {
+  adamUpdate(
+    w: FloatArray,
+    g: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    vMax: FloatArray | null,
+    p: AdamStepParams,
+  ): boolean;
+  sgdUpdate(w: FloatArray, g: FloatArray, buf: FloatArray | null, p: SGDStepParams): boolean;
+  rmspropUpdate(
+    w: FloatArray,
+    g: FloatArray,
+    squareAvg: FloatArray,
+    gradAvg: FloatArray | null,
+    momentumBuffer: FloatArray | null,
+    p: RMSpropConfig,
+  ): boolean;
+  /** Σ x² over all arrays (float64 accumulation), or null when it cannot take the call. */
+  sumSquares(arrays: readonly FloatArray[]): number | null;
+  /** x ·= s for every array; false when it cannot take the call. */
+  scaleInPlace(arrays: readonly FloatArray[], s: number): boolean;
 }
 
 /**

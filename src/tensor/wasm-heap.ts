@@ -84,10 +84,12 @@ function ballast(bytes: number): ArrayBuffer | Uint8Array {
  *   So the token of each large block carries a same-sized, never-written buffer "ballast":
  *   the engine counts it as external memory and collects dead arrays as it would dead
  *   ArrayBuffers of that size (its pages are never touched, so it costs no RAM).
- * - Finalization callbacks run only when the event loop turns. A long *synchronous* loop
- *   therefore recycles nothing until it yields (`await` between training steps is enough);
- *   past `softCapBytes` of blocks, `allocF32` hands out ordinary JS arrays instead (still
- *   correct, kernels copy them in and out) rather than exhausting the memory.
+ * - Finalization callbacks run only when the event loop turns (and WeakRefs made during a
+ *   job keep their targets alive until it ends), so a long *synchronous* loop recycles
+ *   nothing until it yields (`await` between training steps is enough). Past
+ *   `softCapBytes` of unrecycled blocks, `allocF32` hands out ordinary JS arrays instead
+ *   (still correct; kernels copy them in and out), so memory stays bounded either way.
+ *   Layers that keep and reuse their buffers avoid the question altogether.
  */
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
@@ -151,9 +153,10 @@ export class WasmHeap {
       this.memory = memory;
       this.limit = memory.buffer.byteLength;
     }
-    // Past this, new arrays become plain JS arrays: leave room for scratch and for blocks
-    // that are dead but not yet finalized.
-    this.softCapBytes = opts.softCapBytes ?? Math.floor(this.limit * 0.75);
+    // Past this many bytes of blocks not yet recycled, new arrays become plain JS arrays. A
+    // loop that yields recycles long before (a training step allocates tens of MB); one
+    // that never yields would otherwise touch ever more fresh pages, so keep it modest.
+    this.softCapBytes = opts.softCapBytes ?? Math.min(512 * 1024 * 1024, Math.floor(this.limit / 4));
     this.top = alignUp(Math.max(opts.base, ALIGN));
     this.refreshViews();
     this.registry = new FinalizationRegistry((b: Block) => this.untrack(b));

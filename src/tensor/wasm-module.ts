@@ -226,6 +226,50 @@ export interface KernelExports {
     dhPrev: number,
     mask: number,
   ): void;
+  adam(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    vmax: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: number,
+    lr: number,
+    stepSize: number,
+    bc2Sqrt: number,
+  ): void;
+  sgd(
+    w: number,
+    g: number,
+    buf: number,
+    n: number,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    nesterov: number,
+    weightDecay: number,
+    firstStep: number,
+  ): void;
+  rmsprop(
+    w: number,
+    g: number,
+    squareAvg: number,
+    gradAvg: number,
+    momentumBuffer: number,
+    n: number,
+    lr: number,
+    alpha: number,
+    eps: number,
+    weightDecay: number,
+    momentum: number,
+    centered: number,
+  ): void;
+  sumSquares(x: number, n: number): number;
+  scale(x: number, n: number, s: number): void;
   addRowVector(y: number, rows: number, cols: number, v: number): void;
   sumRowsAccumulate(x: number, rows: number, cols: number, out: number): void;
   softmaxXent(
