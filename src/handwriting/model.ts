@@ -139,6 +139,7 @@ export function hiddenSizeForBudget(
   return best;
 }
 
+/** One level. LSTM forget gates start with bias 1 (Gers et al. 2000), so the cells remember from the start. */
 function makeCell(c: Required<HandwritingModelConfig>, inputSize: number, seed: number): RecurrentBase {
   const base = { inputSize, hiddenSize: c.hiddenSize, dtype: c.dtype, seed };
   if (c.cell === 'lstm') return new LSTM({ ...base, peephole: c.peephole, forgetBias: 1 });
