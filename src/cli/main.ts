@@ -8,6 +8,7 @@ import '../index.js';
 import { KiokuError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { registerTextCommands } from './text.js';
+import { registerExperimentCommands } from './experiment.js';
 import { registerSentimentCommands } from './sentiment.js';
 import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const registrars: ((p: Command) => void)[] = [registerTextCommands, registerHandwritingCommands, registerSentimentCommands, registerForecastCommands, registerSeq2seqCommands, registerWord2vecCommands];
+  const registrars: ((p: Command) => void)[] = [registerTextCommands, registerExperimentCommands, registerHandwritingCommands, registerSentimentCommands, registerForecastCommands, registerSeq2seqCommands, registerWord2vecCommands];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
   const propagate = (c: Command): void => {
