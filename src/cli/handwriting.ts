@@ -110,7 +110,7 @@ export function registerHandwritingCommands(program: Command): void {
   const hw = program
     .command('handwriting')
     .description(
-      'Graves (2013) §4 handwriting prediction with a mixture density network: data, train, eval, sample, density, hairs',
+      'Graves (2013) §4 handwriting prediction with a mixture density network: data, train, eval, sample, density, hairs, compare',
     );
 
   addDataOptions(
