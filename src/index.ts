@@ -68,3 +68,4 @@ export {
   type OptimizerState as CheckpointOptimizerState,
 } from './io/checkpoint_codec.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
+export * as handwriting from './handwriting/index.js';
