@@ -616,9 +616,10 @@ describe('wasm backend as a whole', () => {
     const heap = wasm.engine.heap;
     assert.equal(heap.shared, false, 'one thread runs on a plain (fixed-size) memory');
     const before = heap.sizeBytes;
-    const a = wasm.alloc('float32', 1000) as Float32Array;
+    const a = wasm.alloc('float32', 2000) as Float32Array;
     assert.ok(a.every((x) => x === 0));
     a.fill(3);
+    assert.equal(heap.contains(wasm.alloc('float32', 100)), false, 'small arrays are plain JS arrays');
     const big = wasm.alloc('float32', 16 << 20);
     assert.ok(heap.contains(a) && heap.contains(big) && heap.contains(a.subarray(10, 20)));
     assert.equal(heap.sizeBytes, before);
@@ -631,12 +632,12 @@ describe('wasm backend as a whole', () => {
     assert.ok(two);
     const heap = two.engine.heap;
     assert.equal(heap.shared, true);
-    const a = two.alloc('float32', 1000) as Float32Array;
+    const a = two.alloc('float32', 2000) as Float32Array;
     a.fill(3);
     const before = heap.sizeBytes;
     const big = two.alloc('float32', before / 4 + 1000); // forces the memory to grow
     assert.ok(heap.sizeBytes > before, 'memory grew');
-    assert.equal(a.length, 1000);
+    assert.equal(a.length, 2000);
     assert.ok(
       a.every((x) => x === 3),
       'old view still reads its data',
@@ -654,7 +655,7 @@ describe('wasm backend as a whole', () => {
     const cap = heap.softCapBytes;
     heap.softCapBytes = heap.trackedBytes; // nothing more fits
     try {
-      const a = wasm.alloc('float32', 64) as Float32Array;
+      const a = wasm.alloc('float32', 4096) as Float32Array;
       assert.equal(heap.contains(a), false);
       const C = wasm.alloc('float32', 4) as Float32Array;
       wasm.gemm(
@@ -683,6 +684,7 @@ describe('wasm backend as a whole', () => {
 
   test('released blocks are reused and handed out zeroed', () => {
     const a = wasm.alloc('float32', 4096) as Float32Array;
+    assert.ok(wasm.engine.heap.contains(a));
     a.fill(7);
     const addr = a.byteOffset;
     wasm.release(a);

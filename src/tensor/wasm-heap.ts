@@ -33,6 +33,9 @@ interface Block {
   size: number;
 }
 
+/** Arrays below this size are plain JS arrays (see `allocF32`). */
+const SMALL_BYTES = 4096;
+
 /**
  * Blocks from this size get a ballast: smaller ones add up slowly enough for the ordinary
  * collections to find them, and skipping them keeps small allocations cheap.
@@ -305,6 +308,10 @@ export class WasmHeap {
    */
   allocF32(n: number): Float32Array {
     const bytes = n * 4;
+    // Small arrays (a batch-1 state, one row of logits) are cheaper as ordinary JS arrays:
+    // the engine allocates and frees them in nanoseconds, while a tracked block costs a
+    // registry entry; copying a few hundred floats into a kernel call costs less.
+    if (bytes < SMALL_BYTES) return new Float32Array(n);
     const addr = this.trackedBytes + bytes > this.softCapBytes ? -1 : this.tryAllocRaw(bytes);
     if (addr < 0) {
       this.fallbackCount++;
