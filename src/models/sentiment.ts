@@ -33,7 +33,7 @@ export const DEFAULT_SENTIMENT_CONFIG: Omit<SentimentConfig, 'vocabSize'> = {
   numLayers: 1,
   pool: 'meanmax',
   dropout: 0.3,
-  maxLen: 200,
+  maxLen: 500,
 };
 
 export function validateSentimentConfig(c: SentimentConfig): SentimentConfig {
