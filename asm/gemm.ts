@@ -356,6 +356,39 @@ function gemmDot(
   const K4 = K & ~3;
   const lda4 = <usize>(lda * 4), ldb4 = <usize>(ldb * 4);
   let j = 0;
+  if (M == 1) {
+    // Matrix-vector (batch-1 sampling): 8 rows of B at once, 8 independent accumulators,
+    // so the FMA latency is hidden (each element still sums exactly as below).
+    for (; j + 8 <= N; j += 8) {
+      const b0 = B + <usize>(j) * ldb4;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+      for (let k = 0; k < K4; k += 4) {
+        const o = <usize>(k * 4);
+        const x = v128.load(A + o);
+        let p = b0 + o;
+        s0 = fma(x, v128.load(p), s0); p += ldb4;
+        s1 = fma(x, v128.load(p), s1); p += ldb4;
+        s2 = fma(x, v128.load(p), s2); p += ldb4;
+        s3 = fma(x, v128.load(p), s3); p += ldb4;
+        s4 = fma(x, v128.load(p), s4); p += ldb4;
+        s5 = fma(x, v128.load(p), s5); p += ldb4;
+        s6 = fma(x, v128.load(p), s6); p += ldb4;
+        s7 = fma(x, v128.load(p), s7);
+      }
+      const r0 = hsum4(s0, s1, s2, s3);
+      const r1 = hsum4(s4, s5, s6, s7);
+      const c0 = C + <usize>(j * 4);
+      storeC(c0, dotTail(A, b0, K, K4, f32x4.extract_lane(r0, 0)), alpha, first);
+      storeC(c0 + 4, dotTail(A, b0 + ldb4, K, K4, f32x4.extract_lane(r0, 1)), alpha, first);
+      storeC(c0 + 8, dotTail(A, b0 + 2 * ldb4, K, K4, f32x4.extract_lane(r0, 2)), alpha, first);
+      storeC(c0 + 12, dotTail(A, b0 + 3 * ldb4, K, K4, f32x4.extract_lane(r0, 3)), alpha, first);
+      storeC(c0 + 16, dotTail(A, b0 + 4 * ldb4, K, K4, f32x4.extract_lane(r1, 0)), alpha, first);
+      storeC(c0 + 20, dotTail(A, b0 + 5 * ldb4, K, K4, f32x4.extract_lane(r1, 1)), alpha, first);
+      storeC(c0 + 24, dotTail(A, b0 + 6 * ldb4, K, K4, f32x4.extract_lane(r1, 2)), alpha, first);
+      storeC(c0 + 28, dotTail(A, b0 + 7 * ldb4, K, K4, f32x4.extract_lane(r1, 3)), alpha, first);
+    }
+  }
   for (; j + 4 <= N; j += 4) {
     const b0 = B + <usize>(j) * ldb4, b1 = b0 + ldb4, b2 = b1 + ldb4, b3 = b2 + ldb4;
     let i = 0;

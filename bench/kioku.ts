@@ -87,7 +87,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 export async function runKioku(
   cfg: BenchConfig,
   seconds: number,
-  warmup = 2,
+  warmup = cfg.hidden >= 400 ? 1 : 2,
   pack = true,
 ): Promise<KiokuResult> {
   const { steps: T, batch: B } = cfg;

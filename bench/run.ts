@@ -25,6 +25,8 @@ export interface BenchOptions {
   configs: BenchConfig[];
   seconds: number;
   threads: number[];
+  /** PyTorch thread counts (2 is the reference; 1 shows what a busy machine leaves it). */
+  torchThreads: number[];
   peers: boolean;
   json: boolean;
   long: boolean;
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]): BenchOptions {
     configs,
     seconds: Number(get('--seconds') ?? (long ? 10 : 2)),
     threads: (get('--threads') ?? '1,2').split(',').map(Number),
+    torchThreads: (get('--torch-threads') ?? '1,2').split(',').map(Number),
     peers: !argv.includes('--no-peers'),
     json: argv.includes('--json'),
     long,
@@ -128,21 +131,27 @@ export function runBench(o: BenchOptions): BenchReport {
   const sgemm: Record<string, Json> = {};
   for (const t of o.threads)
     sgemm[`kioku x${t}`] = kiokuChild({ seconds: o.seconds, backend: 'wasm', threads: t, sgemm: true }, t);
-  if (torch)
-    sgemm.pytorch = runChild(o.python, [
-      join(here, 'peers/torch_bench.py'),
-      JSON.stringify({ sgemm: true, threads: 2, seconds: o.seconds }),
-    ]);
+  if (torch) {
+    for (const t of o.torchThreads) {
+      sgemm[`pytorch x${t}`] = runChild(o.python, [
+        join(here, 'peers/torch_bench.py'),
+        JSON.stringify({ sgemm: true, threads: t, seconds: o.seconds }),
+      ]);
+    }
+  }
   const configs: Json[] = [];
   for (const cfg of o.configs) {
     const row: Json = { name: cfg.name, label: cfg.label, tokensPerStep: cfg.steps * cfg.batch };
     for (const t of o.threads)
       row[`kioku x${t}`] = kiokuChild({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: t }, t);
-    if (torch)
-      row.pytorch = runChild(o.python, [
-        join(here, 'peers/torch_bench.py'),
-        JSON.stringify({ config: cfg, threads: 2, seconds: o.seconds }),
-      ]);
+    if (torch) {
+      for (const t of o.torchThreads) {
+        row[`pytorch x${t}`] = runChild(o.python, [
+          join(here, 'peers/torch_bench.py'),
+          JSON.stringify({ config: cfg, threads: t, seconds: o.seconds }),
+        ]);
+      }
+    }
     // The slow peers need minutes per step on the big configurations: S, M and G by default.
     const slowOk = o.long || ['S', 'M', 'G', 'tiny'].includes(cfg.name);
     for (const [peer, script] of [
@@ -176,15 +185,15 @@ function ratio(a: number | null, b: number | null): string {
   return a !== null && b !== null && b > 0 ? `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}x` : '–';
 }
 
-/** The best kioku entry of a row (over thread counts) by a metric. */
-function bestKioku(row: Json, metric: string): { value: number | null; key: string } {
-  let best: { value: number | null; key: string } = { value: null, key: '' };
+/** The best entry of a row among keys starting with `prefix` (over thread counts) by a metric. */
+function best(row: Json, prefix: string, metric: string): { value: number | null; key: string } {
+  let b: { value: number | null; key: string } = { value: null, key: '' };
   for (const [k, v] of Object.entries(row)) {
-    if (!k.startsWith('kioku')) continue;
+    if (!k.startsWith(prefix)) continue;
     const x = num((v as Json)[metric]);
-    if (x !== null && (best.value === null || x > best.value)) best = { value: x, key: k };
+    if (x !== null && (b.value === null || x > b.value)) b = { value: x, key: k };
   }
-  return best;
+  return b;
 }
 
 export function formatReport(r: BenchReport): string {
@@ -218,34 +227,43 @@ export function formatReport(r: BenchReport): string {
     lines.push(`| ${s} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  const kiokuKeys = [
-    ...new Set(r.configs.flatMap((c) => Object.keys(c).filter((k) => k.startsWith('kioku')))),
+  const keys = (prefix: string): string[] => [
+    ...new Set(r.configs.flatMap((c) => Object.keys(c).filter((k) => k.startsWith(prefix)))),
   ];
-  lines.push('Training tokens/s (median step) and batch-1 sampling chars/s; ratio = best kioku / peer');
-  lines.push(
-    `| config | ${kiokuKeys.map((k) => `${k} train`).join(' | ')} | PyTorch train | vs PyTorch | TF.js train | vs TF.js | brain.js train | vs brain.js | ${kiokuKeys.map((k) => `${k} sample`).join(' | ')} | PyTorch sample | vs PyTorch | kioku RSS MB | PyTorch RSS MB |`,
-  );
-  lines.push(`|---|${new Array(kiokuKeys.length * 2 + 10).fill('---:').join('|')}|`);
+  const kiokuKeys = keys('kioku');
+  const torchKeys = keys('pytorch');
+  const cell = (c: Json, k: string, metric: string): number | null => num(((c[k] as Json) ?? {})[metric]);
+  lines.push('Training tokens/s (median step); ratio = best kioku / best peer');
+  const trainCols = [...kiokuKeys, ...torchKeys, 'tfjs-cpu', 'brain.js'];
+  lines.push(`| config | ${trainCols.join(' | ')} | vs PyTorch | vs TF.js | vs brain.js |`);
+  lines.push(`|---|${new Array(trainCols.length + 3).fill('---:').join('|')}|`);
   for (const c of r.configs) {
-    const get = (k: string, metric: string): number | null => num(((c[k] as Json) ?? {})[metric]);
-    const bt = bestKioku(c, 'trainTokensPerSec');
-    const bs = bestKioku(c, 'sampleCharsPerSec');
+    const k = best(c, 'kioku', 'trainTokensPerSec').value;
     const cells = [
-      `${c.name}`,
-      ...kiokuKeys.map((k) => fmt(get(k, 'trainTokensPerSec'))),
-      fmt(get('pytorch', 'trainTokensPerSec')),
-      ratio(bt.value, get('pytorch', 'trainTokensPerSec')),
-      fmt(get('tfjs-cpu', 'trainTokensPerSec')),
-      ratio(bt.value, get('tfjs-cpu', 'trainTokensPerSec')),
-      fmt(get('brain.js', 'trainTokensPerSec')),
-      ratio(bt.value, get('brain.js', 'trainTokensPerSec')),
-      ...kiokuKeys.map((k) => fmt(get(k, 'sampleCharsPerSec'))),
-      fmt(get('pytorch', 'sampleCharsPerSec')),
-      ratio(bs.value, get('pytorch', 'sampleCharsPerSec')),
-      fmt(bt.key ? get(bt.key, 'peakRssMB') : null),
-      fmt(get('pytorch', 'peakRssMB')),
+      ...trainCols.map((col) => fmt(cell(c, col, 'trainTokensPerSec'))),
+      ratio(k, best(c, 'pytorch', 'trainTokensPerSec').value),
+      ratio(k, cell(c, 'tfjs-cpu', 'trainTokensPerSec')),
+      ratio(k, cell(c, 'brain.js', 'trainTokensPerSec')),
     ];
-    lines.push(`| ${cells.join(' | ')} |`);
+    lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('Sampling chars/s (batch 1, one token at a time); peak RSS MB of the fastest training run');
+  const sampleCols = [...kiokuKeys, ...torchKeys, 'brain.js'];
+  lines.push(`| config | ${sampleCols.join(' | ')} | vs PyTorch | vs brain.js | kioku RSS | PyTorch RSS |`);
+  lines.push(`|---|${new Array(sampleCols.length + 4).fill('---:').join('|')}|`);
+  for (const c of r.configs) {
+    const k = best(c, 'kioku', 'sampleCharsPerSec').value;
+    const kt = best(c, 'kioku', 'trainTokensPerSec').key;
+    const tt = best(c, 'pytorch', 'trainTokensPerSec').key;
+    const cells = [
+      ...sampleCols.map((col) => fmt(cell(c, col, 'sampleCharsPerSec'))),
+      ratio(k, best(c, 'pytorch', 'sampleCharsPerSec').value),
+      ratio(k, cell(c, 'brain.js', 'sampleCharsPerSec')),
+      fmt(kt ? cell(c, kt, 'peakRssMB') : null),
+      fmt(tt ? cell(c, tt, 'peakRssMB') : null),
+    ];
+    lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
   }
   lines.push('');
   for (const c of r.configs) lines.push(`${c.name}: ${c.label}`);

@@ -11,6 +11,7 @@ test('npm run bench works end to end on a tiny configuration', () => {
     configs: [TINY],
     seconds: 0.05,
     threads: [1, 2],
+    torchThreads: [2],
     peers: false,
     json: false,
     long: false,
@@ -24,11 +25,16 @@ test('npm run bench works end to end on a tiny configuration', () => {
       const v = r[metric];
       assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${key} ${metric} = ${String(v)}`);
     }
-    console.log(`${key}: ${String(r.backend)}; train ${Math.round(r.trainTokensPerSec as number)} tokens/s, loss ${(r.finalLoss as number).toFixed(3)}`);
+    console.log(
+      `${key}: ${String(r.backend)}; train ${Math.round(r.trainTokensPerSec as number)} tokens/s, loss ${(r.finalLoss as number).toFixed(3)}`,
+    );
   }
   assert.match(String(row['kioku x2'].backend), /2 threads/);
   const sg = report.sgemm['kioku x1'].sgemm as Record<string, number>;
-  assert.ok(Object.values(sg).every((g) => g > 0), 'SGEMM figures present');
+  assert.ok(
+    Object.values(sg).every((g) => g > 0),
+    'SGEMM figures present',
+  );
   const table = formatReport(report);
   console.log(table);
   assert.match(table, /\| tiny \| [\d,]+ \| [\d,]+ \|/);

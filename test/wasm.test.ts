@@ -704,6 +704,7 @@ describe('wasm backend as a whole', () => {
       [false, true, 600, 77, 200],
       [false, false, 200, 301, 150],
       [false, true, 20, 1000, 500], // split by columns
+      [false, true, 1, 20001, 512], // matrix-vector, split by columns
     ];
     const before = two.engine.pool.splitCount;
     for (const [tA, tB, M, N, K] of cases) {
