@@ -13,6 +13,7 @@
  */
 import { makeTask, type TaskName } from '../data/synthetic.js';
 import { Adam } from '../optim/adam.js';
+import { getBackend } from '../tensor/backend.js';
 import { Rng } from '../util/rng.js';
 import type { VegaLiteSpec } from '../viz/plot.js';
 import { type CellKind, hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
@@ -31,7 +32,11 @@ export interface CompareOptions {
   lr?: number;
   /** Global-norm clipping threshold for every cell (0 = off). */
   clip?: number;
-  /** LSTM forget-gate bias (Gers et al. 2000; Jozefowicz et al. 2015 recommend 1). */
+  /**
+   * LSTM forget-gate bias (Gers et al. 2000). Default 3: f_t ≈ 0.95 lets the carousel carry
+   * the error across ~50 steps (see `kioku experiment gradients`); Jozefowicz et al. 2015
+   * recommend at least 1, and with 1 the LSTM needs about twice the steps here.
+   */
   forgetBias?: number;
   seeds?: number;
   seed?: number;
@@ -48,7 +53,7 @@ export const DEFAULT_COMPARE: Required<Omit<CompareOptions, 'budget'>> & { budge
   batch: 32,
   lr: 0.02,
   clip: 1,
-  forgetBias: 1,
+  forgetBias: 3,
   seeds: 1,
   seed: 0,
   evalEvery: 50,
@@ -93,6 +98,8 @@ export interface CompareRun {
   solvedThreshold: number;
   records: CompareRecord[];
   table: CompareRow[];
+  /** Kernel backend the runs used (the times depend on it). */
+  backend: string;
 }
 
 /** Regression: solved below 30% of the baseline MSE (0.05 for the adding problem); classification: ≥ 90% accuracy. */
@@ -198,7 +205,7 @@ export function runCompareExperiment(
     }
   }
   const solvedThreshold = kind === 'regression' ? 0.3 * baseline.loss : 0.9;
-  return { options: o, kind, baseline, solvedThreshold, records, table };
+  return { options: o, kind, baseline, solvedThreshold, records, table, backend: getBackend().name };
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -245,7 +252,12 @@ function curvesSpec(run: CompareRun): VegaLiteSpec {
               title: metric === 'loss' ? 'MSE' : 'accuracy',
               ...(metric === 'loss' ? { scale: { type: 'log' } } : { scale: { domain: [0, 1] } }),
             },
-            color: { field: 'cell', type: 'nominal', title: 'cell' },
+            color: {
+              field: 'cell',
+              type: 'nominal',
+              title: 'cell',
+              scale: { domain: run.options.cells.map((c) => c.toUpperCase()) },
+            },
           },
         },
         {
@@ -295,7 +307,12 @@ function finalSpec(run: CompareRun): VegaLiteSpec {
             title: reg ? 'MSE' : 'accuracy',
             ...(reg ? { scale: { type: 'log' } } : { scale: { domain: [0, 1] } }),
           },
-          color: { field: 'cell', type: 'nominal', title: 'cell' },
+          color: {
+            field: 'cell',
+            type: 'nominal',
+            title: 'cell',
+            scale: { domain: run.options.cells.map((c) => c.toUpperCase()) },
+          },
         },
       },
       {
@@ -333,7 +350,12 @@ function timeSpec(run: CompareRun): VegaLiteSpec {
       },
       xOffset: { field: 'cell', type: 'nominal' },
       y: { field: 'seconds', type: 'quantitative', title: 'seconds' },
-      color: { field: 'cell', type: 'nominal', title: 'cell' },
+      color: {
+        field: 'cell',
+        type: 'nominal',
+        title: 'cell',
+        scale: { domain: run.options.cells.map((c) => c.toUpperCase()) },
+      },
     },
   } as VegaLiteSpec;
 }
@@ -349,7 +371,7 @@ export function compareReport(run: CompareRun, command: string): ReportDocument 
     seed: o.seed,
     intro: [
       `The lecture's first small exercise: train an LSTM on the same artificial data as the simple RNN and compare. Every cell here gets the same parameter budget (${o.budget} parameters, recurrent layer plus a linear read-out), the same ${o.steps} Adam steps (learning rate ${o.lr}, batch ${o.batch}${o.clip > 0 ? `, global-norm clipping at ${o.clip}` : ''}), the same seeds and the same batches. Equal budgets mean unequal widths: the simple RNN has one weight block per unit, the GRU three, the LSTM four.`,
-      `Task: ${task.description.replace(/T = \d+/, 'T varied')}. ${reg ? `A model that ignores its input scores MSE ${fmt(run.baseline.loss)}; a run counts as solved below ${fmt(run.solvedThreshold)}.` : `Chance is ${fmt(run.baseline.accuracy ?? 0)} accuracy; a run counts as solved at ≥ 90%.`} The LSTM's forget-gate bias starts at ${o.forgetBias}.`,
+      `Task: ${task.description.replace(/T = \d+/, 'T varied')}. ${reg ? `A model that ignores its input scores MSE ${fmt(run.baseline.loss)}; a run counts as solved below ${fmt(run.solvedThreshold)}.` : `Chance is ${fmt(run.baseline.accuracy ?? 0)} accuracy; a run counts as solved at ≥ 90%.`} The LSTM's forget-gate bias starts at ${o.forgetBias} (σ(${o.forgetBias}) ≈ ${fmt(1 / (1 + Math.exp(-o.forgetBias)))} per step along the carousel; see the gradients experiment).`,
     ],
     lookFor: [
       reg
