@@ -69,3 +69,4 @@ export {
 } from './io/checkpoint_codec.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
 export * as handwriting from './handwriting/index.js';
+export * as experiments from './experiments/index.js';
