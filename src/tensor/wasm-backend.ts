@@ -201,7 +201,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (a instanceof Float32Array && this.heap.contains(a)) return a.byteOffset + off * 4;
     const tmp = this.stageAlloc(len * 4);
-    this.heap.f32.set(a.subarray(off, off + len), tmp >> 2);
+    this.heap.f32.set(a.subarray(off, off + len), tmp >>> 2);
     if (out) this.staged.push({ tmp, src: a, off, len });
     return tmp;
   }
@@ -219,7 +219,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     const st = this.staged;
     if (ok && st.length > 0) {
       const f32 = this.heap.f32;
-      for (const s of st) s.src.set(f32.subarray(s.tmp >> 2, (s.tmp >> 2) + s.len), s.off);
+      for (const s of st) s.src.set(f32.subarray(s.tmp >>> 2, (s.tmp >>> 2) + s.len), s.off);
     }
     if (st.length > 0) this.staged = [];
     this.arenaUsed = 0;
