@@ -54,13 +54,17 @@ export function createProgress(opts: {
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(opts.total, 0, {});
+  // Custom {tokens} show '-' until the first update instead of their literal name.
+  const builtIn = new Set(['bar', 'percentage', 'value', 'total', 'eta', 'eta_formatted', 'duration', 'duration_formatted']);
+  const blank: ProgressFields = {};
+  for (const m of (opts.format ?? '').matchAll(/\{(\w+)\}/g)) if (!builtIn.has(m[1])) blank[m[1]] = '-';
+  bar.start(opts.total, 0, blank);
   return {
     update: (value, fields) => bar.update(Math.min(value, opts.total), fields),
     log: (m) => {
       bar.stop();
       stream.write(m + '\n');
-      bar.start(opts.total, 0, {});
+      bar.start(opts.total, 0, blank);
     },
     stop: () => bar.stop(),
   };
