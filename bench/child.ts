@@ -16,6 +16,8 @@ interface ChildArgs {
   backend: 'js' | 'wasm' | 'auto';
   threads: number;
   sgemm?: boolean;
+  /** Keep parameters in ordinary JS arrays (the library default today) instead of packing them into the backend's memory. */
+  noPack?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
@@ -27,6 +29,6 @@ const out: Record<string, unknown> = {
   backend: (be as Partial<WasmBackend>).description ?? be.name,
 };
 if (args.sgemm) out.sgemm = benchSgemm(Math.min(args.seconds, 1));
-if (args.config) Object.assign(out, await runKioku(args.config, args.seconds));
+if (args.config) Object.assign(out, await runKioku(args.config, args.seconds, undefined, !args.noPack));
 out.peakRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));

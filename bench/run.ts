@@ -28,6 +28,10 @@ export interface BenchOptions {
   /** PyTorch thread counts (2 is the reference; 1 shows what a busy machine leaves it). */
   torchThreads: number[];
   peers: boolean;
+  /** Restrict peers to these names (`--peers pytorch,tfjs-cpu`); null = every peer found. */
+  only: string[] | null;
+  /** Leave parameters in plain JS arrays (no packing into the backend's memory). */
+  noPack: boolean;
   json: boolean;
   long: boolean;
   python: string;
@@ -52,6 +56,8 @@ function parseArgs(argv: string[]): BenchOptions {
     threads: (get('--threads') ?? '1,2').split(',').map(Number),
     torchThreads: (get('--torch-threads') ?? '1,2').split(',').map(Number),
     peers: !argv.includes('--no-peers'),
+    only: get('--peers')?.split(',') ?? null,
+    noPack: argv.includes('--no-pack'),
     json: argv.includes('--json'),
     long,
     python: get('--python') ?? '/usr/bin/python3',
@@ -114,11 +120,12 @@ export function runBench(o: BenchOptions): BenchReport {
         KIOKU_THREADS: String(threads),
       },
     );
-  const torch = o.peers ? hasTorch(o.python) : null;
+  const want = (peer: string): boolean => o.peers && (o.only === null || o.only.includes(peer));
+  const torch = want('pytorch') ? hasTorch(o.python) : null;
   const peersFound: Record<string, string | null> = {
     pytorch: torch,
-    'tfjs-cpu': o.peers && hasPackage('@tensorflow/tfjs') ? 'found' : null,
-    'brain.js': o.peers && hasPackage('brain.js') ? 'found' : null,
+    'tfjs-cpu': want('tfjs-cpu') && hasPackage('@tensorflow/tfjs') ? 'found' : null,
+    'brain.js': want('brain.js') && hasPackage('brain.js') ? 'found' : null,
   };
   const machine: Json = {
     node: process.version,
@@ -143,7 +150,10 @@ export function runBench(o: BenchOptions): BenchReport {
   for (const cfg of o.configs) {
     const row: Json = { name: cfg.name, label: cfg.label, tokensPerStep: cfg.steps * cfg.batch };
     for (const t of o.threads)
-      row[`kioku x${t}`] = kiokuChild({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: t }, t);
+      row[`kioku x${t}`] = kiokuChild(
+        { config: cfg, seconds: o.seconds, backend: 'wasm', threads: t, noPack: o.noPack },
+        t,
+      );
     if (torch) {
       for (const t of o.torchThreads) {
         row[`pytorch x${t}`] = runChild(o.python, [

@@ -13,6 +13,8 @@ test('npm run bench works end to end on a tiny configuration', () => {
     threads: [1, 2],
     torchThreads: [2],
     peers: false,
+    only: null,
+    noPack: false,
     json: false,
     long: false,
     python: '/usr/bin/python3',
