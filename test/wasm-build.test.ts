@@ -7,11 +7,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 test('wasm/*.wasm are up to date with asm/*.ts', () => {
   const out = mkdtempSync(join(tmpdir(), 'kioku-wasm-'));
   try {
-    execFileSync(process.execPath, ['asm/build.mjs', '--out', out], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(root, 'asm/build.mjs'), '--out', out], { stdio: 'pipe' });
     const built = readdirSync(out)
       .filter((f) => f.endsWith('.wasm'))
       .sort();
@@ -23,7 +26,7 @@ test('wasm/*.wasm are up to date with asm/*.ts', () => {
     ]);
     for (const f of built) {
       const fresh = readFileSync(join(out, f));
-      const committed = readFileSync(join('wasm', f));
+      const committed = readFileSync(join(root, 'wasm', f));
       console.log(`${f}: ${fresh.length} bytes, committed ${committed.length} bytes`);
       assert.ok(fresh.equals(committed), `wasm/${f} is stale: run npm run build:wasm`);
     }
