@@ -17,6 +17,7 @@ test('npm run bench works end to end on a tiny configuration', () => {
     noPack: false,
     json: false,
     long: false,
+    repeat: 1,
     python: '/usr/bin/python3',
   });
   const row = report.configs[0] as Record<string, Record<string, unknown>>;

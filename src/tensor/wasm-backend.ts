@@ -52,7 +52,7 @@ export function chooseGemmPath(
   return GEMM_PACKED;
 }
 
-/** Options of `createWasmBackend`; every field has an environment-variable default. */
+/** Options of `createWasmBackend`. */
 export interface WasmBackendOptions {
   /** Use the relaxed-SIMD (FMA) build where the runtime validates it. Default true. */
   relaxed?: boolean;
