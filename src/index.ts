@@ -70,3 +70,4 @@ export {
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
 export * as handwriting from './handwriting/index.js';
 export * as experiments from './experiments/index.js';
+export * as sequence from './models/sequence-tasks.js';
