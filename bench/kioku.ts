@@ -7,11 +7,10 @@ import { GRU } from '../src/nn/gru.js';
 import { Linear } from '../src/nn/linear.js';
 import { softmaxCrossEntropy } from '../src/nn/losses.js';
 import { LSTM } from '../src/nn/lstm.js';
-import { Module, type Parameter } from '../src/nn/module.js';
+import { Module, packParameters, type Parameter } from '../src/nn/module.js';
 import type { RecurrentBase } from '../src/nn/recurrent.js';
 import { Adam } from '../src/optim/adam.js';
 import { clipGradNorm } from '../src/optim/clip.js';
-import { getBackend } from '../src/tensor/backend.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 import type { BenchConfig } from './configs.js';
@@ -45,20 +44,8 @@ class BenchModel extends Module {
  * copying them in on every call). Values are kept.
  */
 export function packOnBackend(params: Parameter[]): void {
-  const be = getBackend();
-  const dtype = params[0].value.dtype;
-  const total = params.reduce((n, p) => n + p.value.size, 0);
-  const values = be.alloc(dtype, total);
-  const grads = be.alloc(dtype, total);
-  let off = 0;
-  for (const p of params) {
-    const n = p.value.size;
-    values.set(p.value.data, off);
-    grads.set(p.grad.data, off);
-    p.value = new Tensor(values.subarray(off, off + n), p.value.shape);
-    p.grad = new Tensor(grads.subarray(off, off + n), p.grad.shape);
-    off += n;
-  }
+  // packParameters allocates from the active backend (WASM memory for the WASM backend).
+  packParameters(params);
 }
 
 export interface KiokuResult {

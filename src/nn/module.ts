@@ -1,5 +1,6 @@
 import { KiokuError, shapeToString } from '../util/errors.js';
-import { allocFloat, type DType, Tensor } from '../tensor/tensor.js';
+import { getBackend } from '../tensor/backend.js';
+import { type DType, Tensor } from '../tensor/tensor.js';
 
 /**
  * A trainable tensor and its gradient, under its PyTorch state_dict name.
@@ -135,7 +136,8 @@ export abstract class Module {
 
 /**
  * One flat buffer for all values and one for all gradients, as the design asks: optimizers
- * and clipping become single loops over `values`/`grads`. Each parameter's `value` and
+ * and clipping become single loops over `values`/`grads`. The buffers come from the active
+ * backend's `alloc`, so a WASM backend's kernels read the weights without copying. Each parameter's `value` and
  * `grad` are re-pointed at views into the flat buffers (current values are kept).
  * Returns the flat buffers and each parameter's offset.
  */
@@ -143,8 +145,10 @@ export function packParameters(params: Parameter[]): PackedParameters {
   if (params.length === 0) throw new KiokuError('packParameters: no parameters');
   const dtype = params[0].value.dtype;
   const total = params.reduce((n, p) => n + p.value.size, 0);
-  const values = allocFloat(dtype, total);
-  const grads = allocFloat(dtype, total);
+  // Backend storage (WASM memory for the WASM backend), so kernels read weights in place.
+  const be = getBackend();
+  const values = be.alloc(dtype, total);
+  const grads = be.alloc(dtype, total);
   const offsets: number[] = [];
   let off = 0;
   for (const p of params) {

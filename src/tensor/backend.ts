@@ -1,3 +1,4 @@
+import { ReferenceBackend } from './reference.js';
 import type { DType, FloatArray } from './tensor.js';
 
 /**
@@ -243,8 +244,8 @@ export function registerDefaultBackend(factory: () => Backend): void {
 /** The backend kernels run on now. */
 export function getBackend(): Backend {
   if (active === null) {
-    if (defaultFactory === null) throw new Error('kioku: no backend registered');
-    active = defaultFactory();
+    // Without the package entry (which registers the fastest backend), the reference one.
+    active = defaultFactory === null ? new ReferenceBackend() : defaultFactory();
   }
   return active;
 }

@@ -17,7 +17,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Checkpoint, saveCheckpoint } from '../io/checkpoint.js';
-import type { Module } from '../nn/module.js';
+import { type Module, packParameters } from '../nn/module.js';
 import { clipGradNorm, clipGradValue, gradNorm, paramNorm } from '../optim/clip.js';
 import { createOptimizer, type OptimizerKind, optimizerFromState } from '../optim/factory.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
@@ -167,6 +167,9 @@ export class Trainer {
     checkNumber(where, 'checkpointEvery', o.checkpointEvery, { min: 1, integer: true });
     checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
     this.schedule = o.schedule ? scheduleFromJSON(o.schedule) : new ConstantLR();
+    // One flat value buffer and one gradient buffer in backend memory: the optimizer's update
+    // and the clipping norm become single loops, and WASM kernels read weights in place.
+    packParameters(task.model.parameters());
     this.optimizer = createOptimizer(o.optimizer, task.model.parameters(), {
       ...(o.optimizerOptions ?? {}),
       lr: this.baseLr,
