@@ -1,6 +1,7 @@
 import type { FloatArray } from '../tensor/tensor.js';
 import {
   type DirectionCache,
+  type DirectionGrads,
   type DirectionWeights,
   gatherStepGrad,
   inputProjection,
@@ -68,18 +69,8 @@ export class GRU extends RecurrentBase {
     }
   }
 
-  protected backwardDirection(
-    w: DirectionWeights,
-    c: DirectionCache,
-    g: StepGeometry,
-    dOut: FloatArray,
-    dOutOff: number,
-    dOutStride: number,
-    dh: FloatArray,
-    _dc: FloatArray | null,
-    dx: FloatArray,
-  ): void {
-    const { T, B, H, be, masks } = g;
+  protected backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
+    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dx } = g;
     const GH = 3 * H;
     const hg = c.hg as FloatArray;
     const dxg = be.alloc(this.dtype, T * B * GH); // ∂L/∂(x-side pre-activations)

@@ -2,6 +2,7 @@ import type { FloatArray } from '../tensor/tensor.js';
 import { checkNumber } from '../util/errors.js';
 import {
   type DirectionCache,
+  type DirectionGrads,
   type DirectionWeights,
   gatherStepGrad,
   inputProjection,
@@ -112,18 +113,8 @@ export class LSTM extends RecurrentBase {
     }
   }
 
-  protected backwardDirection(
-    w: DirectionWeights,
-    c: DirectionCache,
-    g: StepGeometry,
-    dOut: FloatArray,
-    dOutOff: number,
-    dOutStride: number,
-    dh: FloatArray,
-    dc: FloatArray | null,
-    dx: FloatArray,
-  ): void {
-    const { T, B, H, be, masks } = g;
+  protected backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
+    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dc, dx } = g;
     const GH = 4 * H;
     const cs = c.cs as FloatArray;
     const dgates = be.alloc(this.dtype, T * B * GH); // [T, B, 4H] ∂L/∂(pre-activations)

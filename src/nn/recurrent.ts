@@ -92,6 +92,20 @@ export interface StepGeometry {
   masks: RowMask[]; // per time step
 }
 
+/** The gradients one direction's backward reads and writes, besides the step geometry. */
+export interface DirectionGrads extends StepGeometry {
+  /** ∂L/∂output of this layer [T, B, D·H]; this direction's columns start at `dOutOff`. */
+  dOut: FloatArray;
+  dOutOff: number;
+  dOutStride: number;
+  /** [B, H] in: ∂L/∂h_N, out: ∂L/∂h_0. */
+  dh: FloatArray;
+  /** LSTM only: [B, H] in: ∂L/∂c_N, out: ∂L/∂c_0. */
+  dc: FloatArray | null;
+  /** [T, B, I] ∂L/∂x, accumulated (+=) over directions. */
+  dx: FloatArray;
+}
+
 export function prevSlot(t: number, reverse: boolean): number {
   return reverse ? t + 1 : t;
 }
@@ -222,21 +236,11 @@ export abstract class RecurrentBase extends Module {
   protected abstract forwardDirection(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void;
 
   /**
-   * Backward of one direction. `dOut` holds ∂L/∂h_t from above for every t ([T, B, H] with
-   * row stride `dOutStride`, column offset `dOutOff`); `dh`/`dc` hold ∂L/∂h_N (and c_N) on
-   * entry and ∂L/∂h_0 on exit. Accumulates weight gradients and adds ∂L/∂x into `dx`.
+   * Backward of one direction. `g.dOut` holds ∂L/∂h_t from above for every t; `g.dh`/`g.dc`
+   * hold ∂L/∂h_N (and c_N) on entry and ∂L/∂h_0 on exit. Accumulates weight gradients and
+   * adds ∂L/∂x into `g.dx`.
    */
-  protected abstract backwardDirection(
-    w: DirectionWeights,
-    c: DirectionCache,
-    g: StepGeometry,
-    dOut: FloatArray,
-    dOutOff: number,
-    dOutStride: number,
-    dh: FloatArray,
-    dc: FloatArray | null,
-    dx: FloatArray,
-  ): void;
+  protected abstract backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void;
 
   /**
    * Run the stacked (bi)directional network over a padded, time-major batch.
@@ -367,7 +371,15 @@ export abstract class RecurrentBase extends Module {
         if (opts.dhN) dh.set(opts.dhN.data.subarray(s0, s0 + B * H));
         const dc = this.hasCellState ? be.alloc(this.dtype, B * H) : null;
         if (dc && opts.dcN) dc.set(opts.dcN.data.subarray(s0, s0 + B * H));
-        this.backwardDirection(this.weights[k][d], cache.dirs[k][d], geom, dOut, d * H, D * H, dh, dc, dx);
+        this.backwardDirection(this.weights[k][d], cache.dirs[k][d], {
+          ...geom,
+          dOut,
+          dOutOff: d * H,
+          dOutStride: D * H,
+          dh,
+          dc,
+          dx,
+        });
         dh0.set(dh, s0);
         if (dc0 && dc) dc0.set(dc, s0);
       }

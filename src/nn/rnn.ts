@@ -1,7 +1,7 @@
-import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import {
   type DirectionCache,
+  type DirectionGrads,
   type DirectionWeights,
   gatherStepGrad,
   inputProjection,
@@ -68,18 +68,8 @@ export class RNN extends RecurrentBase {
     }
   }
 
-  protected backwardDirection(
-    w: DirectionWeights,
-    c: DirectionCache,
-    g: StepGeometry,
-    dOut: FloatArray,
-    dOutOff: number,
-    dOutStride: number,
-    dh: FloatArray,
-    _dc: FloatArray | null,
-    dx: FloatArray,
-  ): void {
-    const { T, B, H, be, masks } = g;
+  protected backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
+    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dx } = g;
     const relu = this.nonlinearity === 'relu';
     const dpre = be.alloc(this.dtype, T * B * H); // [T, B, H]
     const dhT = be.alloc(this.dtype, B * H);
