@@ -22,6 +22,9 @@ const SEQ = 0;
 const DONE = 1;
 const OP = 2;
 const READY = 3; // workers that have started and are waiting for tasks
+// Who is asleep in Atomics.wait (notify is a system call: skip it when nobody sleeps).
+const SLEEPERS = 30; // workers sleeping on SEQ
+const MAIN_WAITS = 31; // 1 while the caller sleeps on DONE
 const ARGS = 4; // task arguments start here (i32 and f32 slots)
 const CTRL_SLOTS = 32;
 
@@ -29,12 +32,17 @@ const OP_STOP = 0;
 const OP_GEMM = 1;
 
 /**
- * Work below this many multiply-adds runs on one thread. A hand-off costs ~10 µs on an idle
- * machine and far more on a busy one, so the per-step products of small recurrent layers
- * (B·4H·H = 2M for H = 128) stay on the calling thread and only the sequence-wide GEMMs
- * (input projection, weight gradients) and large layers' steps are split.
+ * GEMMs from this many multiply-adds are always split (input projections, weight
+ * gradients, the per-step products of large layers).
  */
-const MIN_SPLIT_MACS = 1 << 23;
+const SPLIT_MACS = 1 << 23;
+/**
+ * GEMMs from this size (the per-step products of small layers, B·4H·H = 2M for H = 128,
+ * ~40 µs) are split only while the workers answer promptly: on an idle machine that gains
+ * ~10% in training; on an oversubscribed one a hand-off can cost more than the product, so
+ * the pool watches how late the workers finish (see `late`) and stops splitting them.
+ */
+const SMALL_SPLIT_MACS = 1 << 20;
 
 // The worker's whole program. It is plain JavaScript with no imports, so it runs from a
 // string (Node `eval: true`, or a Blob URL in browsers) in a source tree or a bundle alike.
@@ -51,7 +59,11 @@ function start(data) {
     let s = seen;
     for (let i = 0; i < spin && s === seen; i++) s = Atomics.load(I, ${SEQ});
     while (s === seen) {
+      // Announce the sleep before checking SEQ once more (inside wait): the caller bumps SEQ
+      // before reading SLEEPERS, so one of the two always sees the other.
+      Atomics.add(I, ${SLEEPERS}, 1);
       Atomics.wait(I, ${SEQ}, seen);
+      Atomics.sub(I, ${SLEEPERS}, 1);
       s = Atomics.load(I, ${SEQ});
     }
     seen = s;
@@ -76,7 +88,7 @@ function start(data) {
       }
     }
     Atomics.add(I, ${DONE}, 1);
-    Atomics.notify(I, ${DONE});
+    if (Atomics.load(I, ${MAIN_WAITS}) !== 0) Atomics.notify(I, ${DONE});
   }
 }
 if (isNode) start(require('node:worker_threads').workerData);
@@ -119,6 +131,13 @@ export class ThreadPool {
   private readonly blocking = canBlock();
   /** GEMMs split across the threads so far (tests check that splitting happened). */
   splitCount = 0;
+  /**
+   * Moving average of how long the caller waits for the workers after finishing its own
+   * band, relative to that band's time: ~0 on an idle machine, ≥ 1 when workers are
+   * descheduled. Small GEMMs are split only while it stays below 0.5.
+   */
+  late = 0;
+  private probe = 0;
 
   private constructor(
     heap: WasmHeap,
@@ -199,7 +218,12 @@ export class ThreadPool {
 
   /** Whether a GEMM of this size gains from being split (and the workers are up). */
   worthSplitting(M: number, N: number, K: number): boolean {
-    return M * N * K >= MIN_SPLIT_MACS && (M >= 16 || N >= 16) && this.ready;
+    const macs = M * N * K;
+    if (!(M >= 16 || N >= 16) || !this.ready) return false;
+    if (macs >= SPLIT_MACS) return true;
+    if (macs < SMALL_SPLIT_MACS) return false;
+    // While the workers are late, still split one small GEMM in 64 to notice recovery.
+    return this.late < 0.5 || (++this.probe & 63) === 0;
   }
 
   /** Run one GEMM split into bands over all threads (pointers are byte addresses). */
@@ -248,13 +272,17 @@ export class ThreadPool {
     I[OP] = OP_GEMM;
     Atomics.store(I, DONE, 0);
     Atomics.add(I, SEQ, 1);
-    Atomics.notify(I, SEQ);
+    if (Atomics.load(I, SLEEPERS) !== 0) Atomics.notify(I, SEQ);
     // Band 0 here, meanwhile.
+    const t0 = performance.now();
     const hi = Math.min(len, step);
     if (byRows)
       this.k.sgemm(path, +transA, +transB, hi, N, K, alpha, A, lda, B, ldb, beta, C, ldc, this.mainWork);
     else this.k.sgemm(path, +transA, +transB, M, hi, K, alpha, A, lda, B, ldb, beta, C, ldc, this.mainWork);
+    const t1 = performance.now();
     this.waitDone();
+    const wait = performance.now() - t1;
+    this.late = 0.9 * this.late + 0.1 * Math.min(4, wait / Math.max(t1 - t0, 0.001));
   }
 
   private waitDone(): void {
@@ -265,7 +293,12 @@ export class ThreadPool {
     for (;;) {
       const d = Atomics.load(I, DONE);
       if (d >= n) return;
-      if (this.blocking) Atomics.wait(I, DONE, d, 100);
+      if (this.blocking) {
+        Atomics.store(I, MAIN_WAITS, 1);
+        // DONE is re-checked inside wait, after MAIN_WAITS is visible to the workers.
+        Atomics.wait(I, DONE, d, 100);
+        Atomics.store(I, MAIN_WAITS, 0);
+      }
     }
   }
 
