@@ -18,27 +18,52 @@ const seconds = Number(process.argv[2] ?? 300);
 const lstmHidden = Number(process.argv[3] ?? 128);
 const vocabSize = CharVocab.fromText(builtinCorpus()).size;
 const base = { vocabSize, layers: 1, embed: DEFAULT_CHAR_TRAIN.embed, dropout: 0, seed: 0 };
-const count = (cell: CellKind, hidden: number): number => new CharLM({ ...base, cell, hidden }).numParameters();
+const count = (cell: CellKind, hidden: number): number =>
+  new CharLM({ ...base, cell, hidden }).numParameters();
 const budget = count('lstm', lstmHidden);
 /** The hidden size whose parameter count is closest to the LSTM's. */
 function matchHidden(cell: CellKind): number {
   let best = 1;
-  for (let h = 1; h <= 4 * lstmHidden; h++) if (Math.abs(count(cell, h) - budget) < Math.abs(count(cell, best) - budget)) best = h;
+  for (let h = 1; h <= 4 * lstmHidden; h++)
+    if (Math.abs(count(cell, h) - budget) < Math.abs(count(cell, best) - budget)) best = h;
   return best;
 }
 const rows = [];
 for (const cell of ['lstm', 'gru', 'rnn'] as const) {
   const hidden = cell === 'lstm' ? lstmHidden : matchHidden(cell);
-  const run = trainCharLM({ ...DEFAULT_CHAR_TRAIN, cell, hidden, time: seconds, out: `runs/compare-cells/${cell}`, validateEvery: 100 });
+  const run = await trainCharLM({
+    ...DEFAULT_CHAR_TRAIN,
+    cell,
+    hidden,
+    time: seconds,
+    out: `runs/compare-cells/${cell}`,
+    validateEvery: 100,
+  });
   const r = run.result;
-  const row = { cell, hidden, parameters: run.model.numParameters(), steps: r.steps, seconds: r.seconds, tokensPerSec: r.tokensPerSec, trainLoss: r.finalLoss, valLoss: r.valLoss };
+  const row = {
+    cell,
+    hidden,
+    parameters: run.model.numParameters(),
+    steps: r.steps,
+    seconds: r.seconds,
+    tokensPerSec: r.tokensPerSec,
+    trainLoss: r.finalLoss,
+    valLoss: r.valLoss,
+  };
   rows.push(row);
   console.error(JSON.stringify(row));
 }
 mkdirSync('runs/compare-cells', { recursive: true });
-writeFileSync('runs/compare-cells/results.json', JSON.stringify({ backend: getBackend().name, seconds, rows }, null, 1));
-console.log(`| cell | hidden | parameters | steps in ${seconds} s | tokens/s | validation loss (nats/char) |`);
+writeFileSync(
+  'runs/compare-cells/results.json',
+  JSON.stringify({ backend: getBackend().name, seconds, rows }, null, 1),
+);
+console.log(
+  `| cell | hidden | parameters | steps in ${seconds} s | tokens/s | validation loss (nats/char) |`,
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.cell.toUpperCase()} | ${r.hidden} | ${r.parameters} | ${r.steps} | ${Math.round(r.tokensPerSec)} | ${r.valLoss.toFixed(3)} |`);
+  console.log(
+    `| ${r.cell.toUpperCase()} | ${r.hidden} | ${r.parameters} | ${r.steps} | ${Math.round(r.tokensPerSec)} | ${r.valLoss.toFixed(3)} |`,
+  );
 }

@@ -74,11 +74,11 @@ describe('char language model', () => {
     }
   });
 
-  test('N steps straight equal N/2 + resume + N/2 (weights, optimizer, data position, carried state, dropout RNG)', () => {
+  test('N steps straight equal N/2 + resume + N/2 (weights, optimizer, data position, carried state, dropout RNG)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioku-resume-'));
-    const straight = trainCharLM(tinyConfig(dir, { out: join(dir, 'a') }));
-    trainCharLM(tinyConfig(dir, { out: join(dir, 'b'), steps: 6 }));
-    const resumed = trainCharLM(tinyConfig(dir, { out: join(dir, 'b') }), { resume: true });
+    const straight = await trainCharLM(tinyConfig(dir, { out: join(dir, 'a') }));
+    await trainCharLM(tinyConfig(dir, { out: join(dir, 'b'), steps: 6 }));
+    const resumed = await trainCharLM(tinyConfig(dir, { out: join(dir, 'b') }), { resume: true });
     assert.equal(resumed.result.steps, 12);
     let worst = 0;
     const sa = straight.model.stateDict();
@@ -91,7 +91,7 @@ describe('char language model', () => {
     assert.equal(straight.result.valLoss, resumed.result.valLoss);
   });
 
-  test('learns the small corpus (validation loss below 1.2 nats/char within 150 steps), saves and reloads', () => {
+  test('learns the small corpus (validation loss below 1.2 nats/char within 150 steps), saves and reloads', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioku-learn-'));
     const cfg = tinyConfig(dir, {
       hidden: 32,
@@ -104,7 +104,7 @@ describe('char language model', () => {
       checkpointEvery: 75,
       decay: 1,
     });
-    const run = trainCharLM(cfg);
+    const run = await trainCharLM(cfg);
     const first = run.result.history[0].loss;
     console.log(
       `  loss ${first.toFixed(3)} → train ${run.result.finalLoss.toFixed(3)}, validation ${run.result.valLoss.toFixed(3)} nats/char after ${run.result.steps} steps`,

@@ -116,7 +116,11 @@ function toTrainConfig(o: Record<string, unknown>): CharTrainConfig {
 }
 
 /** Train with a progress bar; returns the run. */
-function trainWithProgress(cfg: CharTrainConfig, quiet: boolean, resume = false): CharTrainRun {
+async function trainWithProgress(
+  cfg: CharTrainConfig,
+  quiet: boolean,
+  resume = false,
+): Promise<CharTrainRun> {
   const byTime = cfg.steps === undefined;
   const total = byTime ? Math.ceil(cfg.time as number) : (cfg.steps as number);
   const progress = createProgress({
@@ -140,7 +144,7 @@ function trainWithProgress(cfg: CharTrainConfig, quiet: boolean, resume = false)
     }
   };
   try {
-    return trainCharLM(cfg, { onEvent, resume });
+    return await trainCharLM(cfg, { onEvent, resume });
   } finally {
     progress.stop();
   }
@@ -199,7 +203,7 @@ export function registerTextCommands(program: Command): void {
   ).action(async (_opts, cmd: Command) => {
     const o = mergeConfigFile(cmd);
     const cfg = toTrainConfig(o);
-    const run = trainWithProgress(cfg, Boolean(o.quiet), Boolean(o.resume));
+    const run = await trainWithProgress(cfg, Boolean(o.quiet), Boolean(o.resume));
     const fig = await writeLossFigure(run);
     console.log(summary(run));
     console.log(`loss curve: ${fig.svg}, ${fig.png}`);
@@ -272,7 +276,7 @@ export function registerTextCommands(program: Command): void {
           (cfg.steps !== undefined ? `for ${cfg.steps} steps` : `for ${cfg.time} s`) +
           ` → ${cfg.out}`,
       );
-      const run = trainWithProgress(cfg, Boolean(o.quiet));
+      const run = await trainWithProgress(cfg, Boolean(o.quiet));
       const fig = await writeLossFigure(run);
       console.log(summary(run));
       console.log(`loss curve: ${fig.png}`);

@@ -4,7 +4,7 @@
  * `kioku train char` and `kioku demo`.
  *
  * ```ts
- * const run = trainCharLM({ ...DEFAULT_CHAR_TRAIN, steps: 500, out: 'runs/lm' });
+ * const run = await trainCharLM({ ...DEFAULT_CHAR_TRAIN, steps: 500, out: 'runs/lm' });
  * console.log(run.result.valLoss); // nats per character
  * ```
  */
@@ -86,10 +86,10 @@ export interface CharTrainRun {
  * Train (or, with `resume`, continue) a char LM. Writes `out/model.safetensors`,
  * `out/checkpoints/…` and `out/train-log.json`.
  */
-export function trainCharLM(
+export async function trainCharLM(
   cfg: CharTrainConfig,
   opts: { onEvent?: (e: TrainEvent) => void; resume?: boolean } = {},
-): CharTrainRun {
+): Promise<CharTrainRun> {
   if (cfg.steps === undefined && cfg.time === undefined) throw new KiokuError('give --steps or --time');
   const text = loadCorpus(cfg.data);
   const chars = Array.from(text);
@@ -143,7 +143,7 @@ export function trainCharLM(
     { onEvent: opts.onEvent, checkpointMeta: () => ({ config, extra: { vocab: [...vocab.tokens] } }) },
   );
   if (ckpt) trainer.resume(ckpt);
-  const result = trainer.run();
+  const result = await trainer.runAsync();
   writeFileAtomic(
     join(cfg.out, 'train-log.json'),
     new TextEncoder().encode(

@@ -197,8 +197,31 @@ export class Trainer {
     if (Array.isArray(extra.history)) this.history.push(...extra.history);
   }
 
-  /** Train until `steps` in total or `timeSeconds` of this run have passed. */
+  /** Train until `steps` in total or `timeSeconds` of this run have passed (synchronously). */
   run(): TrainResult {
+    const steps = this.loop();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * `run()`, but letting the event loop turn after every step: the WASM backend recycles its
+   * buffers from finalizers that only run between tasks, so long runs stay fast and small.
+   * Same numbers as `run()`.
+   */
+  async runAsync(): Promise<TrainResult> {
+    const steps = this.loop();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The training loop, one `yield` per step. */
+  private *loop(): Generator<void, TrainResult> {
     const o = this.o;
     const params = this.task.model.parameters();
     const t0 = performance.now();
@@ -286,6 +309,7 @@ export class Trainer {
         valLoss = this.validate(row);
       }
       if (o.outDir && this.step % o.checkpointEvery === 0 && !last) this.checkpoint(valLoss);
+      yield;
     }
     const seconds = (performance.now() - t0) / 1000;
     if (this.step > startStep) {
