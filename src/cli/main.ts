@@ -23,8 +23,21 @@ export function buildProgram(): Command {
     )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  const registrars: ((p: Command) => void)[] = [registerTextCommands, registerExperimentCommands, registerHandwritingCommands, registerSentimentCommands, registerForecastCommands, registerSeq2seqCommands, registerWord2vecCommands];
+    .exitOverride()
+    // Through console, so embedding code (and the tests) can capture what kioku prints.
+    .configureOutput({
+      writeOut: (s) => console.log(s.replace(/\n$/, '')),
+      writeErr: (s) => console.error(s.replace(/\n$/, '')),
+    });
+  const registrars: ((p: Command) => void)[] = [
+    registerTextCommands,
+    registerExperimentCommands,
+    registerHandwritingCommands,
+    registerSentimentCommands,
+    registerForecastCommands,
+    registerSeq2seqCommands,
+    registerWord2vecCommands,
+  ];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
   const propagate = (c: Command): void => {

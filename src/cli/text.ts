@@ -243,7 +243,7 @@ export function registerTextCommands(program: Command): void {
               seed: o.seed as number,
             });
       warnUnknown(g);
-      process.stdout.write(g.prime + g.text + '\n');
+      console.log(g.prime + g.text);
       console.error(
         `log p = ${g.logProb.toFixed(3)} nats, perplexity ${g.perplexity.toFixed(4)} per character`,
       );

@@ -1,4 +1,6 @@
 // Run the kioku CLI in-process and capture what it prints (faster than spawning node).
+// kioku prints through console.log / console.error; process.stdout itself is left alone,
+// because node's test runner reports its results through it.
 import { main } from '../../src/cli/main.js';
 
 export interface CliResult {
@@ -10,14 +12,9 @@ export interface CliResult {
 export async function runCli(args: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   const log = console.log;
   const error = console.error;
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    (stdout += String(chunk)),
-    true
-  )) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => (
     (stderr += String(chunk)),
     true
@@ -34,7 +31,6 @@ export async function runCli(args: string[]): Promise<CliResult> {
     }
     return { code, stdout, stderr };
   } finally {
-    process.stdout.write = out;
     process.stderr.write = err;
     console.log = log;
     console.error = error;
