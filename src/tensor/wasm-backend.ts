@@ -220,6 +220,20 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
   }
 
   /** End of a call: copy staged outputs back (unless the kernel threw) and reset the arena. */
+  /**
+   * Run a kernel call whose arguments `arg()` stages: staged outputs are copied back only
+   * when `body` completes, and the staging arena is reset either way.
+   */
+  private staging(body: () => void): void {
+    let ok = false;
+    try {
+      body();
+      ok = true;
+    } finally {
+      this.finish(ok);
+    }
+  }
+
   private finish(ok: boolean): void {
     const st = this.staged;
     if (ok && st.length > 0) {
@@ -271,8 +285,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       );
     }
     const useAB = K > 0 && alpha !== 0;
-    let ok = false;
-    try {
+    this.staging(() => {
       const pa = useAB ? this.arg(A, aOff, (aRows - 1) * lda + aCols, false) : 0;
       const pb = useAB ? this.arg(B, bOff, (bRows - 1) * ldb + bCols, false) : 0;
       const pc = this.arg(C, cOff, (M - 1) * ldc + N, true);
@@ -299,10 +312,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
           this.engine.work,
         );
       }
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   private pathFor(
@@ -327,15 +337,11 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       return;
     }
     if (rows <= 0 || cols <= 0) return;
-    let ok = false;
-    try {
+    this.staging(() => {
       const py = this.arg(y, yOff, rows * cols, true);
       const pv = this.arg(v, vOff, cols, false);
       this.k.addRowVector(py, rows, cols, pv);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   sumRowsAccumulate(
@@ -351,15 +357,11 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       return;
     }
     if (rows <= 0 || cols <= 0) return;
-    let ok = false;
-    try {
+    this.staging(() => {
       const px = this.arg(x, xOff, rows * cols, false);
       const po = this.arg(out, outOff, cols, true);
       this.k.sumRowsAccumulate(px, rows, cols, po);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   lstmStepForward(a: LstmStepArgs): void {
@@ -377,8 +379,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    let ok = false;
-    try {
+    this.staging(() => {
       const g = this.arg(a.gates, a.gOff, 4 * n, true);
       const cp = this.arg(a.cPrev, a.cPrevOff, n, false);
       const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
@@ -387,10 +388,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       const peep = a.peep ? this.arg(a.peep, a.peepOff, 3 * H, false) : 0;
       const mask = this.maskArg(a.mask, B);
       this.k.lstmForward(B, H, g, cp, hp, c, h, peep, mask);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   lstmStepBackward(a: LstmStepGradArgs): void {
@@ -411,8 +409,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    let ok = false;
-    try {
+    this.staging(() => {
       const g = this.arg(a.gates, a.gOff, 4 * n, false);
       const cp = this.arg(a.cPrev, a.cPrevOff, n, false);
       const c = this.arg(a.c, a.cOff, n, false);
@@ -424,10 +421,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       const dpeep = a.peep && a.dpeep ? this.arg(a.dpeep, a.dpeepOff, 3 * H, true) : 0;
       const mask = this.maskArg(a.mask, B);
       this.k.lstmBackward(B, H, g, cp, c, dh, dc, dg, dhp, peep, dpeep, mask);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   gruStepForward(a: GruStepArgs): void {
@@ -444,8 +438,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    let ok = false;
-    try {
+    this.staging(() => {
       const xg = this.arg(a.xg, a.xgOff, 3 * n, false);
       const hg = this.arg(a.hg, a.hgOff, 3 * n, false);
       const g = this.arg(a.gates, a.gOff, 3 * n, true);
@@ -453,10 +446,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       const h = this.arg(a.h, a.hOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.gruForward(B, H, xg, hg, g, hp, h, mask);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   gruStepBackward(a: GruStepGradArgs): void {
@@ -475,8 +465,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    let ok = false;
-    try {
+    this.staging(() => {
       const g = this.arg(a.gates, a.gOff, 3 * n, false);
       const hg = this.arg(a.hg, a.hgOff, 3 * n, false);
       const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
@@ -486,10 +475,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.gruBackward(B, H, g, hg, hp, dh, dxg, dhg, dhp, mask);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   rnnStepForward(a: RnnStepArgs): void {
@@ -500,17 +486,13 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    let ok = false;
-    try {
+    this.staging(() => {
       const pre = this.arg(a.pre, a.preOff, n, false);
       const hp = this.arg(a.hPrev, a.hPrevOff, n, false);
       const h = this.arg(a.h, a.hOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.rnnForward(B, H, +a.relu, pre, hp, h, mask);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   rnnStepBackward(a: RnnStepGradArgs): void {
@@ -526,18 +508,14 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     if (B <= 0 || H <= 0) return;
     const n = B * H;
-    let ok = false;
-    try {
+    this.staging(() => {
       const h = this.arg(a.h, a.hOff, n, false);
       const dh = this.arg(a.dh, a.dhOff, n, false);
       const dpre = this.arg(a.dpre, a.dpreOff, n, true);
       const dhp = this.arg(a.dhPrev, a.dhPrevOff, n, true);
       const mask = this.maskArg(a.mask, B);
       this.k.rnnBackward(B, H, +a.relu, h, dh, dpre, dhp, mask);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
   }
 
   private maskArg(mask: Uint8Array | null, B: number): number {
@@ -559,10 +537,9 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
         throw new KiokuError(`softmaxCrossEntropy: target ${t} at row ${n} is outside [0, ${V})`);
       }
     }
-    let lossSum: number;
-    let weightSum: number;
-    let ok = false;
-    try {
+    let lossSum = 0;
+    let weightSum = 0;
+    this.staging(() => {
       const logits = this.arg(a.logits, a.logitsOff, N * V, false);
       const targets = this.bytesArg(a.targets.length === N ? a.targets : a.targets.subarray(0, N));
       const weights = a.weights ? this.arg(a.weights, 0, N, false) : 0;
@@ -571,10 +548,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       const f64 = this.heap.f64;
       lossSum = f64[this.result >> 3];
       weightSum = f64[(this.result >> 3) + 1];
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
     return { lossSum, weightSum };
   }
 
@@ -607,8 +581,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       throw new KiokuError(`adamUpdate: step must be an integer >= 1, got ${p.step}`);
     const stepSize = p.lr / (1 - p.beta1 ** p.step);
     const bc2Sqrt = Math.sqrt(1 - p.beta2 ** p.step);
-    let ok = false;
-    try {
+    this.staging(() => {
       const pw = this.arg(w, 0, n, true),
         pg = this.arg(g, 0, n, false);
       const pm = this.arg(m, 0, n, true),
@@ -630,10 +603,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
         stepSize,
         bc2Sqrt,
       );
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
     return true;
   }
 
@@ -643,16 +613,12 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     if (p.momentum !== 0 && buf === null)
       throw new KiokuError('sgdUpdate: momentum needs a buffer, got null');
     this.sameLength('sgdUpdate', n, [g, p.momentum !== 0 ? buf : null]);
-    let ok = false;
-    try {
+    this.staging(() => {
       const pw = this.arg(w, 0, n, true),
         pg = this.arg(g, 0, n, false);
       const pb = p.momentum !== 0 && buf ? this.arg(buf, 0, n, true) : 0;
       this.k.sgd(pw, pg, pb, n, p.lr, p.momentum, p.dampening, +p.nesterov, p.weightDecay, +p.firstStep);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
     return true;
   }
 
@@ -676,18 +642,14 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       p.centered ? gradAvg : null,
       p.momentum > 0 ? momentumBuffer : null,
     ]);
-    let ok = false;
-    try {
+    this.staging(() => {
       const pw = this.arg(w, 0, n, true),
         pg = this.arg(g, 0, n, false),
         ps = this.arg(squareAvg, 0, n, true);
       const pa = p.centered && gradAvg ? this.arg(gradAvg, 0, n, true) : 0;
       const pm = p.momentum > 0 && momentumBuffer ? this.arg(momentumBuffer, 0, n, true) : 0;
       this.k.rmsprop(pw, pg, ps, pa, pm, n, p.lr, p.alpha, p.eps, p.weightDecay, p.momentum, +p.centered);
-      ok = true;
-    } finally {
-      this.finish(ok);
-    }
+    });
     return true;
   }
 
@@ -696,13 +658,9 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     let sum = 0;
     for (const a of arrays) {
       if (a.length === 0) continue;
-      let ok = false;
-      try {
+      this.staging(() => {
         sum += this.k.sumSquares(this.arg(a, 0, a.length, false), a.length);
-        ok = true;
-      } finally {
-        this.finish(ok);
-      }
+      });
     }
     return sum;
   }
@@ -711,13 +669,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     if (!this.allF32(arrays)) return false;
     for (const a of arrays) {
       if (a.length === 0) continue;
-      let ok = false;
-      try {
-        this.k.scale(this.arg(a, 0, a.length, true), a.length, s);
-        ok = true;
-      } finally {
-        this.finish(ok);
-      }
+      this.staging(() => this.k.scale(this.arg(a, 0, a.length, true), a.length, s));
     }
     return true;
   }
