@@ -8,11 +8,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import '../src/index.js';
-import { CharLM, type CellKind } from '../src/models/charlm.js';
-import { DEFAULT_CHAR_TRAIN, trainCharLM } from '../src/models/charlm-train.js';
+import { CharLM, type CellKind } from '../src/wings/charlm/model.js';
+import { DEFAULT_CHAR_TRAIN, trainCharLM } from '../src/wings/charlm/train.js';
 import { getBackend } from '../src/tensor/backend.js';
-import { CharVocab } from '../src/data/charvocab.js';
-import { builtinCorpus } from '../src/data/corpus.js';
+import { CharVocab } from '../src/wings/charlm/vocab.js';
+import { builtinCorpus } from '../src/wings/charlm/corpus.js';
 
 const seconds = Number(process.argv[2] ?? 300);
 const lstmHidden = Number(process.argv[3] ?? 128);

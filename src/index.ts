@@ -57,8 +57,8 @@ export {
   type IntDType,
   type IntArray,
 } from './io/safetensors.js';
-export { saveSafetensors, loadSafetensors } from './io/safetensors_file.js';
-export { writeFileAtomic, type AtomicWriteOptions } from './io/atomic.js';
+export { saveSafetensors, loadSafetensors } from './node/safetensors-file.js';
+export { writeFileAtomic, type AtomicWriteOptions } from './node/atomic.js';
 export {
   encodeCheckpoint,
   decodeCheckpoint,
@@ -66,8 +66,8 @@ export {
   CHECKPOINT_VERSION,
   type Checkpoint,
   type OptimizerState as CheckpointOptimizerState,
-} from './io/checkpoint_codec.js';
-export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
-export * as handwriting from './handwriting/index.js';
-export * as experiments from './experiments/index.js';
-export * as sequence from './models/sequence-tasks.js';
+} from './io/checkpoint-codec.js';
+export { saveCheckpoint, loadCheckpoint } from './node/checkpoint-file.js';
+export * as handwriting from './wings/handwriting/index.js';
+export * as experiments from './wings/experiments/index.js';
+export * as sequence from './wings/sequence-tasks.js';

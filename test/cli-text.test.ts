@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { saveSafetensors } from '../src/io/safetensors_file.js';
+import { saveSafetensors } from '../src/node/safetensors-file.js';
 import '../src/index.js';
 import { getBackend } from '../src/tensor/backend.js';
 import { Tensor } from '../src/tensor/tensor.js';

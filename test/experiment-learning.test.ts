@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import '../src/index.js';
-import { addingProblem } from '../src/data/synthetic.js';
-import { hiddenForBudget, modelParameterCount, SequenceModel } from '../src/experiments/model.js';
-import { trainRun } from '../src/experiments/train.js';
+import { addingProblem } from '../src/wings/experiments/synthetic.js';
+import { hiddenForBudget, modelParameterCount, SequenceModel } from '../src/wings/experiments/model.js';
+import { trainRun } from '../src/wings/experiments/train.js';
 import { Adam } from '../src/optim/adam.js';
 import { getBackend } from '../src/tensor/backend.js';
 import { Rng } from '../src/util/rng.js';

@@ -14,7 +14,7 @@ import {
   seriesTask,
   seriesWindows,
   temporalOrder,
-} from '../src/data/synthetic.js';
+} from '../src/wings/experiments/synthetic.js';
 import { KiokuError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 

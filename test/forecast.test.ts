@@ -13,11 +13,11 @@ import {
   makeWindows,
   normalize,
   usBirths,
-} from '../src/data/series.js';
-import { errors, LinearAR } from '../src/models/forecast.js';
-import { forecastFigure, forecastFrom, loadForecaster, trainForecast } from '../src/models/forecast_train.js';
-import { saveTaskModel } from '../src/models/taskfile.js';
-import { vegaLiteToSvg } from '../src/viz/plot.js';
+} from '../src/wings/forecast/series.js';
+import { errors, LinearAR } from '../src/wings/forecast/model.js';
+import { forecastFigure, forecastFrom, loadForecaster, trainForecast } from '../src/wings/forecast/train.js';
+import { saveTaskModel } from '../src/wings/taskfile.js';
+import { vegaLiteToSvg } from '../src/node/plot.js';
 import { Rng } from '../src/util/rng.js';
 import { runCli } from './helpers/cli.js';
 

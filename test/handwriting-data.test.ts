@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { builtinHersheyFont, builtinHersheyFontNames, parseJhf } from '../src/data/hershey.js';
-import { HERSHEY_ACKNOWLEDGEMENT } from '../src/data/hershey_fonts.js';
-import { generateHandwritingDataset, randomWriterStyle, writeLine } from '../src/data/hershey_writer.js';
+import { builtinHersheyFont, builtinHersheyFontNames, parseJhf } from '../src/wings/handwriting/hershey.js';
+import { HERSHEY_ACKNOWLEDGEMENT } from '../src/wings/handwriting/hershey-fonts.js';
+import { generateHandwritingDataset, randomWriterStyle, writeLine } from '../src/wings/handwriting/hershey-writer.js';
 import {
   computeOffsetStats,
   denormalizeOffsets,
@@ -16,15 +16,15 @@ import {
   normalizeOffsets,
   offsetsToDrawing,
   smoothDrawing,
-} from '../src/data/strokes.js';
+} from '../src/wings/handwriting/strokes.js';
 import {
   iamFormId,
   loadLineStrokesFile,
   loadLineStrokesFolder,
   parseLineStrokes,
-} from '../src/data/strokes_iam.js';
-import { loadStroke3File, parseStroke3Json, toStroke3, toStroke3Json } from '../src/data/strokes_stroke3.js';
-import { loadStrokeData, makeBatch } from '../src/handwriting/data.js';
+} from '../src/wings/handwriting/strokes-iam.js';
+import { loadStroke3File, parseStroke3Json, toStroke3, toStroke3Json } from '../src/wings/handwriting/strokes-stroke3.js';
+import { loadStrokeData, makeBatch } from '../src/wings/handwriting/data.js';
 import { Rng } from '../src/util/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kioku-hw-data-'));

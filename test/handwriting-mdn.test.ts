@@ -10,7 +10,7 @@ import {
   mixtureAt,
   mixtureDensity,
   sampleMixture,
-} from '../src/handwriting/mdn.js';
+} from '../src/wings/handwriting/mdn.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 import { fdMaxDiff, maxAbsDiff } from './helpers/gradcheck.js';

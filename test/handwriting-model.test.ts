@@ -2,13 +2,13 @@
 // and the MDN loss, gradient-checked end to end in float64 for every cell type.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { mdnLoss } from '../src/handwriting/mdn.js';
+import { mdnLoss } from '../src/wings/handwriting/mdn.js';
 import {
   countParameters,
   type HandwritingModelConfig,
   HandwritingModel,
   hiddenSizeForBudget,
-} from '../src/handwriting/model.js';
+} from '../src/wings/handwriting/model.js';
 import { setBackend } from '../src/tensor/backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { Tensor } from '../src/tensor/tensor.js';

@@ -12,15 +12,15 @@ import { Rng } from '../src/util/rng.js';
 import { KiokuError } from '../src/util/errors.js';
 import { bfloat16ToFloat, halfToFloat } from '../src/io/float16.js';
 import { decodeSafetensors, encodeSafetensors, IntTensor } from '../src/io/safetensors.js';
-import { loadSafetensors, saveSafetensors } from '../src/io/safetensors_file.js';
-import { writeFileAtomic } from '../src/io/atomic.js';
+import { loadSafetensors, saveSafetensors } from '../src/node/safetensors-file.js';
+import { writeFileAtomic } from '../src/node/atomic.js';
 import {
   type Checkpoint,
   loadCheckpoint,
   type OptimizerState,
   saveCheckpoint,
-} from '../src/io/checkpoint.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint_codec.js';
+} from '../src/node/checkpoint-file.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint-codec.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -390,7 +390,7 @@ test('writeFileAtomic: a process killed before the rename leaves the old file in
     const path = join(dir, 'ckpt.safetensors');
     writeFileAtomic(path, new Uint8Array([7, 7, 7]));
     const script =
-      `import { writeFileAtomic } from ${JSON.stringify(join(ROOT, 'src/io/atomic.ts'))};` +
+      `import { writeFileAtomic } from ${JSON.stringify(join(ROOT, 'src/node/atomic.ts'))};` +
       `writeFileAtomic(${JSON.stringify(path)}, new Uint8Array(1 << 16).fill(1), ` +
       `{ beforeRename: () => process.kill(process.pid, 'SIGKILL') });`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -16,7 +16,7 @@ import { RNN } from '../src/nn/rnn.js';
 import { Linear } from '../src/nn/linear.js';
 import { Embedding } from '../src/nn/embedding.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
-import { loadSafetensors, saveSafetensors } from '../src/io/safetensors_file.js';
+import { loadSafetensors, saveSafetensors } from '../src/node/safetensors-file.js';
 
 // PyTorch state_dicts saved as safetensors (scripts/fixtures_io.py) load straight into
 // kioku layers, and kioku layers save files with the same bytes. Output parity of the

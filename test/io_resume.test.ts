@@ -8,7 +8,7 @@ import type { Module } from '../src/nn/module.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { Rng } from '../src/util/rng.js';
 import { createOptimizer, optimizerFromState, type Optimizer } from '../src/optim/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint-file.js';
 
 // Exact resume: a run saved to a checkpoint after 3 steps and continued in a fresh model,
 // optimizer and rng takes bit-for-bit the same steps 4 and 5 as the uninterrupted run.

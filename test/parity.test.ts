@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadSafetensors } from '../src/io/safetensors_file.js';
+import { loadSafetensors } from '../src/node/safetensors-file.js';
 import { GRU } from '../src/nn/gru.js';
 import { Linear } from '../src/nn/linear.js';
 import { softmaxCrossEntropy } from '../src/nn/losses.js';

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import '../src/index.js';
 import { bucketBatches, padBatch } from '../src/data/batching.js';
-import { imdbSplit, type Review } from '../src/data/imdb.js';
+import { imdbSplit, type Review } from '../src/wings/sentiment/imdb.js';
 import { detokenize, tokenize } from '../src/data/text.js';
 import { Vocab } from '../src/data/vocab.js';
-import { SentimentModel } from '../src/models/sentiment.js';
-import { loadSentiment, predictSentiment, trainSentiment } from '../src/models/sentiment_train.js';
-import { saveTaskModel } from '../src/models/taskfile.js';
+import { SentimentModel } from '../src/wings/sentiment/model.js';
+import { loadSentiment, predictSentiment, trainSentiment } from '../src/wings/sentiment/train.js';
+import { saveTaskModel } from '../src/wings/taskfile.js';
 import { Rng } from '../src/util/rng.js';
 import { runCli } from './helpers/cli.js';
 

@@ -5,12 +5,12 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CharVocab } from '../src/data/charvocab.js';
-import { loadCheckpoint } from '../src/io/checkpoint.js';
-import { CharLM } from '../src/models/charlm.js';
+import { CharVocab } from '../src/wings/charlm/vocab.js';
+import { loadCheckpoint } from '../src/node/checkpoint-file.js';
+import { CharLM } from '../src/wings/charlm/model.js';
 import { setBackend } from '../src/tensor/backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
-import { CharLMTask } from '../src/train/charlm-task.js';
+import { CharLMTask } from '../src/wings/charlm/task.js';
 import { Trainer, TrainingDivergedError } from '../src/train/trainer.js';
 
 setBackend(new ReferenceBackend());

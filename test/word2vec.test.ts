@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import '../src/index.js';
-import { saveTaskModel } from '../src/models/taskfile.js';
+import { saveTaskModel } from '../src/wings/taskfile.js';
 import {
   analogy,
   loadWord2vec,
@@ -15,8 +15,8 @@ import {
   neighbors,
   saveWord2vec,
   trainWord2vec,
-} from '../src/models/word2vec.js';
-import { readWord2vecText, writeWord2vecText } from '../src/models/word2vec_io.js';
+} from '../src/wings/word2vec/model.js';
+import { readWord2vecText, writeWord2vecText } from '../src/wings/word2vec/io.js';
 import { Rng } from '../src/util/rng.js';
 import { fdMaxDiff } from './helpers/gradcheck.js';
 import { runCli } from './helpers/cli.js';

@@ -11,18 +11,18 @@
  * ```
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { TASK_NAMES, type TaskName } from '../data/synthetic.js';
+import { TASK_NAMES, type TaskName } from '../wings/experiments/synthetic.js';
 import {
   type ClippingOptions,
   clippingReport,
   DEFAULT_CLIPPING,
   runClippingExperiment,
-} from '../experiments/clipping.js';
-import { compareReport, DEFAULT_COMPARE, runCompareExperiment } from '../experiments/compare.js';
-import { gradientSuite, gradientsReport, runGradientsExperiment } from '../experiments/gradients.js';
-import { CELL_KINDS, type CellKind } from '../experiments/model.js';
-import { fmt, type ReportDocument, writeReport } from '../experiments/report.js';
-import { DEFAULT_TRUNCATION, runTruncationExperiment, truncationReport } from '../experiments/truncation.js';
+} from '../wings/experiments/clipping.js';
+import { compareReport, DEFAULT_COMPARE, runCompareExperiment } from '../wings/experiments/compare.js';
+import { gradientSuite, gradientsReport, runGradientsExperiment } from '../wings/experiments/gradients.js';
+import { CELL_KINDS, type CellKind } from '../wings/experiments/model.js';
+import { fmt, type ReportDocument, writeReport } from '../wings/experiments/report.js';
+import { DEFAULT_TRUNCATION, runTruncationExperiment, truncationReport } from '../wings/experiments/truncation.js';
 import type { InitScheme } from '../nn/init.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 import { createProgress } from './progress.js';

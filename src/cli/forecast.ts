@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
-import { type ForecastReport } from '../models/forecast_train.js';
+import { writeFileAtomic } from '../node/atomic.js';
+import { type ForecastReport } from '../wings/forecast/train.js';
 import {
   forecastFigure,
   forecastFrom,
@@ -14,9 +14,9 @@ import {
   SERIES_NAMES,
   type SeriesName,
   trainForecast,
-} from '../models/forecast_train.js';
+} from '../wings/forecast/train.js';
 import { KiokuError } from '../util/errors.js';
-import { writeFigure } from '../viz/plot.js';
+import { writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 export const DEFAULT_FORECAST_MODEL = 'runs/forecast/model.safetensors';

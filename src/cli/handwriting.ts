@@ -21,34 +21,34 @@ import {
   normalizeOffsets,
   type OffsetSequence,
   offsetsToDrawing,
-} from '../data/strokes.js';
-import { loadLineStrokesFile } from '../data/strokes_iam.js';
-import { loadStroke3File, toStroke3Json } from '../data/strokes_stroke3.js';
-import { loadStrokeData, type StrokeDataOptions, type StrokeSource } from '../handwriting/data.js';
-import { densityGrid, predictAlongLine } from '../handwriting/density.js';
-import { type DrawingRow, type DrawOptions, drawingsToSvg } from '../handwriting/draw.js';
-import { densityFigureSpec } from '../handwriting/figures.js';
-import { loadHandwritingModel, resolveModelPath, saveHandwritingModel } from '../handwriting/io.js';
+} from '../wings/handwriting/strokes.js';
+import { loadLineStrokesFile } from '../wings/handwriting/strokes-iam.js';
+import { loadStroke3File, toStroke3Json } from '../wings/handwriting/strokes-stroke3.js';
+import { loadStrokeData, type StrokeDataOptions, type StrokeSource } from '../wings/handwriting/data.js';
+import { densityGrid, predictAlongLine } from '../wings/handwriting/density.js';
+import { type DrawingRow, type DrawOptions, drawingsToSvg } from '../wings/handwriting/draw.js';
+import { densityFigureSpec } from '../wings/handwriting/figures.js';
+import { loadHandwritingModel, resolveModelPath, saveHandwritingModel } from '../wings/handwriting/io.js';
 import {
   CELL_TYPES,
   type CellType,
   countParameters,
   HandwritingModel,
   hiddenSizeForBudget,
-} from '../handwriting/model.js';
-import { sampleHairs, sampleHandwriting } from '../handwriting/sample.js';
+} from '../wings/handwriting/model.js';
+import { sampleHairs, sampleHandwriting } from '../wings/handwriting/sample.js';
 import {
   evaluateHandwriting,
   type EvalInfo,
   trainHandwriting,
   type TrainProgress,
-} from '../handwriting/train.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+} from '../wings/handwriting/train.js';
+import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import { optimizerFromState } from '../optim/factory.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { KiokuError } from '../util/errors.js';
-import { lineChart, svgToPng, vegaLiteToSvg, writeFigure } from '../viz/plot.js';
+import { lineChart, svgToPng, vegaLiteToSvg, writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg, mergeConfigFile } from './options.js';
 import { createProgress } from './progress.js';
 

@@ -4,9 +4,9 @@
  */
 import type { Command } from 'commander';
 import { POOL_MODES } from '../nn/pooling.js';
-import { DEFAULT_SENTIMENT_CONFIG } from '../models/sentiment.js';
-import { loadSentiment, predictSentiment, trainSentiment } from '../models/sentiment_train.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
+import { loadSentiment, predictSentiment, trainSentiment } from '../wings/sentiment/train.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { KiokuError } from '../util/errors.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 

@@ -4,13 +4,13 @@
  * alignment as a heatmap figure.
  */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { ATTENTION_KINDS } from '../nn/attention.js';
-import { DEFAULT_SEQ2SEQ_CONFIG } from '../models/seq2seq.js';
-import { attentionHeatmap } from '../models/seq2seq_figure.js';
-import { loadG2P, trainG2P, translateWord } from '../models/seq2seq_train.js';
+import { DEFAULT_SEQ2SEQ_CONFIG } from '../wings/seq2seq/model.js';
+import { attentionHeatmap } from '../wings/seq2seq/figure.js';
+import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
 import { KiokuError } from '../util/errors.js';
-import { writeFigure } from '../viz/plot.js';
+import { writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 export const DEFAULT_SEQ2SEQ_MODEL = 'runs/seq2seq/g2p.safetensors';

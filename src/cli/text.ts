@@ -5,21 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { describeChar } from '../data/charvocab.js';
-import { BUILTIN_CORPUS } from '../data/corpus.js';
-import { CELL_KINDS } from '../models/charlm.js';
-import { loadCharLM } from '../models/charlm-io.js';
+import { describeChar } from '../wings/charlm/vocab.js';
+import { BUILTIN_CORPUS } from '../wings/charlm/corpus.js';
+import { CELL_KINDS } from '../wings/charlm/model.js';
+import { loadCharLM } from '../wings/charlm/io.js';
 import {
   type CharTrainConfig,
   type CharTrainRun,
   DEFAULT_CHAR_TRAIN,
   trainCharLM,
-} from '../models/charlm-train.js';
-import { beamSearch, type Generation, sample } from '../models/generate.js';
+} from '../wings/charlm/train.js';
+import { beamSearch, type Generation, sample } from '../wings/charlm/generate.js';
 import { OPTIMIZER_KINDS } from '../optim/factory.js';
 import type { TrainEvent } from '../train/trainer.js';
 import { KiokuError } from '../util/errors.js';
-import { lineChart, writeFigure } from '../viz/plot.js';
+import { lineChart, writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg, mergeConfigFile } from './options.js';
 import { createProgress } from './progress.js';
 

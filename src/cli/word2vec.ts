@@ -3,7 +3,7 @@
  * (Mikolov et al. 2013) on the IMDB training reviews.
  */
 import type { Command } from 'commander';
-import { imdbSplit, loadImdb } from '../data/imdb.js';
+import { imdbSplit, loadImdb } from '../wings/sentiment/imdb.js';
 import { tokenize } from '../data/text.js';
 import {
   analogy,
@@ -12,8 +12,8 @@ import {
   neighbors,
   saveWord2vec,
   trainWord2vec,
-} from '../models/word2vec.js';
-import { writeWord2vecText } from '../models/word2vec_io.js';
+} from '../wings/word2vec/model.js';
+import { writeWord2vecText } from '../wings/word2vec/io.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 export const DEFAULT_WORD2VEC_MODEL = 'runs/word2vec/model.safetensors';

@@ -16,7 +16,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Checkpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { type Checkpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import { type Module, packParameters } from '../nn/module.js';
 import { clipGradNorm, clipGradValue, gradNorm, paramNorm } from '../optim/clip.js';
 import { createOptimizer, type OptimizerKind, optimizerFromState } from '../optim/factory.js';

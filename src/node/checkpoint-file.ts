@@ -1,0 +1,41 @@
+import { writeFileAtomic } from './atomic.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint-codec.js';
+import { readBytes } from './safetensors-file.js';
+
+export type { Checkpoint, OptimizerState } from '../io/checkpoint-codec.js';
+
+/**
+ * Save a checkpoint (weights, optimizer state, step, rng, config, extra) as one safetensors
+ * file, atomically: a crash mid-save leaves the previous checkpoint intact.
+ * See `checkpoint_codec.ts` for the layout.
+ *
+ * ```ts
+ * saveCheckpoint('runs/char-lm/ckpt.safetensors', {
+ *   config,                       // the run's typed config
+ *   model: model.stateDict(),
+ *   optimizer: adam.state(),      // { kind, step, lr, options, buffers }
+ *   step,
+ *   rng: rng.getState(),
+ *   extra: { vocab: vocab.tokens, epoch, batchIndex },
+ * });
+ * ```
+ */
+export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
+  writeFileAtomic(path, encodeCheckpoint(ckpt));
+}
+
+/**
+ * Load a checkpoint saved by `saveCheckpoint`. Errors name the file and say what is wrong:
+ * not safetensors (and why), "foreign file: no kioku-checkpoint metadata", an unsupported
+ * version, "truncated: header says N bytes of data, file has M", malformed fields.
+ *
+ * ```ts
+ * const ckpt = loadCheckpoint('runs/char-lm/ckpt.safetensors');
+ * model.loadStateDict(ckpt.model);
+ * if (ckpt.optimizer) adam.loadState(ckpt.optimizer);
+ * if (ckpt.rng) rng.setState(ckpt.rng);
+ * ```
+ */
+export function loadCheckpoint(path: string): Checkpoint {
+  return decodeCheckpoint(readBytes('loadCheckpoint', path), { context: `loadCheckpoint: ${path}` });
+}

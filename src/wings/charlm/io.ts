@@ -1,0 +1,66 @@
+/**
+ * Saving and loading trained character language models. A model directory holds
+ * `model.safetensors` — a kioku checkpoint whose config says `kind: "charlm"` and whose
+ * extra data carries the vocabulary — plus the training log and figures.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../../node/checkpoint-file.js';
+import { CharVocab } from './vocab.js';
+import { KiokuError } from '../../util/errors.js';
+import { CharLM, type CharLMConfig } from './model.js';
+
+export const CHARLM_KIND = 'charlm';
+
+/** What a char-LM checkpoint's `config` holds. */
+export interface CharLMCheckpointConfig {
+  kind: typeof CHARLM_KIND;
+  model: CharLMConfig;
+  train: Record<string, unknown>;
+}
+
+/** Resolve `--model`: a directory (its model.safetensors) or a checkpoint file. */
+export function resolveModelPath(pathOrDir: string): string {
+  if (!existsSync(pathOrDir)) throw new KiokuError(`model ${pathOrDir} not found`);
+  if (statSync(pathOrDir).isDirectory()) {
+    const f = join(pathOrDir, 'model.safetensors');
+    if (!existsSync(f))
+      throw new KiokuError(
+        `model directory ${pathOrDir} has no model.safetensors (train one with \`kioku train char --out ${pathOrDir}\`)`,
+      );
+    return f;
+  }
+  return pathOrDir;
+}
+
+/** Load a trained char LM; refuses files of other tasks and damaged files with the reason. */
+export function loadCharLM(pathOrDir: string): {
+  model: CharLM;
+  vocab: CharVocab;
+  config: CharLMCheckpointConfig;
+  step: number;
+  path: string;
+} {
+  const path = resolveModelPath(pathOrDir);
+  const ckpt = loadCheckpoint(path);
+  const config = ckpt.config as CharLMCheckpointConfig;
+  if (!config || typeof config !== 'object' || config.kind !== CHARLM_KIND) {
+    const kind =
+      config && typeof config === 'object' && 'kind' in config
+        ? String((config as { kind: unknown }).kind)
+        : 'unknown';
+    throw new KiokuError(`${path} is a ${kind} model, not a character language model`);
+  }
+  const extra = (ckpt.extra ?? {}) as { vocab?: string[] };
+  if (!Array.isArray(extra.vocab)) throw new KiokuError(`${path}: the checkpoint has no vocabulary`);
+  const vocab = new CharVocab(extra.vocab);
+  if (vocab.size !== config.model.vocabSize) {
+    throw new KiokuError(
+      `${path}: vocabulary has ${vocab.size} characters but the model expects ${config.model.vocabSize}`,
+    );
+  }
+  const model = new CharLM(config.model);
+  model.loadStateDict(ckpt.model);
+  model.eval();
+  return { model, vocab, config, step: ckpt.step, path };
+}

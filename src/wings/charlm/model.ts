@@ -1,0 +1,156 @@
+/**
+ * The character language model: Embedding → stacked RNN / LSTM / GRU (dropout between
+ * layers) → dropout → Linear → softmax over the vocabulary. Trained with truncated BPTT,
+ * the hidden state carried across chunks (see `train/charlm-task.ts`).
+ *
+ * | tensor | shape |
+ * |---|---|
+ * | ids | [T, B] (Int32Array of T·B) |
+ * | embedded | [T, B, E] |
+ * | rnn output | [T, B, H] |
+ * | logits | [T, B, V] |
+ *
+ * ```ts
+ * const lm = new CharLM({ vocabSize: vocab.size, cell: 'lstm', hidden: 128, layers: 2 });
+ * const { logits, state } = lm.forward(ids, T, B);       // state carries to the next chunk
+ * lm.backward(softmaxCrossEntropy(logits, targets).grad);
+ * ```
+ */
+import { Dropout } from '../../nn/dropout.js';
+import { Embedding } from '../../nn/embedding.js';
+import { GRU } from '../../nn/gru.js';
+import { Linear } from '../../nn/linear.js';
+import { LSTM } from '../../nn/lstm.js';
+import { Module } from '../../nn/module.js';
+import type { RecurrentBase } from '../../nn/recurrent.js';
+import { RNN } from '../../nn/rnn.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { checkNumber, KiokuError } from '../../util/errors.js';
+import { Rng, type RngState } from '../../util/rng.js';
+
+export const CELL_KINDS = ['lstm', 'gru', 'rnn'] as const;
+export type CellKind = (typeof CELL_KINDS)[number];
+
+export interface CharLMConfig {
+  vocabSize: number;
+  cell: CellKind;
+  hidden: number;
+  layers: number;
+  /** Embedding width. */
+  embed: number;
+  /** Dropout between layers and before the output layer (Zaremba et al. 2014). */
+  dropout: number;
+  seed: number;
+}
+
+/** The recurrent state carried between chunks and sampling steps. */
+export interface RecurrentState {
+  h: Tensor; // [layers, B, H]
+  c?: Tensor; // LSTM only
+}
+
+export function makeRecurrent(
+  cell: CellKind,
+  o: { inputSize: number; hiddenSize: number; numLayers: number; dropout: number; seed: number },
+): RecurrentBase {
+  switch (cell) {
+    case 'lstm':
+      return new LSTM(o);
+    case 'gru':
+      return new GRU(o);
+    case 'rnn':
+      return new RNN(o);
+    default:
+      throw new KiokuError(`cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(cell)}`);
+  }
+}
+
+export class CharLM extends Module {
+  readonly config: CharLMConfig;
+  readonly embedding: Embedding;
+  readonly rnn: RecurrentBase;
+  readonly head: Linear;
+  private readonly drop: Dropout;
+  private readonly dropRng: Rng;
+  private cache: { T: number; B: number } | null = null;
+
+  constructor(config: CharLMConfig) {
+    super();
+    const where = 'CharLM';
+    checkNumber(where, 'vocabSize', config.vocabSize, { min: 1, integer: true });
+    checkNumber(where, 'hidden', config.hidden, { min: 1, integer: true });
+    checkNumber(where, 'layers', config.layers, { min: 1, integer: true });
+    checkNumber(where, 'embed', config.embed, { min: 1, integer: true });
+    checkNumber(where, 'dropout', config.dropout, { min: 0, max: 0.95 });
+    this.config = { ...config };
+    const seed = config.seed ?? 0;
+    this.embedding = new Embedding({
+      numEmbeddings: config.vocabSize,
+      embeddingDim: config.embed,
+      seed: seed + 1,
+    });
+    this.rnn = makeRecurrent(config.cell, {
+      inputSize: config.embed,
+      hiddenSize: config.hidden,
+      numLayers: config.layers,
+      dropout: config.dropout,
+      seed: seed + 2,
+    });
+    if (config.cell === 'lstm') (this.rnn as LSTM).setForgetBias(1); // char-rnn / Jozefowicz et al. 2015
+    this.head = new Linear({ inFeatures: config.hidden, outFeatures: config.vocabSize, seed: seed + 3 });
+    this.dropRng = new Rng(seed + 4);
+    this.drop = new Dropout(config.dropout, this.dropRng);
+  }
+
+  protected override children(): [string, Module][] {
+    return [
+      ['embedding', this.embedding],
+      ['rnn', this.rnn],
+      ['head', this.head],
+    ];
+  }
+
+  /** Zero state for a batch of B. */
+  initialState(B: number): RecurrentState {
+    const shape = [this.config.layers, B, this.config.hidden];
+    return this.config.cell === 'lstm'
+      ? { h: Tensor.zeros(shape), c: Tensor.zeros(shape) }
+      : { h: Tensor.zeros(shape) };
+  }
+
+  /** ids [T, B] → logits [T, B, V] and the final state (pass it as `state` for the next chunk). */
+  forward(
+    ids: Int32Array,
+    T: number,
+    B: number,
+    state?: RecurrentState,
+  ): { logits: Tensor; state: RecurrentState } {
+    const x = this.embedding.forward(ids, [T, B]); // [T, B, E]
+    const r = this.rnn.forward(x, { h0: state?.h, c0: state?.c });
+    const y = this.drop.forward(r.output, this.training); // [T, B, H]
+    const logits = this.head.forward(y); // [T, B, V]
+    this.cache = { T, B };
+    return { logits, state: r.cN ? { h: r.hN, c: r.cN } : { h: r.hN } };
+  }
+
+  /** Backward from ∂L/∂logits; parameter gradients accumulate. The carried state is detached. */
+  backward(dlogits: Tensor): void {
+    if (!this.cache) throw new KiokuError('CharLM.backward: call forward first');
+    const dy = this.head.backward(dlogits);
+    const dOut = this.drop.backward(dy);
+    const { dx } = this.rnn.backward(dOut);
+    this.embedding.backward(dx);
+  }
+
+  /** States of every RNG the model draws from in training (dropout), for exact resume. */
+  rngStates(): RngState[] {
+    return [this.rnn.rng.getState(), this.dropRng.getState()];
+  }
+
+  setRngStates(states: RngState[]): void {
+    if (!Array.isArray(states) || states.length !== 2)
+      throw new KiokuError('CharLM: expected 2 RNG states in the checkpoint');
+    this.rnn.rng.setState(states[0]);
+    this.dropRng.setState(states[1]);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Saved handwriting models: one `.safetensors` file with the weights under PyTorch names
+ * and, in its metadata, everything needed to use the model — the architecture, the offset
+ * normalisation statistics (Graves §4: they belong to the model), and a training summary.
+ *
+ * | `__metadata__` key | content |
+ * |---|---|
+ * | `format` | `"kioku-handwriting"` |
+ * | `version` | `"1"` |
+ * | `config` | JSON `HandwritingModelConfig` |
+ * | `stats` | JSON `OffsetStats` (mean/std of Δx, Δy over the training set) |
+ * | `info` | JSON: data description, training config, validation NLLs, acknowledgements |
+ *
+ * ```ts
+ * saveHandwritingModel('models/handwriting/lstm.safetensors', model, stats, { validNll: 123 });
+ * const { model, stats, info } = loadHandwritingModel('models/handwriting/lstm.safetensors');
+ * ```
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkOffsetStats, type OffsetStats } from './strokes.js';
+import { loadSafetensors, saveSafetensors } from '../../node/safetensors-file.js';
+import { KiokuError } from '../../util/errors.js';
+import { type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
+
+export const HANDWRITING_FORMAT = 'kioku-handwriting';
+
+/** Save weights + config + statistics + a JSON-serialisable `info` (atomic write). */
+export function saveHandwritingModel(
+  path: string,
+  model: HandwritingModel,
+  stats: OffsetStats,
+  info: unknown = {},
+): void {
+  const { dtype: _dtype, ...config } = model.config;
+  saveSafetensors(path, model.stateDict(), {
+    format: HANDWRITING_FORMAT,
+    version: '1',
+    config: JSON.stringify(config),
+    stats: JSON.stringify(stats),
+    info: JSON.stringify(info),
+  });
+}
+
+export interface LoadedHandwritingModel {
+  model: HandwritingModel;
+  stats: OffsetStats;
+  info: Record<string, unknown>;
+  path: string;
+}
+
+function parseJson(path: string, key: string, text: string | undefined): unknown {
+  if (text === undefined) throw new KiokuError(`loadHandwritingModel: ${path}: metadata has no "${key}"`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new KiokuError(
+      `loadHandwritingModel: ${path}: metadata "${key}" is not valid JSON (${(e as Error).message})`,
+    );
+  }
+}
+
+/** Load a model saved by `saveHandwritingModel` (float32). Errors name the file. */
+export function loadHandwritingModel(path: string): LoadedHandwritingModel {
+  const { tensors, metadata } = loadSafetensors(path);
+  if (metadata?.format !== HANDWRITING_FORMAT) {
+    throw new KiokuError(
+      `loadHandwritingModel: ${path}: not a kioku handwriting model (metadata format is ${JSON.stringify(metadata?.format)}, expected "${HANDWRITING_FORMAT}")`,
+    );
+  }
+  const config = normalizeModelConfig(parseJson(path, 'config', metadata.config) as HandwritingModelConfig);
+  const stats = checkOffsetStats(`loadHandwritingModel: ${path}`, parseJson(path, 'stats', metadata.stats));
+  const info = (metadata.info ? parseJson(path, 'info', metadata.info) : {}) as Record<string, unknown>;
+  const model = new HandwritingModel({ ...config, dtype: 'float32' });
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    throw new KiokuError(`${path}: ${(e as Error).message}`);
+  }
+  model.eval();
+  return { model, stats, info, path };
+}
+
+/** The folder of the pretrained models shipped with kioku (`models/handwriting/`). */
+export function pretrainedDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'handwriting');
+}
+
+/**
+ * Resolve `--model`: a path to a file, or the name of a pretrained model (`lstm`, `gru`,
+ * `rnn` → `models/handwriting/<name>.safetensors`).
+ */
+export function resolveModelPath(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return nameOrPath;
+  const p = join(pretrainedDir(), `${nameOrPath}.safetensors`);
+  if (existsSync(p)) return p;
+  throw new KiokuError(
+    `no handwriting model at ${JSON.stringify(nameOrPath)} (not a file, and not a pretrained name: rnn, lstm or gru in ${pretrainedDir()})`,
+  );
+}

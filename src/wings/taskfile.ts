@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { KiokuError } from '../util/errors.js';
+
+/** The sequence tasks whose models are saved as kioku checkpoints with a task tag. */
+export type SequenceTask = 'sentiment' | 'forecast' | 'seq2seq' | 'word2vec';
+
+export interface TaskModelFile<C> {
+  config: C & { task: SequenceTask };
+  model: Record<string, Tensor>;
+  extra: Record<string, unknown>;
+  step: number;
+}
+
+/**
+ * Save a task model (weights, config with `task`, extra such as the vocabulary or the
+ * normalisation) as one kioku checkpoint, atomically (a crash never leaves a half file).
+ */
+export function saveTaskModel<C extends object>(
+  path: string,
+  task: SequenceTask,
+  config: C,
+  model: Record<string, Tensor>,
+  extra: Record<string, unknown>,
+  step: number,
+): void {
+  saveCheckpoint(path, { config: { ...config, task }, model, step, extra });
+}
+
+/**
+ * Load a model saved by `saveTaskModel`, refusing a missing file, a corrupt or foreign
+ * file (from `loadCheckpoint`) and a model trained for another task.
+ */
+export function loadTaskModel<C>(path: string, task: SequenceTask): TaskModelFile<C> {
+  if (!existsSync(path))
+    throw new KiokuError(`model file not found: ${path} (train one with 'kioku ${task} train')`);
+  const ckpt = loadCheckpoint(path);
+  const cfg = ckpt.config as { task?: unknown } | null;
+  const got = cfg && typeof cfg === 'object' ? cfg.task : undefined;
+  if (got !== task) {
+    const what =
+      typeof got === 'string' ? `a ${got} model` : 'not a sequence-task model (no task in its config)';
+    throw new KiokuError(`${path} is ${what}, not a ${task} model`);
+  }
+  const extra = (ckpt.extra ?? {}) as Record<string, unknown>;
+  return { config: ckpt.config as C & { task: SequenceTask }, model: ckpt.model, extra, step: ckpt.step };
+}
+
+/**
+ * Let the event loop run (every few steps of a training loop): the WASM backend recycles
+ * its heap blocks through a FinalizationRegistry, whose callbacks only run between tasks.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

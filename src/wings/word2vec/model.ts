@@ -1,0 +1,377 @@
+import { Vocab } from '../../data/vocab.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { checkNumber, KiokuError } from '../../util/errors.js';
+import { Rng } from '../../util/rng.js';
+import { loadTaskModel, saveTaskModel } from '../taskfile.js';
+
+/**
+ * word2vec (Mikolov et al. 2013a, "Efficient Estimation of Word Representations in Vector
+ * Space"; 2013b, "Distributed Representations of Words and Phrases and their
+ * Compositionality"): skip-gram and CBOW trained with negative sampling and frequent-word
+ * subsampling, following the reference C tool (dynamic window, linear learning-rate decay,
+ * unigram^0.75 noise distribution, plain SGD with sparse row updates).
+ */
+export type Word2vecArch = 'skipgram' | 'cbow';
+
+export interface Word2vecConfig {
+  arch: Word2vecArch;
+  dim: number;
+  /** Maximum window radius; each position draws its radius uniformly from 1..window. */
+  window: number;
+  /** Negative samples per positive pair. */
+  negative: number;
+  /** Subsampling threshold t (2013b eq. 5; the C tool's formula). 0 disables. */
+  sample: number;
+  minCount: number;
+  /** Vocabulary cap including <pad> and <unk> (never trained as words). */
+  maxVocab: number;
+  epochs: number;
+  /** Starting learning rate (decays linearly to lr·1e-4). */
+  lr: number;
+  seed: number;
+}
+
+export const DEFAULT_WORD2VEC_CONFIG: Word2vecConfig = {
+  arch: 'skipgram',
+  dim: 64,
+  window: 5,
+  negative: 5,
+  sample: 1e-4,
+  minCount: 5,
+  maxVocab: 30000,
+  epochs: 1,
+  lr: 0.025,
+  seed: 1,
+};
+
+const sigmoid = (x: number): number => (x > 6 ? 1 : x < -6 ? 0 : 1 / (1 + Math.exp(-x)));
+const logSigmoid = (x: number): number => (x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x)));
+
+/**
+ * The negative-sampling objective for one input vector h and K+1 output rows
+ * (2013b eq. 4), with its gradients:
+ *
+ *   L = −log σ(u_o·h) − Σ_k log σ(−u_k·h)
+ *   ∂L/∂h   = Σ_j (σ(u_j·h) − y_j) u_j        (y = 1 for the target o, 0 for the negatives)
+ *   ∂L/∂u_j = (σ(u_j·h) − y_j) h
+ *
+ * `rows` lists the output-matrix rows (target first); `out` is [V, dim].
+ * Returns the loss and gradients (for `h` and for each listed row, in order).
+ */
+export function negSamplingLoss(
+  h: ArrayLike<number>,
+  out: ArrayLike<number>,
+  rows: readonly number[],
+  dim: number,
+): { loss: number; dh: Float64Array; du: Float64Array[] } {
+  const dh = new Float64Array(dim);
+  const du: Float64Array[] = [];
+  let loss = 0;
+  rows.forEach((r, j) => {
+    const y = j === 0 ? 1 : 0;
+    let z = 0;
+    for (let i = 0; i < dim; i++) z += h[i] * out[r * dim + i];
+    loss -= y ? logSigmoid(z) : logSigmoid(-z);
+    const g = 1 / (1 + Math.exp(-z)) - y;
+    const d = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) {
+      dh[i] += g * out[r * dim + i];
+      d[i] = g * h[i];
+    }
+    du.push(d);
+  });
+  return { loss, dh, du };
+}
+
+/**
+ * One SGD step of `negSamplingLoss` as the C tool does it, in place: every output row
+ * u_j -= lr·∂L/∂u_j immediately, and lr·∂L/∂h is *added with the opposite sign* to
+ * `neu1e` (the caller applies it to the input rows afterwards). `h` is read at `hOff`.
+ * Returns the loss before the step.
+ */
+export function negSamplingStep(
+  h: Float32Array,
+  hOff: number,
+  out: Float32Array,
+  rows: ArrayLike<number>,
+  dim: number,
+  lr: number,
+  neu1e: Float32Array,
+): number {
+  let loss = 0;
+  for (let j = 0; j < rows.length; j++) {
+    const o = rows[j] * dim;
+    let z = 0;
+    for (let i = 0; i < dim; i++) z += h[hOff + i] * out[o + i];
+    const y = j === 0 ? 1 : 0;
+    loss -= y ? logSigmoid(z) : logSigmoid(-z);
+    const g = (y - sigmoid(z)) * lr; // = −lr · ∂L/∂z
+    for (let i = 0; i < dim; i++) {
+      neu1e[i] += g * out[o + i];
+      out[o + i] += g * h[hOff + i];
+    }
+  }
+  return loss;
+}
+
+/** A trained model: the vocabulary, input vectors (the embeddings) and output vectors. */
+export interface Word2vecModel {
+  config: Word2vecConfig;
+  vocab: Vocab;
+  counts: Int32Array;
+  /** [V, dim] input ("syn0") vectors: the word embeddings. */
+  input: Float32Array;
+  /** [V, dim] output ("syn1neg") vectors. */
+  output: Float32Array;
+}
+
+export interface Word2vecTrainResult {
+  model: Word2vecModel;
+  /** Mean negative-sampling loss per positive pair, per tenth of training. */
+  lossCurve: number[];
+  words: number;
+  seconds: number;
+}
+
+/** Train word2vec on tokenised sentences/documents. */
+export function trainWord2vec(
+  docs: readonly (readonly string[])[],
+  cfg: Partial<Word2vecConfig> = {},
+  log: (m: string) => void = () => {},
+): Word2vecTrainResult {
+  const c: Word2vecConfig = {
+    ...DEFAULT_WORD2VEC_CONFIG,
+    ...(cfg.arch === 'cbow' && cfg.lr === undefined ? { lr: 0.05 } : {}),
+    ...cfg,
+  };
+  const w = 'word2vec';
+  if (c.arch !== 'skipgram' && c.arch !== 'cbow')
+    throw new KiokuError(`${w}: arch must be 'skipgram' or 'cbow', got ${JSON.stringify(c.arch)}`);
+  checkNumber(w, 'dim', c.dim, { min: 1, integer: true });
+  checkNumber(w, 'window', c.window, { min: 1, integer: true });
+  checkNumber(w, 'negative', c.negative, { min: 1, integer: true });
+  checkNumber(w, 'sample', c.sample, { min: 0 });
+  checkNumber(w, 'minCount', c.minCount, { min: 1, integer: true });
+  checkNumber(w, 'epochs', c.epochs, { min: 1, integer: true });
+  checkNumber(w, 'lr', c.lr, { min: 0 });
+  const t0 = performance.now();
+  const vocab = Vocab.build(docs, { maxSize: c.maxVocab, minCount: c.minCount });
+  const V = vocab.size;
+  if (V < 4) throw new KiokuError(`${w}: the corpus has fewer than 2 words seen ${c.minCount}+ times`);
+  const counts = new Int32Array(V);
+  const corpus: Int32Array[] = [];
+  let total = 0;
+  for (const d of docs) {
+    const { ids } = vocab.encode(d);
+    const kept = ids.filter((id) => id >= 2); // out-of-vocabulary words are dropped, as in the C tool
+    for (const id of kept) counts[id]++;
+    total += kept.length;
+    if (kept.length > 1) corpus.push(kept);
+  }
+  // Noise distribution U(w)^0.75 / Z as a lookup table (2013b §2.2).
+  const tableSize = 1 << 20;
+  const table = new Int32Array(tableSize);
+  {
+    let z = 0;
+    for (let i = 2; i < V; i++) z += counts[i] ** 0.75;
+    let i = 2;
+    let cum = counts[i] ** 0.75 / z;
+    for (let a = 0; a < tableSize; a++) {
+      table[a] = i;
+      if (a / tableSize > cum && i < V - 1) {
+        i++;
+        cum += counts[i] ** 0.75 / z;
+      }
+    }
+  }
+  // Keep probability of a word with count f: (√(f/(t·N)) + 1)·(t·N)/f (the C tool's form of 2013b eq. 5).
+  const keep = new Float64Array(V).fill(1);
+  if (c.sample > 0) {
+    for (let i = 2; i < V; i++) {
+      const f = counts[i];
+      if (f > 0) keep[i] = Math.min(1, ((Math.sqrt(f / (c.sample * total)) + 1) * (c.sample * total)) / f);
+    }
+  }
+  const rng = new Rng(c.seed);
+  const D = c.dim;
+  const input = new Float32Array(V * D);
+  for (let i = 0; i < input.length; i++) input[i] = (rng.uniform() - 0.5) / D; // C tool init
+  const output = new Float32Array(V * D);
+  const neu1e = new Float32Array(D);
+  const neu1 = new Float32Array(D);
+  const rows = new Int32Array(c.negative + 1);
+  const totalWork = c.epochs * total;
+  let done = 0;
+  let lossSum = 0;
+  let pairs = 0;
+  const lossCurve: number[] = [];
+  let nextMark = totalWork / 10;
+  const sentence: number[] = [];
+  for (let ep = 0; ep < c.epochs; ep++) {
+    for (const doc of corpus) {
+      sentence.length = 0;
+      for (const id of doc) if (keep[id] >= 1 || rng.uniform() < keep[id]) sentence.push(id);
+      done += doc.length;
+      const lr = Math.max(c.lr * 1e-4, c.lr * (1 - done / (totalWork + 1)));
+      const n = sentence.length;
+      for (let p = 0; p < n; p++) {
+        const word = sentence[p];
+        const r = 1 + rng.int(c.window);
+        const drawNeg = (): void => {
+          rows[0] = word;
+          for (let k = 1; k <= c.negative; k++) {
+            let t = table[rng.int(tableSize)];
+            if (t === word) t = table[rng.int(tableSize)];
+            rows[k] = t;
+          }
+        };
+        if (c.arch === 'skipgram') {
+          for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
+            if (q === p) continue;
+            const ctx = sentence[q];
+            drawNeg();
+            neu1e.fill(0);
+            lossSum += negSamplingStep(input, ctx * D, output, rows, D, lr, neu1e);
+            pairs++;
+            for (let i = 0; i < D; i++) input[ctx * D + i] += neu1e[i];
+          }
+        } else {
+          neu1.fill(0);
+          let cw = 0;
+          for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
+            if (q === p) continue;
+            const o = sentence[q] * D;
+            for (let i = 0; i < D; i++) neu1[i] += input[o + i];
+            cw++;
+          }
+          if (cw === 0) continue;
+          for (let i = 0; i < D; i++) neu1[i] /= cw;
+          drawNeg();
+          neu1e.fill(0);
+          lossSum += negSamplingStep(neu1, 0, output, rows, D, lr, neu1e);
+          pairs++;
+          for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
+            if (q === p) continue;
+            const o = sentence[q] * D;
+            for (let i = 0; i < D; i++) input[o + i] += neu1e[i];
+          }
+        }
+      }
+      if (done >= nextMark) {
+        lossCurve.push(lossSum / Math.max(1, pairs));
+        log(
+          `word2vec ${c.arch}: ${Math.round((100 * done) / totalWork)}% loss ${(lossSum / Math.max(1, pairs)).toFixed(4)} lr ${lr.toExponential(2)}`,
+        );
+        lossSum = 0;
+        pairs = 0;
+        nextMark += totalWork / 10;
+      }
+    }
+  }
+  return {
+    model: { config: c, vocab, counts, input, output },
+    lossCurve,
+    words: total,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Unit-length copies of the input vectors (rows of zeros stay zero). */
+function normalized(m: Word2vecModel): Float32Array {
+  const D = m.config.dim;
+  const out = new Float32Array(m.input.length);
+  for (let r = 0; r < m.vocab.size; r++) {
+    let s = 0;
+    for (let i = 0; i < D; i++) s += m.input[r * D + i] ** 2;
+    const k = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let i = 0; i < D; i++) out[r * D + i] = m.input[r * D + i] * k;
+  }
+  return out;
+}
+
+export interface Neighbor {
+  word: string;
+  similarity: number;
+}
+
+function nearest(
+  m: Word2vecModel,
+  unit: Float32Array,
+  q: Float64Array,
+  k: number,
+  exclude: Set<number>,
+): Neighbor[] {
+  const D = m.config.dim;
+  const scored: Neighbor[] = [];
+  for (let r = 2; r < m.vocab.size; r++) {
+    if (exclude.has(r)) continue;
+    let s = 0;
+    for (let i = 0; i < D; i++) s += unit[r * D + i] * q[i];
+    scored.push({ word: m.vocab.tokens[r], similarity: s });
+  }
+  scored.sort((a, b) => b.similarity - a.similarity);
+  return scored.slice(0, k);
+}
+
+function wordId(m: Word2vecModel, word: string): number {
+  const w = word.toLowerCase();
+  if (!m.vocab.has(w) || m.vocab.id(w) < 2)
+    throw new KiokuError(`'${word}' is not in the word2vec vocabulary (${m.vocab.size - 2} words)`);
+  return m.vocab.id(w);
+}
+
+/** The k words with the highest cosine similarity to `word`. */
+export function neighbors(m: Word2vecModel, word: string, k = 10): Neighbor[] {
+  const id = wordId(m, word);
+  const unit = normalized(m);
+  const D = m.config.dim;
+  return nearest(m, unit, Float64Array.from(unit.subarray(id * D, id * D + D)), k, new Set([id]));
+}
+
+/**
+ * Analogy "a is to b as c is to ?" by 3CosAdd (Mikolov et al. 2013c): the words closest to
+ * unit(b) − unit(a) + unit(c), excluding a, b and c.
+ */
+export function analogy(m: Word2vecModel, a: string, b: string, c: string, k = 5): Neighbor[] {
+  const [ia, ib, ic] = [a, b, c].map((x) => wordId(m, x));
+  const unit = normalized(m);
+  const D = m.config.dim;
+  const q = new Float64Array(D);
+  for (let i = 0; i < D; i++) q[i] = unit[ib * D + i] - unit[ia * D + i] + unit[ic * D + i];
+  let s = 0;
+  for (let i = 0; i < D; i++) s += q[i] * q[i];
+  for (let i = 0; i < D; i++) q[i] /= Math.sqrt(s) || 1;
+  return nearest(m, unit, q, k, new Set([ia, ib, ic]));
+}
+
+export function saveWord2vec(path: string, m: Word2vecModel): void {
+  const V = m.vocab.size;
+  const D = m.config.dim;
+  saveTaskModel(
+    path,
+    'word2vec',
+    m.config,
+    { input: new Tensor(m.input, [V, D]), output: new Tensor(m.output, [V, D]) },
+    { vocab: m.vocab.toJSON(), counts: Array.from(m.counts) },
+    0,
+  );
+}
+
+export function loadWord2vec(path: string): Word2vecModel {
+  const f = loadTaskModel<Word2vecConfig>(path, 'word2vec');
+  const { task: _t, ...config } = f.config;
+  const vocab = Vocab.fromJSON(f.extra.vocab);
+  const inp = f.model.input;
+  const out = f.model.output;
+  const D = (config as Word2vecConfig).dim;
+  if (!inp || !out || inp.size !== vocab.size * D || out.size !== vocab.size * D)
+    throw new KiokuError(`${path}: word2vec tensors do not match its vocabulary (${vocab.size} × ${D})`);
+  const counts = Int32Array.from((f.extra.counts as number[] | undefined) ?? []);
+  return {
+    config: config as Word2vecConfig,
+    vocab,
+    counts,
+    input: Float32Array.from(inp.data),
+    output: Float32Array.from(out.data),
+  };
+}
