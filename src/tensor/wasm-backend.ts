@@ -20,6 +20,7 @@ import {
   instantiate,
   type KernelExports,
   pickVariant,
+  recordWasmFailure,
   type WasmVariant,
 } from './wasm-module.js';
 import { ThreadPool } from './wasm-threads.js';
@@ -96,7 +97,7 @@ export function getWasmEngine(opts: WasmBackendOptions = {}): WasmEngine | null 
   // One thread: a plain memory (TypedArray fill/set on it run at memcpy speed; on a
   // SharedArrayBuffer they are element-wise and ~20x slower). Threads need a shared one.
   const variant = pickVariant({ relaxed: opts.relaxed, shared: threads > 1 });
-  if (variant === null) return null;
+  if (variant === null) return recordWasmFailure('this runtime has no WebAssembly SIMD128');
   const key = `${variant.file}:${variant.shared ? threads : 1}`;
   const hit = engines.get(key);
   if (hit) return hit;
