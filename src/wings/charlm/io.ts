@@ -5,19 +5,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../../node/checkpoint-file.js';
-import { CharVocab } from './vocab.js';
+import { readBytes } from '../../node/safetensors-file.js';
+import type { CharVocab } from './vocab.js';
+import { charLMFromBytes, type CharLMCheckpointConfig } from './codec.js';
 import { KiokuError } from '../../util/errors.js';
-import { CharLM, type CharLMConfig } from './model.js';
+import type { CharLM } from './model.js';
 
-export const CHARLM_KIND = 'charlm';
-
-/** What a char-LM checkpoint's `config` holds. */
-export interface CharLMCheckpointConfig {
-  kind: typeof CHARLM_KIND;
-  model: CharLMConfig;
-  train: Record<string, unknown>;
-}
+export { CHARLM_KIND, type CharLMCheckpointConfig } from './codec.js';
 
 /** Resolve `--model`: a directory (its model.safetensors) or a checkpoint file. */
 export function resolveModelPath(pathOrDir: string): string {
@@ -42,25 +36,6 @@ export function loadCharLM(pathOrDir: string): {
   path: string;
 } {
   const path = resolveModelPath(pathOrDir);
-  const ckpt = loadCheckpoint(path);
-  const config = ckpt.config as CharLMCheckpointConfig;
-  if (!config || typeof config !== 'object' || config.kind !== CHARLM_KIND) {
-    const kind =
-      config && typeof config === 'object' && 'kind' in config
-        ? String((config as { kind: unknown }).kind)
-        : 'unknown';
-    throw new KiokuError(`${path} is a ${kind} model, not a character language model`);
-  }
-  const extra = (ckpt.extra ?? {}) as { vocab?: string[] };
-  if (!Array.isArray(extra.vocab)) throw new KiokuError(`${path}: the checkpoint has no vocabulary`);
-  const vocab = new CharVocab(extra.vocab);
-  if (vocab.size !== config.model.vocabSize) {
-    throw new KiokuError(
-      `${path}: vocabulary has ${vocab.size} characters but the model expects ${config.model.vocabSize}`,
-    );
-  }
-  const model = new CharLM(config.model);
-  model.loadStateDict(ckpt.model);
-  model.eval();
-  return { model, vocab, config, step: ckpt.step, path };
+  const { model, vocab, config, step } = charLMFromBytes(readBytes('loadCharLM', path), path);
+  return { model, vocab, config, step, path };
 }

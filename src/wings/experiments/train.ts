@@ -65,6 +65,12 @@ export interface TrainRunOptions {
   onStep?: (r: StepRecord) => void;
 }
 
+/** What `trainSteps` yields after each step: its record and, every `evalEvery` steps, the evaluation. */
+export interface TrainStepEvent {
+  record: StepRecord;
+  evaluation?: EvalRecord;
+}
+
 export interface TrainRunResult {
   history: StepRecord[];
   evals: EvalRecord[];
@@ -113,6 +119,19 @@ export function applyClip(
 
 /** Train for `steps` steps (or until divergence). */
 export function trainRun(o: TrainRunOptions): TrainRunResult {
+  const it = trainSteps(o);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `trainRun` one step at a time: yields each step's record (and evaluation) and returns the
+ * result. A caller can interleave several runs — the lab trains RNN, LSTM and GRU side by
+ * side this way — and gets exactly `trainRun`'s numbers, since each run owns its RNGs.
+ */
+export function* trainSteps(o: TrainRunOptions): Generator<TrainStepEvent, TrainRunResult, void> {
   const t0 = performance.now();
   const rng = new Rng(o.seed);
   const params = o.model.parameters();
@@ -134,6 +153,7 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
     if (bad) {
       history.push({ step, loss: r.loss, gradNorm: gn, clippedNorm: cn, updateNorm: NaN });
       o.onStep?.(history[history.length - 1]);
+      yield { record: history[history.length - 1] };
       divergedAt = step;
       break;
     }
@@ -165,10 +185,13 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
     if (o.evalBatch && o.evalEvery && step % o.evalEvery === 0 && step < o.steps) {
       const e = evaluate(o.task, o.model, o.evalBatch, step);
       evals.push(e);
+      yield { record: rec, evaluation: e };
       if (o.stopWhen?.(e)) {
         stopped = e;
         break;
       }
+    } else {
+      yield { record: rec };
     }
   }
   const lastStep = history.length ? history[history.length - 1].step : 0;
