@@ -14,6 +14,7 @@
  */
 import { makeTask, type TaskName } from './synthetic.js';
 import { Adam } from '../../optim/adam.js';
+import type { InitScheme } from '../../nn/init.js';
 import { getBackend } from '../../tensor/backend.js';
 import { Rng } from '../../util/rng.js';
 import { type CellKind, hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
@@ -40,6 +41,8 @@ export interface CompareOptions {
   forgetBias?: number;
   seeds?: number;
   seed?: number;
+  /** Weight initialisation of every cell (biases keep PyTorch's U(±1/√H)). Default 'pytorch'. */
+  init?: InitScheme;
   evalEvery?: number;
   /** Sequences in the fixed evaluation batch. */
   evalSize?: number;
@@ -56,6 +59,7 @@ export const DEFAULT_COMPARE: Required<Omit<CompareOptions, 'budget'>> & { budge
   forgetBias: 3,
   seeds: 1,
   seed: 0,
+  init: 'pytorch',
   evalEvery: 50,
   evalSize: 256,
 };
@@ -164,6 +168,7 @@ export function planCompare(opts: CompareOptions = {}): ComparePlan {
           hidden,
           outputSize: task.outputSize,
           seed,
+          init: o.init,
           ...(cell === 'lstm' ? { forgetBias: o.forgetBias } : {}),
         });
         const optimizer = new Adam(model.parameters(), { lr: o.lr });
