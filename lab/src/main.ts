@@ -7,6 +7,7 @@ import 'uplot/dist/uPlot.min.css';
 import modelUrl from '../../models/lab/char-lstm/model.safetensors?url';
 import corpusText from '../../models/lab/char-lstm/corpus-sample.txt?raw';
 import cells from '../../models/lab/char-lstm/cells.json';
+import { selectUnits, type SelectedUnit } from '../../src/wings/lab/cells.js';
 import { Engine } from './engine.js';
 import { applyI18n, getLang, isLang, setLang, t } from './i18n.js';
 import type { BenchProgress, EngineInfo, MatchReply, ModelInfo, SaturationReply, SeriesName, TraceReply } from './protocol.js';
@@ -72,7 +73,7 @@ function relabel(): void {
 let model: ModelInfo | null = null;
 let trace: TraceReply | null = null;
 let sel: { start: number; end: number } | null = null;
-let selUnits: { unit: number; offOutside: number; meanInside: number }[] = [];
+let selUnits: SelectedUnit[] = [];
 let trackUnit: number | null = null;
 let visible: number[] = [];
 const CW = 10; // column width (px per character)
@@ -240,23 +241,7 @@ function renderHeat(): void {
 function computeSelection(): void {
   selUnits = [];
   if (trace && sel) {
-    const { T, H } = trace;
-    const v = trace.series[series()];
-    const thr = threshold();
-    for (let j = 0; j < H; j++) {
-      let on = true;
-      let sum = 0;
-      for (let x = sel.start; x < sel.end && on; x++) {
-        if (v[x * H + j] < thr) on = false;
-        sum += v[x * H + j];
-      }
-      if (!on) continue;
-      let off = 0;
-      for (let x = 0; x < T; x++) if ((x < sel.start || x >= sel.end) && v[x * H + j] < thr) off++;
-      const outside = T - (sel.end - sel.start);
-      selUnits.push({ unit: j, offOutside: outside ? off / outside : 1, meanInside: sum / (sel.end - sel.start) });
-    }
-    selUnits.sort((a, b) => b.offOutside - a.offOutside || b.meanInside - a.meanInside);
+    selUnits = selectUnits(trace.series[series()], trace.T, trace.H, { ...sel, threshold: threshold() }).units;
   }
   renderUnits();
 }
@@ -566,7 +551,7 @@ function onBench(p: BenchProgress): void {
           width,
           height: 260,
           scales: { x: { time: false }, y: { distr: 3 } },
-          axes: [{ label: t('timeStep') }, { label: '‖∂L/∂h_t‖' }],
+          axes: [{ label: t('timeStep') }, { label: '‖∂L/∂h_t‖', size: 60, values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))) }],
           series: [{ label: 't' }, ...p.runs.map((r) => ({ label: r.cell.toUpperCase(), stroke: CELL_COLORS[r.cell], width: 1.5 }))],
         },
         [ts, ...gs],
@@ -767,5 +752,19 @@ async function boot(): Promise<void> {
   await (pick === SHIPPED ? loadFromUrl('char-lstm', modelUrl) : loadFromUrl(`runs/${pick}`, `./runs/${pick}/model.safetensors`));
   document.body.dataset.ready = 'true';
 }
+
+/**
+ * A small console API (`kiokuLab` in the browser's console) for instructors and the tests:
+ * run the loaded model over a text and get the raw series.
+ */
+declare global {
+  interface Window {
+    kiokuLab: { trace(text: string): Promise<TraceReply>; engine(): EngineInfo | null };
+  }
+}
+window.kiokuLab = {
+  trace: (text) => engine.call<TraceReply>({ type: 'trace', text }),
+  engine: () => engineInfo,
+};
 
 void boot();
