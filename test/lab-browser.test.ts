@@ -66,7 +66,10 @@ describe('the lab in Chromium', { skip }, () => {
 
   it("the shipped model's forward pass in the page matches Node's", async () => {
     const text = 'function f(a, b) {\n  return "x" + [a, (b)];\n}\nThe Congress shall';
-    const got = await page.evaluate((s) => window.kiokuLab.trace(s), text) as unknown as PageTrace;
+    const got: PageTrace = await page.evaluate(
+      (s) => (window as unknown as { kiokuLab: { trace(t: string): Promise<PageTrace> } }).kiokuLab.trace(s),
+      text,
+    );
     const { model, vocab } = loadCharLM('models/lab/char-lstm');
     const want = traceText(model, vocab, text);
     assert.equal(got.T, want.T);
