@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -125,6 +125,31 @@ interface PackResult {
   unpackedSize: number;
   entryCount: number;
   files: PackFile[];
+}
+
+/** A strict consumer: no @types/node, no skipLibCheck (the shipped .d.ts are checked too). */
+const STRICT_TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    skipLibCheck: false,
+    types: [],
+    noEmit: true,
+  },
+  include: ['*.ts'],
+});
+
+/** The ```ts blocks of the README's Library section (up to the next top-level section). */
+function readmeLibraryExamples(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Library\n');
+  const end = readme.indexOf('\n## ', start + 1);
+  assert.ok(start >= 0 && end > start, 'README has a ## Library section');
+  return [...readme.slice(start, end).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 
 let scratch = '';
@@ -274,23 +299,7 @@ console.log(JSON.stringify({ ok, why: wasmUnavailableReason() }));
   test('(b) a strict TypeScript consumer without @types/node type-checks with zero errors', () => {
     const dir = join(project, 'ts');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          exactOptionalPropertyTypes: true,
-          skipLibCheck: false,
-          types: [],
-          noEmit: true,
-        },
-        include: ['*.ts'],
-      }),
-    );
+    writeFileSync(join(dir, 'tsconfig.json'), STRICT_TSCONFIG);
     writeFileSync(
       join(dir, 'consumer.ts'),
       `import { Adam, GRU, LSTM, Linear, Tensor, Trainer, decodeSafetensors, encodeSafetensors, preloadWasm, softmaxCrossEntropy, type LSTMOptions } from 'kioku';
@@ -351,6 +360,31 @@ export const summary = { loss, back, ready, trainer: Trainer };
     const args = ['train', 'char', '--data', 'corpus.txt', '--steps', '4', '--hidden', '16', '--embed', '8'];
     mustRun(bin, [...args, '--seq', '16', '--batch', '2', '--out', 'runs/tiny', '--quiet'], project);
     assert.ok(readdirSync(join(project, 'runs/tiny')).length > 0, 'train char wrote nothing to runs/tiny');
+  });
+});
+
+describe('README library examples', () => {
+  test('type-check strictly (no @types/node) and run against the installed package', async () => {
+    const examples = readmeLibraryExamples();
+    assert.ok(examples.length >= 3, `expected the README's library examples, found ${examples.length}`);
+    const dir = join(project, 'readme');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'tsconfig.json'), STRICT_TSCONFIG);
+    examples.forEach((code, i) => writeFileSync(join(dir, `example-${i + 1}.ts`), code));
+    const tsc = run(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+      dir,
+    );
+    assert.equal(tsc.status, 0, `README examples do not type-check:\n${tsc.out}`);
+    for (const [i, code] of examples.entries()) {
+      const js = await transform(code, { loader: 'ts', format: 'esm' });
+      writeFileSync(join(dir, `example-${i + 1}.mjs`), js.code);
+      const out = mustRun(process.execPath, [`example-${i + 1}.mjs`], dir);
+      console.log(
+        `  README example ${i + 1}: ran${out.trim() ? `, printed ${out.trim().split('\n')[0]}` : ''}`,
+      );
+    }
   });
 });
 
