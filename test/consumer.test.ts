@@ -283,6 +283,25 @@ console.log(JSON.stringify({ backend: getBackend().name, first: losses[0], last:
     assert.ok(r.last < 0.5 * r.first, `loss did not fall: ${r.first} -> ${r.last}`);
   });
 
+  test('(a) the WASM backend loads without process.getBuiltinModule (Node 20.0-20.15)', () => {
+    // The Node entry hands node:fs and node:worker_threads to the backend by static import.
+    writeFileSync(join(project, 'no-builtin-module.mjs'), 'delete process.getBuiltinModule;\n');
+    writeFileSync(
+      join(project, 'old-node.mjs'),
+      `import { getBackend, useBackend } from 'kioku';
+console.log(JSON.stringify({ gbm: typeof process.getBuiltinModule, auto: getBackend().name, threads: useBackend('wasm', { threads: 2 }).engine.pool.size }));
+`,
+    );
+    const r = JSON.parse(
+      mustRun(process.execPath, ['--import', './no-builtin-module.mjs', 'old-node.mjs'], project),
+    ) as {
+      gbm: string;
+      auto: string;
+      threads: number;
+    };
+    assert.deepEqual(r, { gbm: 'undefined', auto: 'wasm', threads: 2 });
+  });
+
   test('(a) preloadWasm resolves false, never rejects, and says why', () => {
     writeFileSync(
       join(project, 'preload.mjs'),
