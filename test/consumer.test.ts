@@ -530,7 +530,7 @@ trainSteps(kioku, { threads }).then(
           why: string;
         };
         await page.close();
-        assert.equal(r.error, undefined, r.error);
+        assert.equal(r.error, undefined, `page failed: ${r.error}`);
         assert.deepEqual(errors, []);
         assert.equal(r.missing, false, 'preloadWasm of a missing URL resolves false');
         assert.match(r.why, /HTTP 404/);
