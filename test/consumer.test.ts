@@ -371,6 +371,24 @@ export const summary = { loss, back, ready, trainer: Trainer };
     assert.match(help, /train/);
     assert.match(help, /demo/);
 
+    // Every subpath entry resolves and loads (the figure libraries are there now; no data set is).
+    writeFileSync(
+      join(project, 'entries.mjs'),
+      `const names = ['kioku', 'kioku/node', 'kioku/figures', 'kioku/handwriting', 'kioku/sequence', 'kioku/experiments', 'kioku/cli'];
+const counts = {};
+for (const n of names) counts[n] = Object.keys(await import(n)).length;
+counts.wasm = import.meta.resolve('kioku/wasm/kioku-simd.wasm').endsWith('/node_modules/kioku/wasm/kioku-simd.wasm');
+console.log(JSON.stringify(counts));
+`,
+    );
+    const counts = JSON.parse(mustRun(process.execPath, ['entries.mjs'], project)) as Record<
+      string,
+      number | boolean
+    >;
+    console.log(`  exports per entry: ${JSON.stringify(counts)}`);
+    for (const [name, n] of Object.entries(counts))
+      assert.ok(n === true || (typeof n === 'number' && n > 1), name);
+
     const noCorpus = run(bin, ['train', 'char', '--steps', '1', '--out', 'runs/none', '--quiet'], project);
     assert.equal(noCorpus.status, 1, noCorpus.out);
     assert.match(noCorpus.out, /npm install @stdlib\/datasets-sotu/);
