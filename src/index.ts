@@ -89,3 +89,15 @@ export * from './data/text.js';
 export * from './data/batching.js';
 export * from './nn/attention.js';
 export * from './nn/pooling.js';
+export {
+  Trainer,
+  TrainingDivergedError,
+  type TrainTask,
+  type ClipMode,
+  type TrainerOptions,
+  type TrainEvent,
+  type TrainerHooks,
+  type HistoryRow,
+  type TrainResult,
+} from './train/trainer.js';
+export type { RunStore } from './train/run-store.js';

@@ -12,3 +12,4 @@ export * from '../index.node.js';
 export { writeFileAtomic, type AtomicWriteOptions } from '../node/atomic.js';
 export { saveSafetensors, loadSafetensors } from '../node/safetensors-file.js';
 export { saveCheckpoint, loadCheckpoint } from '../node/checkpoint-file.js';
+export { RunDir } from '../node/run-dir.js';

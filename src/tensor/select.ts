@@ -1,8 +1,8 @@
 import { KiokuError } from '../util/errors.js';
 import { type Backend, setBackend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
-import { createWasmBackend, type WasmBackendOptions } from './wasm-backend.js';
-import { compileAsync, pickVariant, recordWasmFailure, wasmFailure, type WasmSource } from './wasm-module.js';
+import { createWasmBackend, engineVariant, type WasmBackendOptions } from './wasm-backend.js';
+import { compileAsync, recordWasmFailure, wasmFailure, type WasmSource } from './wasm-module.js';
 
 /** Names a user can ask for: `KIOKU_BACKEND=js|wasm`, `useBackend('wasm')`. */
 export type BackendName = 'js' | 'wasm' | 'auto';
@@ -58,23 +58,12 @@ export function useBackend(name: BackendName, opts: WasmBackendOptions = {}): Ba
   return b;
 }
 
-/** Options of `preloadWasm`. */
-export interface PreloadWasmOptions {
-  /**
-   * Threads the backend will use (default `KIOKU_THREADS`, else 1): more than one needs the
-   * shared-memory build, which only runs where `SharedArrayBuffer` exists (Node; pages that
-   * are cross-origin isolated). Pass the same number to `useBackend('wasm', { threads })`.
-   */
-  threads?: number;
-  /** Use the relaxed-SIMD (FMA) build where the runtime validates it. Default true. */
-  relaxed?: boolean;
-}
-
-function threadsWanted(opts: PreloadWasmOptions): number {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const n = opts.threads ?? Number(env?.KIOKU_THREADS ?? 1);
-  return Number.isInteger(n) && n > 1 ? n : 1;
-}
+/**
+ * Options of `preloadWasm`: the same as the backend's (`useBackend('wasm', opts)`), so that
+ * the build it compiles is the one the backend runs. `threads` > 1 needs the shared-memory
+ * build, which only runs where `SharedArrayBuffer` exists (Node; cross-origin isolated pages).
+ */
+export type PreloadWasmOptions = WasmBackendOptions;
 
 /**
  * Load the WASM kernels ahead of use. Browsers need this (a page may not compile a large
@@ -99,7 +88,7 @@ function threadsWanted(opts: PreloadWasmOptions): number {
  */
 export async function preloadWasm(source?: WasmSource, opts: PreloadWasmOptions = {}): Promise<boolean> {
   try {
-    const v = pickVariant({ relaxed: opts.relaxed, shared: threadsWanted(opts) > 1 });
+    const v = engineVariant(opts).variant;
     if (v === null) {
       recordWasmFailure('this runtime has no WebAssembly SIMD128');
       return false;

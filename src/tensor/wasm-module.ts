@@ -83,10 +83,7 @@ export function pickVariant(opts: { relaxed?: boolean; shared?: boolean } = {}):
 
 /** The four binaries that `asm/build.mjs` writes to the package's `wasm/` folder. */
 export type WasmFile =
-  | 'kioku-simd.wasm'
-  | 'kioku-simd-shared.wasm'
-  | 'kioku-relaxed.wasm'
-  | 'kioku-relaxed-shared.wasm';
+  'kioku-simd.wasm' | 'kioku-simd-shared.wasm' | 'kioku-relaxed.wasm' | 'kioku-relaxed-shared.wasm';
 
 /**
  * URL of a binary in the package's `wasm/` folder. Each is spelled out as a literal
@@ -166,7 +163,10 @@ export function compileSync(v: WasmVariant): WebAssembly.Module | null {
   return mod;
 }
 
-function resolveSource(file: WasmFile, source: URL | string | ((file: WasmFile) => URL | string) | undefined): URL {
+function resolveSource(
+  file: WasmFile,
+  source: URL | string | ((file: WasmFile) => URL | string) | undefined,
+): URL {
   if (source === undefined) return wasmUrl(file);
   const page = (globalThis as { location?: { href?: string } }).location?.href;
   const raw = typeof source === 'function' ? source(file) : source;
@@ -190,14 +190,15 @@ export async function compileAsync(v: WasmVariant, source?: WasmSource): Promise
     const url = resolveSource(v.file, source);
     const host = nodeHost();
     if (url.protocol === 'file:') {
-      if (!host) throw new Error(`cannot read ${url.href}: no file system here (pass the .wasm URL or bytes)`);
+      if (!host)
+        throw new Error(`cannot read ${url.href}: no file system here (pass the .wasm URL or bytes)`);
       bytes = host.readFile(url);
     } else {
       let res: Response;
       try {
         res = await fetch(url);
       } catch (e) {
-        throw new Error(`fetch ${url.href} failed: ${errorText(e)}`);
+        throw new Error(`fetch ${url.href} failed: ${errorText(e)}`, { cause: e });
       }
       if (!res.ok) throw new Error(`fetch ${url.href}: HTTP ${res.status} ${res.statusText}`.trim());
       bytes = await res.arrayBuffer();
