@@ -17,13 +17,9 @@ import {
   offsetsToDrawing,
   smoothDrawing,
 } from '../src/wings/handwriting/strokes.js';
-import {
-  iamFormId,
-  loadLineStrokesFile,
-  loadLineStrokesFolder,
-  parseLineStrokes,
-} from '../src/wings/handwriting/strokes-iam.js';
-import { loadStroke3File, parseStroke3Json, toStroke3, toStroke3Json } from '../src/wings/handwriting/strokes-stroke3.js';
+import { iamFormId, parseLineStrokes } from '../src/wings/handwriting/strokes-iam.js';
+import { loadLineStrokesFile, loadLineStrokesFolder, loadStroke3File } from '../src/wings/handwriting/stroke-files.js';
+import { parseStroke3Json, toStroke3, toStroke3Json } from '../src/wings/handwriting/strokes-stroke3.js';
 import { loadStrokeData, makeBatch } from '../src/wings/handwriting/data.js';
 import { Rng } from '../src/util/rng.js';
 

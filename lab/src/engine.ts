@@ -1,14 +1,15 @@
 /** The page's side of the engine worker: promise per request, bench progress as events. */
 import type { BenchProgress, Reply, Request } from './protocol.js';
 
-export class Engine {
+/** `Req` is the worker's request type; the default worker is the explorer's and bench's. */
+export class Engine<Req = Request> {
   private readonly worker: Worker;
   private next = 1;
   private readonly waiting = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
   onBench: (p: BenchProgress) => void = () => {};
 
-  constructor() {
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  constructor(worker?: Worker) {
+    this.worker = worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<Reply | BenchProgress>) => {
       const m = e.data;
       if ('type' in m) {
@@ -24,7 +25,7 @@ export class Engine {
   }
 
   /** Send a request; the reply's value (its type is the caller's to know). */
-  call<T>(req: Request, transfer: Transferable[] = []): Promise<T> {
+  call<T>(req: Req, transfer: Transferable[] = []): Promise<T> {
     const id = this.next++;
     return new Promise<T>((ok, fail) => {
       this.waiting.set(id, { ok: (v) => ok(v as T), fail });

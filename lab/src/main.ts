@@ -12,6 +12,7 @@ import { Engine } from './engine.js';
 import { applyI18n, getLang, isLang, setLang, t } from './i18n.js';
 import type { BenchProgress, EngineInfo, MatchReply, ModelInfo, SaturationReply, SeriesName, TraceReply } from './protocol.js';
 import { numParam, param, setParams } from './state.js';
+import { mountViews, relabelViews, viewShown } from './views.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -32,12 +33,17 @@ function message(text: string | null, kind: 'error' | 'info' = 'error'): void {
 }
 
 // ---------- language and views ----------
+let currentView = 'explorer';
 function showView(view: string): void {
-  for (const v of ['explorer', 'bench', 'guide']) {
-    $(`view-${v}`).hidden = v !== view;
+  if (!document.getElementById(`view-${view}`)) view = 'explorer';
+  currentView = view;
+  document.querySelectorAll<HTMLElement>('main > section.view').forEach((sec) => {
+    const v = sec.id.replace(/^view-/, '');
+    sec.hidden = v !== view;
     document.querySelector(`nav button[data-view="${v}"]`)?.classList.toggle('active', v === view);
-  }
+  });
   setParams({ view });
+  viewShown(view);
 }
 
 let engineInfo: EngineInfo | null = null;
@@ -67,6 +73,7 @@ function relabel(): void {
   renderTrack();
   renderGuide();
   renderBenchTable();
+  relabelViews(currentView);
 }
 
 // ---------- explorer state ----------
@@ -740,6 +747,7 @@ async function loadFile(f: File): Promise<void> {
 }
 
 async function boot(): Promise<void> {
+  mountViews();
   restore();
   wire();
   applyI18n();

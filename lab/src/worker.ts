@@ -4,7 +4,7 @@
  * backend is used where it loads (several threads when the page is cross-origin
  * isolated), the reference backend otherwise.
  */
-import { preloadWasm, useBackend, wasmUnavailableReason, getBackend } from '../../src/index.js';
+import { init } from './backend.js';
 import { charLMFromBytes, type LoadedCharLM } from '../../src/wings/charlm/codec.js';
 import { gateSaturation, matchSelection, traceText, type CellTrace } from '../../src/wings/lab/cells.js';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../src/wings/experiments/compare-run.js';
 import { hiddenGradNorms } from '../../src/wings/experiments/grad-through-time.js';
 import { Rng } from '../../src/util/rng.js';
-import type { BenchProgress, EngineInfo, Request, SaturationReply, SeriesName, TraceReply } from './protocol.js';
+import type { BenchProgress, Request, SaturationReply, SeriesName, TraceReply } from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -27,34 +27,6 @@ const scope: WorkerScope = self as unknown as WorkerScope;
 let loaded: LoadedCharLM | null = null;
 let corpus: CellTrace | null = null;
 let benchToken = 0;
-
-async function init(): Promise<EngineInfo> {
-  const isolated = globalThis.crossOriginIsolated === true;
-  const threads = isolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)) : 1;
-  let used = threads;
-  // Plain SIMD128, not relaxed SIMD's fused multiply-add: the same kernels as Node 20's
-  // default, so the bench gives `kioku experiment compare`'s numbers (a simple RNN's
-  // training amplifies even last-bit differences).
-  let ok = await preloadWasm(undefined, { threads, relaxed: false });
-  if (!ok && threads > 1) {
-    used = 1;
-    ok = await preloadWasm(undefined, { threads: 1, relaxed: false });
-  }
-  if (ok) {
-    try {
-      useBackend('wasm', { threads: used, relaxed: false });
-    } catch {
-      ok = false;
-    }
-  }
-  if (!ok) useBackend('js');
-  return {
-    backend: getBackend().name,
-    threads: ok ? used : 1,
-    isolated,
-    wasmReason: ok ? null : (wasmUnavailableReason() ?? 'unknown'),
-  };
-}
 
 function need(): LoadedCharLM {
   if (!loaded) throw new Error('no model loaded');

@@ -22,8 +22,8 @@ import {
   type OffsetSequence,
   offsetsToDrawing,
 } from '../wings/handwriting/strokes.js';
-import { loadLineStrokesFile } from '../wings/handwriting/strokes-iam.js';
-import { loadStroke3File, toStroke3Json } from '../wings/handwriting/strokes-stroke3.js';
+import { loadLineStrokesFile, loadStroke3File } from '../wings/handwriting/stroke-files.js';
+import { toStroke3Json } from '../wings/handwriting/strokes-stroke3.js';
 import { loadStrokeData, type StrokeDataOptions, type StrokeSource } from '../wings/handwriting/data.js';
 import { densityGrid, predictAlongLine } from '../wings/handwriting/density.js';
 import { type DrawingRow, type DrawOptions, drawingsToSvg } from '../wings/handwriting/draw.js';

@@ -266,3 +266,46 @@ export function scoreContinuation(model: CharLM, vocab: CharVocab, prime: string
   }
   return total;
 }
+
+/** The k most probable next characters at one position, most probable first. */
+export interface NextChars {
+  chars: string[];
+  probs: number[];
+}
+
+/**
+ * The model's next-character distribution (top k) after the prime and after every character
+ * of `text`: entry t is p(· | prime + text[0..t)), so entry `text.length` is what comes next.
+ * Also the log-probability of `text` (as `scoreContinuation`).
+ *
+ * ```ts
+ * const { steps, logProb } = nextCharsAlong(model, vocab, 'The ', 'cat', 5);
+ * steps[0].chars; // e.g. ['s', 'c', 'p', …] — what the model expected after 'The '
+ * ```
+ */
+export function nextCharsAlong(
+  model: CharLM,
+  vocab: CharVocab,
+  prime: string,
+  text: string,
+  k: number,
+): { steps: NextChars[]; logProb: number; unknown: string[] } {
+  checkNumber('nextCharsAlong', 'k', k, { min: 1, integer: true });
+  const p = encodePrime(vocab, prime);
+  const { ids, unknown } = vocab.encodeKnown(text);
+  let { logp, state } = runPrime(model, p.ids);
+  const top = (lp: Float64Array): NextChars => {
+    const order = Array.from(lp.keys()).sort((a, b) => lp[b] - lp[a]).slice(0, k);
+    return { chars: order.map((v) => vocab.tokens[v]), probs: order.map((v) => Math.exp(lp[v])) };
+  };
+  const steps: NextChars[] = [top(logp)];
+  let total = 0;
+  for (let t = 0; t < ids.length; t++) {
+    total += logp[ids[t]];
+    const r = model.forward(Int32Array.of(ids[t]), 1, 1, state);
+    state = r.state;
+    logp = logSoftmaxRow(r.logits, 0);
+    steps.push(top(logp));
+  }
+  return { steps, logProb: total, unknown: [...new Set([...p.unknown, ...unknown])] };
+}

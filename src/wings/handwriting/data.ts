@@ -21,8 +21,8 @@ import {
   type OffsetStats,
   smoothDrawing,
 } from './strokes.js';
-import { iamFormId, loadLineStrokesFolder } from './strokes-iam.js';
-import { loadStroke3File } from './strokes-stroke3.js';
+import { iamFormId } from './strokes-iam.js';
+import { loadLineStrokesFolder, loadStroke3File } from './stroke-files.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import type { Rng } from '../../util/rng.js';

@@ -16,5 +16,8 @@ export * from './draw.js';
 export * from './strokes.js';
 export * from './strokes-iam.js';
 export * from './strokes-stroke3.js';
+export * from './stroke-files.js';
+export * from './codec.js';
+export * from './pad.js';
 export * from './hershey.js';
 export * from './hershey-writer.js';

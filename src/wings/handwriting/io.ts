@@ -19,12 +19,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkOffsetStats, type OffsetStats } from './strokes.js';
-import { loadSafetensors, saveSafetensors } from '../../node/safetensors-file.js';
-import { KiokuError } from '../../util/errors.js';
-import { type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
+import type { OffsetStats } from './strokes.js';
+import { readBytes, saveSafetensors } from '../../node/safetensors-file.js';
+import { HANDWRITING_FORMAT, handwritingModelFromBytes, type LoadedHandwritingModel } from './codec.js';
 
-export const HANDWRITING_FORMAT = 'kioku-handwriting';
+import { KiokuError } from '../../util/errors.js';
+import type { HandwritingModel } from './model.js';
 
 /** Save weights + config + statistics + a JSON-serialisable `info` (atomic write). */
 export function saveHandwritingModel(
@@ -43,43 +43,9 @@ export function saveHandwritingModel(
   });
 }
 
-export interface LoadedHandwritingModel {
-  model: HandwritingModel;
-  stats: OffsetStats;
-  info: Record<string, unknown>;
-  path: string;
-}
-
-function parseJson(path: string, key: string, text: string | undefined): unknown {
-  if (text === undefined) throw new KiokuError(`loadHandwritingModel: ${path}: metadata has no "${key}"`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new KiokuError(
-      `loadHandwritingModel: ${path}: metadata "${key}" is not valid JSON (${(e as Error).message})`,
-    );
-  }
-}
-
 /** Load a model saved by `saveHandwritingModel` (float32). Errors name the file. */
 export function loadHandwritingModel(path: string): LoadedHandwritingModel {
-  const { tensors, metadata } = loadSafetensors(path);
-  if (metadata?.format !== HANDWRITING_FORMAT) {
-    throw new KiokuError(
-      `loadHandwritingModel: ${path}: not a kioku handwriting model (metadata format is ${JSON.stringify(metadata?.format)}, expected "${HANDWRITING_FORMAT}")`,
-    );
-  }
-  const config = normalizeModelConfig(parseJson(path, 'config', metadata.config) as HandwritingModelConfig);
-  const stats = checkOffsetStats(`loadHandwritingModel: ${path}`, parseJson(path, 'stats', metadata.stats));
-  const info = (metadata.info ? parseJson(path, 'info', metadata.info) : {}) as Record<string, unknown>;
-  const model = new HandwritingModel({ ...config, dtype: 'float32' });
-  try {
-    model.loadStateDict(tensors);
-  } catch (e) {
-    throw new KiokuError(`${path}: ${(e as Error).message}`);
-  }
-  model.eval();
-  return { model, stats, info, path };
+  return handwritingModelFromBytes(readBytes('loadHandwritingModel', path), path);
 }
 
 /** The folder of the pretrained models shipped with kioku (`models/handwriting/`). */

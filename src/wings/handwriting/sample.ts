@@ -58,35 +58,21 @@ export function primeState(
 }
 
 /**
- * Draw `count` samples of `steps` points. Free-running samples start from the origin with
- * the same first input every training line starts with (a zero offset); primed samples
- * continue from the prime's last point.
+ * Run the sampling loop from a state over B sequences whose last output is `last`
+ * [B, 1 + 6M]: each step draws (Δx, Δy, eos) from the mixture (eqs. 18–22 with `opts.bias`)
+ * and feeds it back. Returns B sequences of `steps` rows in normalised units.
  */
-export function sampleHandwriting(
+export function sampleFromState(
   model: HandwritingModel,
-  stats: OffsetStats,
-  opts: SampleOptions = {},
-): SampleResult {
-  const where = 'sampleHandwriting';
-  const steps = checkNumber(where, 'steps', opts.steps ?? 600, { min: 1, integer: true });
-  const B = checkNumber(where, 'count', opts.count ?? 1, { min: 1, integer: true });
-  const rng = new Rng(checkNumber(where, 'seed', opts.seed ?? 1, { integer: true }));
+  state: HandwritingState,
+  last: Float32Array,
+  B: number,
+  steps: number,
+  rng: Rng,
+  opts: MixtureOptions = {},
+): Float32Array[] {
   const M = model.config.mixtures;
   const K = 1 + 6 * M;
-  const wasTraining = model.training;
-  model.eval();
-  // The prime, normalised; without one, the zero offset every line starts with.
-  let primeRaw: OffsetSequence;
-  if (opts.prime) {
-    if (opts.prime.length < 1) throw new KiokuError(`${where}: prime has no points`);
-    primeRaw = { ...opts.prime, data: new Float32Array(opts.prime.data) };
-    primeRaw.data[0] = 0;
-    primeRaw.data[1] = 0;
-  } else {
-    primeRaw = { data: new Float32Array([0, 0, 0]), length: 1 };
-  }
-  const prime = normalizeOffsets(primeRaw, stats);
-  let { state, last } = primeState(model, prime.data, prime.length, B);
   const outs = Array.from({ length: B }, () => new Float32Array(steps * 3));
   const x = Tensor.zeros([1, B, 3]);
   for (let t = 0; t < steps; t++) {
@@ -101,6 +87,55 @@ export function sampleHandwriting(
     state = r.state;
     last = r.yhat.data as Float32Array;
   }
+  return outs;
+}
+
+/** Replicate a one-sequence state (and its last output [1 + 6M]) over B sequences. */
+export function tileState(
+  state: HandwritingState,
+  last: Float32Array,
+  B: number,
+): { state: HandwritingState; last: Float32Array } {
+  const tile = (t: Tensor): Tensor => {
+    const H = t.shape[2]; // [1, 1, H] → [1, B, H]
+    const out = Tensor.zeros([1, B, H]);
+    for (let b = 0; b < B; b++) out.data.set(t.data.subarray(0, H), b * H);
+    return out;
+  };
+  const lastB = new Float32Array(B * last.length);
+  for (let b = 0; b < B; b++) lastB.set(last, b * last.length);
+  return { state: { h: state.h.map(tile), c: state.c.map((c) => (c ? tile(c) : null)) }, last: lastB };
+}
+
+/**
+ * Draw `count` samples of `steps` points. Free-running samples start from the origin with
+ * the same first input every training line starts with (a zero offset); primed samples
+ * continue from the prime's last point.
+ */
+export function sampleHandwriting(
+  model: HandwritingModel,
+  stats: OffsetStats,
+  opts: SampleOptions = {},
+): SampleResult {
+  const where = 'sampleHandwriting';
+  const steps = checkNumber(where, 'steps', opts.steps ?? 600, { min: 1, integer: true });
+  const B = checkNumber(where, 'count', opts.count ?? 1, { min: 1, integer: true });
+  const rng = new Rng(checkNumber(where, 'seed', opts.seed ?? 1, { integer: true }));
+  const wasTraining = model.training;
+  model.eval();
+  // The prime, normalised; without one, the zero offset every line starts with.
+  let primeRaw: OffsetSequence;
+  if (opts.prime) {
+    if (opts.prime.length < 1) throw new KiokuError(`${where}: prime has no points`);
+    primeRaw = { ...opts.prime, data: new Float32Array(opts.prime.data) };
+    primeRaw.data[0] = 0;
+    primeRaw.data[1] = 0;
+  } else {
+    primeRaw = { data: new Float32Array([0, 0, 0]), length: 1 };
+  }
+  const prime = normalizeOffsets(primeRaw, stats);
+  const { state, last } = primeState(model, prime.data, prime.length, B);
+  const outs = sampleFromState(model, state, last, B, steps, rng, opts);
   model.train(wasTraining);
   const pl = opts.prime ? primeRaw.length : 0;
   const samples = outs.map((o) => {

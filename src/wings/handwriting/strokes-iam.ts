@@ -18,8 +18,8 @@
  * users who have it point kioku at their `lineStrokes` folder:
  *
  * ```ts
- * const lines = loadLineStrokesFolder('/data/iam/lineStrokes');     // Drawing[], ids like a01-000u-01
- * const d = parseLineStrokes(readFileSync(f, 'latin1'), f);
+ * const lines = loadLineStrokesFolder('/data/iam/lineStrokes');     // Drawing[], ids like a01-000u-01 (stroke-files.ts, Node)
+ * const d = parseLineStrokes(readFileSync(f, 'latin1'), f);          // browser-safe
  * ```
  *
  * Errors name the file, the line in it and the element: a malformed document, a missing or
@@ -27,8 +27,6 @@
  * The XML reader below is deliberately small: elements, attributes, text, comments,
  * processing instructions, CDATA and a DOCTYPE line — what these files contain.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { KiokuError } from '../../util/errors.js';
 import type { Drawing, Stroke } from './strokes.js';
 
@@ -207,52 +205,29 @@ export function parseLineStrokes(xml: string, source: string, id?: string): Draw
   }
   if (strokes.length === 0)
     throw new KiokuError(`${source}: <StrokeSet> (line ${sets[0].line}) has no <Stroke> elements`);
-  return { id: id ?? basename(source).replace(/\.xml$/i, ''), strokes };
-}
-
-/** Read one `lineStrokes` file (IAM files declare ISO-8859-1; they are ASCII in practice). */
-export function loadLineStrokesFile(path: string): Drawing {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    throw new KiokuError(`loadLineStrokesFile: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseLineStrokes(text, path);
-}
-
-/** Every `*.xml` file under `dir` (recursively), sorted by path. */
-export function findXmlFiles(dir: string): string[] {
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    throw new KiokuError(`lineStrokes folder ${dir} does not exist`);
-  }
-  if (!st.isDirectory())
-    throw new KiokuError(`${dir} is not a folder (expected IAM-OnDB's lineStrokes folder)`);
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) out.push(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
+  return { id: id ?? (source.split(/[\\/]/).pop() ?? source).replace(/\.xml$/i, ''), strokes };
 }
 
 /**
- * Load every line of an IAM-OnDB `lineStrokes` folder (`a01/a01-000/a01-000u-01.xml`, ...).
- * `limit` reads only the first n files (sorted by path).
+ * One drawing as an IAM-OnDB `lineStrokes` document (the inverse of `parseLineStrokes`):
+ * absolute coordinates, rounded to `digits` decimals; `t` becomes the `time` attribute.
+ *
+ * ```ts
+ * const xml = toLineStrokesXml({ id: 'me-01', strokes: [[{ x: 0, y: 0 }, { x: 5, y: 2 }]] });
+ * ```
  */
-export function loadLineStrokesFolder(dir: string, opts: { limit?: number } = {}): Drawing[] {
-  const files = findXmlFiles(dir);
-  if (files.length === 0)
-    throw new KiokuError(`${dir}: no .xml files found (expected IAM-OnDB lineStrokes files)`);
-  const chosen = opts.limit !== undefined ? files.slice(0, opts.limit) : files;
-  return chosen.map((f) => loadLineStrokesFile(f));
+export function toLineStrokesXml(d: Drawing, digits = 2): string {
+  const f = 10 ** digits;
+  const r = (v: number): number => Math.round(v * f) / f;
+  const lines = ['<?xml version="1.0" encoding="ISO-8859-1"?>', '<WhiteboardCaptureSession>', '  <StrokeSet>'];
+  for (const s of d.strokes) {
+    lines.push('    <Stroke colour="black">');
+    for (const p of s)
+      lines.push(`      <Point x="${r(p.x)}" y="${r(p.y)}"${p.t !== undefined ? ` time="${r(p.t)}"` : ''}/>`);
+    lines.push('    </Stroke>');
+  }
+  lines.push('  </StrokeSet>', '</WhiteboardCaptureSession>', '');
+  return lines.join('\n');
 }
 
 /**

@@ -15,7 +15,6 @@
  * const back = parseStroke3Json(text, 'x.json'); // OffsetSequence[]
  * ```
  */
-import { readFileSync } from 'node:fs';
 import { KiokuError } from '../../util/errors.js';
 import type { OffsetSequence } from './strokes.js';
 
@@ -103,15 +102,4 @@ export function parseStroke3Json(text: string, source = 'stroke-3 JSON'): Offset
     }
     throw new KiokuError(`${where}: expected [[dx, dy, p], ...] or { strokes: [...] }`);
   });
-}
-
-/** Read a stroke-3 JSON file. */
-export function loadStroke3File(path: string): OffsetSequence[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new KiokuError(`loadStroke3File: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseStroke3Json(text, path);
 }

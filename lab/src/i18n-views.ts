@@ -1,0 +1,111 @@
+/**
+ * Labels of the lab's second set of views (the handwriting pad and the generation explorer)
+ * in English and Japanese; the language itself is i18n.ts's (`getLang`).
+ * `data-i18n-v` attributes are filled by `applyViewLabels`.
+ */
+import { getLang } from './i18n.js';
+
+const EN = {
+  tabPad: 'Handwriting pad',
+  tabGen: 'Generation explorer',
+  padIntro:
+    'Write on a pad with the mouse, a pen or a finger. After every point each model shows where it expects the pen next: the mixture density as a heat map, its components as ellipses (opacity ∝ π), the end-of-stroke probability and sampled continuations ("hairs"), as in Distill\'s "Experiments in Handwriting with a Neural Network".',
+  padModels: 'Models',
+  padBias: 'Sampling bias b',
+  padHairs: 'Hairs',
+  padHairLen: 'Hair length',
+  padScale: 'Pixels per unit',
+  padClear: 'Clear',
+  padFinish: 'Let the model finish',
+  padAddLine: 'Add line to my data set',
+  padSaveStroke3: 'Download data set (stroke-3 JSON)',
+  padSaveXml: 'Download line (IAM lineStrokes XML)',
+  padDataset: 'My data set: {n} line(s), {p} points',
+  padEos: 'P(end of stroke) = {p}',
+  padLatency: 'pointer event → redrawn density: {ms} ms (last), {med} ms (median of {n})',
+  padEmpty: 'The pad is empty: write something first (at least one stroke of two points).',
+  padNoModel: 'Choose at least one model.',
+  padActivations: 'Top-layer activations under the strokes (one column per point: c_t for the LSTM, h_t otherwise)',
+  padNll: '{cell}: {layers}×{hidden}, {params} parameters, validation NLL {nll} nats/point',
+  padTrainHint: 'Train on your data set: `npx kioku handwriting train --data stroke3 --data-path my-handwriting.json` or, with the XML files in a folder, `--data iam --data-path folder/`.',
+  genIntro:
+    'Generation with the shipped character LSTM: a prime, then samples at several temperatures side by side; the next-character distribution at every position; beam search with its log-probability; and stepping one character at a time.',
+  genPrime: 'Prime',
+  genTemps: 'Temperatures',
+  genLength: 'Length',
+  genSeed: 'Seed',
+  genSample: 'Sample',
+  genBeam: 'Beam search',
+  genWidth: 'Beam width',
+  genStep: 'Step one character',
+  genReset: 'Reset steps',
+  genLogProb: 'log p = {lp} nats ({n} characters)',
+  genClickHint: 'Hover or click a character to see what the model expected there (top {k}).',
+  genDistAt: 'Next-character distribution after “{ctx}”',
+  genStepped: 'Stepped text',
+  genEmptyPrime: 'The prime is empty: type a few characters.',
+  genTempBad: 'Temperatures must be numbers ≥ 0, e.g. 0.5, 1, 1.5 (got “{v}”).',
+};
+
+type ViewKey = keyof typeof EN;
+
+const JA: Record<ViewKey, string> = {
+  tabPad: '手書きパッド',
+  tabGen: '生成エクスプローラ',
+  padIntro:
+    'マウス・ペン・指でパッドに書いてください。点ごとに各モデルが次のペン位置の予測を示します: 混合密度のヒートマップ、成分の楕円（濃さ ∝ π）、ストローク終了確率、サンプリングした続き（「毛」）— Distill の "Experiments in Handwriting with a Neural Network" と同じ見せ方です。',
+  padModels: 'モデル',
+  padBias: 'サンプリングバイアス b',
+  padHairs: '毛の本数',
+  padHairLen: '毛の長さ',
+  padScale: '1 単位あたりのピクセル',
+  padClear: '消去',
+  padFinish: 'モデルに続きを書かせる',
+  padAddLine: 'この行を自分のデータセットに追加',
+  padSaveStroke3: 'データセットを保存（stroke-3 JSON）',
+  padSaveXml: 'この行を保存（IAM lineStrokes XML）',
+  padDataset: '自分のデータセット: {n} 行、{p} 点',
+  padEos: 'P(ストローク終了) = {p}',
+  padLatency: 'ポインタイベント → 密度の再描画: {ms} ms（直近）、{med} ms（{n} 回の中央値）',
+  padEmpty: 'パッドが空です。先に何か書いてください（2 点以上のストロークが 1 本以上）。',
+  padNoModel: 'モデルを 1 つ以上選んでください。',
+  padActivations: 'ストロークの下の最上層の活性（点ごとに 1 列: LSTM は c_t、それ以外は h_t）',
+  padNll: '{cell}: {layers}×{hidden}、{params} パラメータ、検証 NLL {nll} nats/点',
+  padTrainHint: '自分のデータで学習: `npx kioku handwriting train --data stroke3 --data-path my-handwriting.json`、XML ファイルをフォルダに置いた場合は `--data iam --data-path folder/`。',
+  genIntro:
+    '同梱の文字 LSTM による生成: プライムのあと、複数の温度でのサンプルを並べて表示。各位置の次文字分布、ビームサーチとその対数確率、1 文字ずつのステップ実行。',
+  genPrime: 'プライム',
+  genTemps: '温度',
+  genLength: '長さ',
+  genSeed: 'シード',
+  genSample: 'サンプル',
+  genBeam: 'ビームサーチ',
+  genWidth: 'ビーム幅',
+  genStep: '1 文字進める',
+  genReset: 'ステップをリセット',
+  genLogProb: 'log p = {lp} nats（{n} 文字）',
+  genClickHint: '文字にカーソルを合わせるかクリックすると、そこでモデルが予想した文字（上位 {k}）を表示します。',
+  genDistAt: '「{ctx}」の次の文字の分布',
+  genStepped: 'ステップ実行したテキスト',
+  genEmptyPrime: 'プライムが空です。数文字入力してください。',
+  genTempBad: '温度は 0 以上の数で指定してください（例: 0.5, 1, 1.5。入力: 「{v}」）。',
+};
+
+const DICTS = { en: EN, ja: JA };
+
+/** The view label `key` in the current language, `{name}` placeholders filled. */
+export function tv(key: ViewKey, vars: Record<string, string | number> = {}): string {
+  return DICTS[getLang()][key].replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? `{${k}}`));
+}
+
+function isViewKey(k: string): k is ViewKey {
+  return k in EN;
+}
+
+/** Fill every `[data-i18n-v]` element's text under `root`. */
+export function applyViewLabels(root: ParentNode = document): void {
+  root.querySelectorAll<HTMLElement>('[data-i18n-v]').forEach((el) => {
+    const k = el.dataset.i18nV ?? '';
+    if (isViewKey(k)) el.textContent = tv(k);
+  });
+}

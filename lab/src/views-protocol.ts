@@ -1,0 +1,90 @@
+/**
+ * Messages between the page and the views worker (views-worker.ts): the handwriting pad and
+ * the generation explorer. One request → one reply, by id, as in protocol.ts.
+ */
+import type { NextChars } from '../../src/wings/charlm/generate.js';
+
+export type PadCell = 'rnn' | 'lstm' | 'gru';
+
+/** A mixture in pad pixels (already scaled), plus the pen-lift probability. */
+export interface PadMixture {
+  e: number;
+  pi: number[];
+  mu1: number[];
+  mu2: number[];
+  sigma1: number[];
+  sigma2: number[];
+  rho: number[];
+}
+
+export interface PadModelInfo {
+  cell: PadCell;
+  hidden: number;
+  layers: number;
+  params: number;
+  validNllPerPoint: number | null;
+}
+
+/** One model's view after a point. Offsets and positions in pad pixels. */
+export interface PadView {
+  cell: PadCell;
+  mixture: PadMixture;
+  /** Density of the next pen position on a grid centred on the current point (row-major). */
+  grid: Float32Array;
+  /** Top-layer activations after this point [H]. */
+  activations: Float32Array;
+  /** Sampled continuations, each [n, 3] rows (Δx, Δy, pen-up) in pixels. */
+  hairs: Float32Array[];
+  /** Milliseconds the worker spent on this model. */
+  ms: number;
+}
+
+export interface PadGridSpec {
+  /** Cells per side. */
+  size: number;
+  /** Pixels per cell. */
+  cellPx: number;
+}
+
+export interface GenSample {
+  temperature: number;
+  text: string;
+  logProb: number;
+}
+
+export type ViewsRequest =
+  | { type: 'init' }
+  | { type: 'pad-load'; cell: PadCell; bytes: Uint8Array; name: string }
+  | { type: 'pad-reset' }
+  | {
+      type: 'pad-point';
+      cells: PadCell[];
+      /** Offset from the previous point in pad pixels. */
+      dx: number;
+      dy: number;
+      eos: number;
+      replaceLast: boolean;
+      pxPerUnit: number;
+      bias: number;
+      hairs: number;
+      hairLength: number;
+      grid: PadGridSpec;
+      seed: number;
+    }
+  | { type: 'pad-finish'; cell: PadCell; pxPerUnit: number; bias: number; steps: number; seed: number }
+  | { type: 'gen-load'; bytes: Uint8Array; name: string }
+  | { type: 'gen-samples'; prime: string; temperatures: number[]; length: number; seed: number }
+  | { type: 'gen-beam'; prime: string; width: number; length: number }
+  | { type: 'gen-dist'; prime: string; text: string; k: number }
+  | { type: 'gen-step'; prime: string; text: string; temperature: number; seed: number; k: number };
+
+export interface GenDist {
+  steps: NextChars[];
+  logProb: number;
+  unknown: string[];
+}
+
+export interface GenStepReply {
+  char: string;
+  dist: NextChars;
+}

@@ -1,0 +1,161 @@
+/**
+ * The engine for the pad and the generation explorer, in its own Web Worker (the explorer's
+ * and bench's worker stays free): the pretrained handwriting models follow the pen point by
+ * point (`PadSession`), the shipped char model samples, beam-searches and reports its
+ * next-character distributions (`src/wings/charlm/generate.ts`).
+ */
+import { charLMFromBytes, type LoadedCharLM } from '../../src/wings/charlm/codec.js';
+import { beamSearch, nextCharsAlong, sample } from '../../src/wings/charlm/generate.js';
+import { handwritingModelFromBytes } from '../../src/wings/handwriting/codec.js';
+import { mixtureDensity, type Mixture } from '../../src/wings/handwriting/mdn.js';
+import { countParameters } from '../../src/wings/handwriting/model.js';
+import { PadSession } from '../../src/wings/handwriting/pad.js';
+import { KiokuError } from '../../src/util/errors.js';
+import { init } from './backend.js';
+import type { GenDist, GenSample, GenStepReply, PadCell, PadMixture, PadModelInfo, PadView, ViewsRequest } from './views-protocol.js';
+
+interface WorkerScope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<{ id: number; req: ViewsRequest }>) => void) | null;
+}
+const scope: WorkerScope = self as unknown as WorkerScope;
+
+const pads = new Map<PadCell, PadSession>();
+let gen: LoadedCharLM | null = null;
+
+function pad(cell: PadCell): PadSession {
+  const p = pads.get(cell);
+  if (!p) throw new KiokuError(`the ${cell.toUpperCase()} handwriting model is not loaded`);
+  return p;
+}
+
+/** A raw-unit mixture in pixels: μ and σ scale by px/unit; ρ, π and e do not change. */
+function toPixels(m: Mixture, s: number): PadMixture {
+  return {
+    e: m.e,
+    pi: Array.from(m.pi),
+    mu1: Array.from(m.mu1, (v) => v * s),
+    mu2: Array.from(m.mu2, (v) => v * s),
+    sigma1: Array.from(m.sigma1, (v) => v * s),
+    sigma2: Array.from(m.sigma2, (v) => v * s),
+    rho: Array.from(m.rho),
+  };
+}
+
+/** The density (per unit², raw units) at the centres of a grid of cells around the current point. */
+function densityGrid(m: Mixture, size: number, cellPx: number, s: number): Float32Array {
+  const g = new Float32Array(size * size);
+  const half = (size * cellPx) / 2;
+  for (let r = 0; r < size; r++)
+    for (let c = 0; c < size; c++) {
+      const x = (-half + (c + 0.5) * cellPx) / s;
+      const y = (-half + (r + 0.5) * cellPx) / s;
+      g[r * size + c] = mixtureDensity(m, x, y);
+    }
+  return g;
+}
+
+function scaleRows(seq: { data: Float32Array; length: number }, s: number): Float32Array {
+  const out = new Float32Array(seq.length * 3);
+  for (let i = 0; i < seq.length; i++) {
+    out[i * 3] = seq.data[i * 3] * s;
+    out[i * 3 + 1] = seq.data[i * 3 + 1] * s;
+    out[i * 3 + 2] = seq.data[i * 3 + 2];
+  }
+  return out;
+}
+
+function needGen(): LoadedCharLM {
+  if (!gen) throw new KiokuError('the character model is not loaded');
+  return gen;
+}
+
+async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Transferable[] }> {
+  const none: Transferable[] = [];
+  switch (req.type) {
+    case 'init':
+      return { value: await init(), transfer: none };
+    case 'pad-load': {
+      const loaded = handwritingModelFromBytes(req.bytes, req.name);
+      if (loaded.model.config.cell !== req.cell)
+        throw new KiokuError(`${req.name} is a ${loaded.model.config.cell.toUpperCase()} model, expected ${req.cell.toUpperCase()}`);
+      pads.set(req.cell, new PadSession(loaded));
+      const valid = loaded.info.valid;
+      const nll =
+        typeof valid === 'object' && valid !== null && 'nllPerPoint' in valid && typeof valid.nllPerPoint === 'number'
+          ? valid.nllPerPoint
+          : null;
+      const info: PadModelInfo = {
+        cell: req.cell,
+        hidden: loaded.model.config.hiddenSize,
+        layers: loaded.model.config.numLayers,
+        params: countParameters(loaded.model.config),
+        validNllPerPoint: nll,
+      };
+      return { value: info, transfer: none };
+    }
+    case 'pad-reset':
+      for (const p of pads.values()) p.reset();
+      return { value: true, transfer: none };
+    case 'pad-point': {
+      const s = req.pxPerUnit;
+      const views: PadView[] = [];
+      for (const cell of req.cells) {
+        const t0 = performance.now();
+        const p = pad(cell);
+        const r = p.step(req.dx / s, req.dy / s, req.eos, { replaceLast: req.replaceLast, bias: req.bias });
+        const hairs = req.hairs > 0 ? p.hairs({ count: req.hairs, length: req.hairLength, bias: req.bias, seed: req.seed }) : [];
+        views.push({
+          cell,
+          mixture: toPixels(r.mixture, s),
+          grid: densityGrid(r.mixture, req.grid.size, req.grid.cellPx, s),
+          activations: r.activations,
+          hairs: hairs.map((h) => scaleRows(h, s)),
+          ms: performance.now() - t0,
+        });
+      }
+      return { value: views, transfer: views.flatMap((v) => [v.grid.buffer, v.activations.buffer, ...v.hairs.map((h) => h.buffer)]) };
+    }
+    case 'pad-finish': {
+      const seq = pad(req.cell).finish({ steps: req.steps, bias: req.bias, seed: req.seed });
+      const rows = scaleRows(seq, req.pxPerUnit);
+      return { value: rows, transfer: [rows.buffer] };
+    }
+    case 'gen-load':
+      gen = charLMFromBytes(req.bytes, req.name);
+      return { value: { vocab: gen.vocab.tokens.length, hidden: gen.model.config.hidden }, transfer: none };
+    case 'gen-samples': {
+      const g = needGen();
+      const out: GenSample[] = req.temperatures.map((temperature) => {
+        const r = sample(g.model, g.vocab, { prime: req.prime, length: req.length, temperature, seed: req.seed });
+        return { temperature, text: r.text, logProb: r.logProb };
+      });
+      return { value: out, transfer: none };
+    }
+    case 'gen-beam': {
+      const g = needGen();
+      const r = beamSearch(g.model, g.vocab, { prime: req.prime, width: req.width, length: req.length });
+      return { value: { text: r.text, logProb: r.logProb }, transfer: none };
+    }
+    case 'gen-dist': {
+      const g = needGen();
+      const d: GenDist = nextCharsAlong(g.model, g.vocab, req.prime, req.text, req.k);
+      return { value: d, transfer: none };
+    }
+    case 'gen-step': {
+      const g = needGen();
+      const r = sample(g.model, g.vocab, { prime: req.prime + req.text, length: 1, temperature: req.temperature, seed: req.seed });
+      const d = nextCharsAlong(g.model, g.vocab, req.prime + req.text, '', req.k);
+      const reply: GenStepReply = { char: r.text, dist: d.steps[0] };
+      return { value: reply, transfer: none };
+    }
+  }
+}
+
+scope.onmessage = (e) => {
+  const { id, req } = e.data;
+  handle(req).then(
+    ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
+    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+};
