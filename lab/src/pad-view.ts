@@ -15,7 +15,7 @@ import { toLineStrokesXml } from '../../src/wings/handwriting/strokes-iam.js';
 import { toStroke3Json } from '../../src/wings/handwriting/strokes-stroke3.js';
 import { applyViewLabels, tv } from './i18n-views.js';
 import { numParam, param, setParams } from './state.js';
-import type { PadCell, PadModelInfo, PadView } from './views-protocol.js';
+import type { PadCell, PadHairs, PadModelInfo, PadView } from './views-protocol.js';
 import { viewsEngine } from './views-engine.js';
 
 const CELLS: PadCell[] = ['rnn', 'lstm', 'gru'];
@@ -40,6 +40,7 @@ interface PadPanel {
   info: HTMLElement;
   eos: HTMLElement;
   view: PadView | null;
+  hairs: Float32Array[];
   activations: Float32Array[];
   finished: Float32Array | null;
   model: PadModelInfo | null;
@@ -152,7 +153,7 @@ function buildPanels(): void {
     acts.className = 'pad-acts';
     root.append(title, info, canvas, eos, actTitle, acts);
     box.appendChild(root);
-    const p: PadPanel = { cell, root, canvas, acts, info, eos, view: null, activations: [], finished: null, model: null };
+    const p: PadPanel = { cell, root, canvas, acts, info, eos, view: null, hairs: [], activations: [], finished: null, model: null };
     wirePointer(canvas);
     return p;
   });
@@ -240,7 +241,7 @@ function drawPanel(p: PadPanel): void {
       ctx.stroke();
     }
     ctx.strokeStyle = 'rgba(30,110,220,0.35)';
-    for (const h of v.hairs) drawRows(ctx, h, cur.x, cur.y);
+    for (const h of p.hairs) drawRows(ctx, h, cur.x, cur.y);
   }
   ctx.strokeStyle = '#111';
   ctx.lineWidth = 2;
@@ -288,7 +289,6 @@ function feed(dx: number, dy: number, eos: number, replaceLast: boolean, t0: num
   const cells = panels.map((p) => p.cell);
   chain = chain
     .then(async () => {
-      const last = pending === 1;
       const views = await viewsEngine().call<PadView[]>({
         type: 'pad-point',
         cells,
@@ -298,24 +298,37 @@ function feed(dx: number, dy: number, eos: number, replaceLast: boolean, t0: num
         replaceLast,
         pxPerUnit: scale(),
         bias: bias(),
-        // Only the newest point's hairs are drawn: skip sampling for points already passed.
-        hairs: last ? hairs() : 0,
-        hairLength: hairLength(),
         grid: GRID,
-        seed: seed++,
       });
       for (const v of views) {
         const p = panels.find((q) => q.cell === v.cell);
         if (!p) continue;
         p.view = v;
+        p.hairs = [];
         p.finished = null;
         if (replaceLast) p.activations[p.activations.length - 1] = v.activations;
         else p.activations.push(v.activations);
       }
-      if (last) {
-        redraw();
-        recordLatency(performance.now() - t0);
+      // Points already passed are only read; the newest one is drawn (density first, then its hairs).
+      if (pending > 1) return;
+      redraw();
+      recordLatency(performance.now() - t0);
+      if (hairs() === 0) return;
+      const hs = await viewsEngine().call<PadHairs[]>({
+        type: 'pad-hairs',
+        cells,
+        count: hairs(),
+        length: hairLength(),
+        bias: bias(),
+        pxPerUnit: scale(),
+        seed: seed++,
+      });
+      if (pending > 1) return;
+      for (const h of hs) {
+        const p = panels.find((q) => q.cell === h.cell);
+        if (p) p.hairs = h.hairs;
       }
+      redraw();
     })
     .catch(showError)
     .finally(() => pending--);
@@ -398,6 +411,7 @@ async function clear(): Promise<void> {
   strokes = [];
   for (const p of panels) {
     p.view = null;
+    p.hairs = [];
     p.activations = [];
     p.finished = null;
   }
@@ -479,6 +493,7 @@ export function mountPad(main: HTMLElement): void {
     ready: () => loading.then(() => chain).then(() => panels.every((p) => p.model !== null)),
     settle: () => chain.then(() => undefined),
     views: () => panels.map((p) => p.view),
+    hairCounts: () => panels.map((p) => p.hairs.length),
     line: () => strokes.map((s) => s.map((q) => ({ x: q.x, y: q.y }))),
     latencies: () => [...latencies],
     datasetStroke3,
@@ -507,6 +522,7 @@ declare global {
       ready(): Promise<boolean>;
       settle(): Promise<void>;
       views(): (PadView | null)[];
+      hairCounts(): number[];
       line(): { x: number; y: number }[][];
       latencies(): number[];
       datasetStroke3(): string;

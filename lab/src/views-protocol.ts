@@ -33,9 +33,15 @@ export interface PadView {
   grid: Float32Array;
   /** Top-layer activations after this point [H]. */
   activations: Float32Array;
-  /** Sampled continuations, each [n, 3] rows (Δx, Δy, pen-up) in pixels. */
-  hairs: Float32Array[];
   /** Milliseconds the worker spent on this model. */
+  ms: number;
+}
+
+/** Sampled continuations from the current point ("hairs"). */
+export interface PadHairs {
+  cell: PadCell;
+  /** Each [n, 3] rows (Δx, Δy, pen-up) in pixels. */
+  hairs: Float32Array[];
   ms: number;
 }
 
@@ -66,11 +72,9 @@ export type ViewsRequest =
       replaceLast: boolean;
       pxPerUnit: number;
       bias: number;
-      hairs: number;
-      hairLength: number;
       grid: PadGridSpec;
-      seed: number;
     }
+  | { type: 'pad-hairs'; cells: PadCell[]; count: number; length: number; bias: number; pxPerUnit: number; seed: number }
   | { type: 'pad-finish'; cell: PadCell; pxPerUnit: number; bias: number; steps: number; seed: number }
   | { type: 'gen-load'; bytes: Uint8Array; name: string }
   | { type: 'gen-samples'; prime: string; temperatures: number[]; length: number; seed: number }

@@ -7,12 +7,12 @@
 import { charLMFromBytes, type LoadedCharLM } from '../../src/wings/charlm/codec.js';
 import { beamSearch, nextCharsAlong, sample } from '../../src/wings/charlm/generate.js';
 import { handwritingModelFromBytes } from '../../src/wings/handwriting/codec.js';
-import { mixtureDensity, type Mixture } from '../../src/wings/handwriting/mdn.js';
+import { mixtureGrid, type Mixture } from '../../src/wings/handwriting/mdn.js';
 import { countParameters } from '../../src/wings/handwriting/model.js';
 import { PadSession } from '../../src/wings/handwriting/pad.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
-import type { GenDist, GenSample, GenStepReply, PadCell, PadMixture, PadModelInfo, PadView, ViewsRequest } from './views-protocol.js';
+import type { GenDist, GenSample, GenStepReply, PadCell, PadHairs, PadMixture, PadModelInfo, PadView, ViewsRequest } from './views-protocol.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -42,17 +42,10 @@ function toPixels(m: Mixture, s: number): PadMixture {
   };
 }
 
-/** The density (per unit², raw units) at the centres of a grid of cells around the current point. */
+/** The density (per unit², raw units) on a grid of cells centred on the current point. */
 function densityGrid(m: Mixture, size: number, cellPx: number, s: number): Float32Array {
-  const g = new Float32Array(size * size);
-  const half = (size * cellPx) / 2;
-  for (let r = 0; r < size; r++)
-    for (let c = 0; c < size; c++) {
-      const x = (-half + (c + 0.5) * cellPx) / s;
-      const y = (-half + (r + 0.5) * cellPx) / s;
-      g[r * size + c] = mixtureDensity(m, x, y);
-    }
-  return g;
+  const half = (size * cellPx) / 2 / s;
+  return Float32Array.from(mixtureGrid(m, -half, -half, cellPx / s, size, size));
 }
 
 function scaleRows(seq: { data: Float32Array; length: number }, s: number): Float32Array {
@@ -104,17 +97,23 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
         const t0 = performance.now();
         const p = pad(cell);
         const r = p.step(req.dx / s, req.dy / s, req.eos, { replaceLast: req.replaceLast, bias: req.bias });
-        const hairs = req.hairs > 0 ? p.hairs({ count: req.hairs, length: req.hairLength, bias: req.bias, seed: req.seed }) : [];
         views.push({
           cell,
           mixture: toPixels(r.mixture, s),
           grid: densityGrid(r.mixture, req.grid.size, req.grid.cellPx, s),
           activations: r.activations,
-          hairs: hairs.map((h) => scaleRows(h, s)),
           ms: performance.now() - t0,
         });
       }
-      return { value: views, transfer: views.flatMap((v) => [v.grid.buffer, v.activations.buffer, ...v.hairs.map((h) => h.buffer)]) };
+      return { value: views, transfer: views.flatMap((v) => [v.grid.buffer, v.activations.buffer]) };
+    }
+    case 'pad-hairs': {
+      const out: PadHairs[] = req.cells.map((cell) => {
+        const t0 = performance.now();
+        const hs = pad(cell).hairs({ count: req.count, length: req.length, bias: req.bias, seed: req.seed });
+        return { cell, hairs: hs.map((h) => scaleRows(h, req.pxPerUnit)), ms: performance.now() - t0 };
+      });
+      return { value: out, transfer: out.flatMap((o) => o.hairs.map((h) => h.buffer)) };
     }
     case 'pad-finish': {
       const seq = pad(req.cell).finish({ steps: req.steps, bias: req.bias, seed: req.seed });

@@ -209,6 +209,48 @@ export function mixtureDensity(mix: Mixture, x1: number, x2: number): number {
   return p;
 }
 
+/**
+ * The density of `mix` at the centres of a cols × rows grid of square cells of side `cell`
+ * whose first cell's corner is (x0, y0) — row-major [rows, cols]. Same sum as
+ * `mixtureDensity` (eqs. 23–25), with each component's constants computed once and only the
+ * cells within 5σ of its mean visited (the rest of its mass is below 4e-6 of its peak).
+ *
+ * ```ts
+ * const g = mixtureGrid(mix, -32, -32, 1, 64, 64); // the plane around the pen, 1 unit per cell
+ * ```
+ */
+export function mixtureGrid(
+  mix: Mixture,
+  x0: number,
+  y0: number,
+  cell: number,
+  cols: number,
+  rows: number,
+  minPi = 1e-4,
+): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let j = 0; j < mix.M; j++) {
+    if (mix.pi[j] < minPi) continue;
+    const s1 = mix.sigma1[j];
+    const s2 = mix.sigma2[j];
+    const rho = mix.rho[j];
+    const omr = 1 - rho * rho;
+    const norm = mix.pi[j] / (2 * Math.PI * s1 * s2 * Math.sqrt(omr));
+    const c0 = Math.max(0, Math.floor((mix.mu1[j] - 5 * s1 - x0) / cell));
+    const c1 = Math.min(cols - 1, Math.ceil((mix.mu1[j] + 5 * s1 - x0) / cell));
+    const r0 = Math.max(0, Math.floor((mix.mu2[j] - 5 * s2 - y0) / cell));
+    const r1 = Math.min(rows - 1, Math.ceil((mix.mu2[j] + 5 * s2 - y0) / cell));
+    for (let r = r0; r <= r1; r++) {
+      const u2 = (y0 + (r + 0.5) * cell - mix.mu2[j]) / s2;
+      for (let c = c0; c <= c1; c++) {
+        const u1 = (x0 + (c + 0.5) * cell - mix.mu1[j]) / s1;
+        out[r * cols + c] += norm * Math.exp(-(u1 * u1 + u2 * u2 - 2 * rho * u1 * u2) / (2 * omr));
+      }
+    }
+  }
+  return out;
+}
+
 /** The mixture's mean offset E[(x₁, x₂)] = Σ_j π_j μ_j (used for the SSE of Table 3). */
 export function mixtureMean(mix: Mixture): [number, number] {
   let m1 = 0;
