@@ -20,9 +20,9 @@ import { viewsEngine } from './views-engine.js';
 
 const CELLS: PadCell[] = ['rnn', 'lstm', 'gru'];
 const URLS: Record<PadCell, string> = { rnn: rnnUrl, lstm: lstmUrl, gru: gruUrl };
-const W = 520;
-const H = 240;
-const GRID = { size: 64, cellPx: 4 };
+const W = 440;
+const H = 220;
+const GRID = { size: 100, cellPx: 4 };
 /** A new point is fed to the models once the pen has moved this many model units. */
 const MIN_STEP_UNITS = 1.5;
 
@@ -267,7 +267,7 @@ function drawActivations(p: PadPanel): void {
   const Hn = T ? p.activations[0].length : 0;
   const cw = Math.max(1, Math.min(4, Math.floor(W / Math.max(1, T))));
   p.acts.width = Math.max(W, T * cw);
-  p.acts.height = Hn * 2;
+  p.acts.height = Hn;
   const ctx = p.acts.getContext('2d');
   if (!ctx || !T) return;
   for (let t = 0; t < T; t++)
@@ -275,7 +275,7 @@ function drawActivations(p: PadPanel): void {
       const a = Math.tanh(p.activations[t][j]);
       const k = Math.round(255 * (1 - Math.abs(a)));
       ctx.fillStyle = a >= 0 ? `rgb(255,${k},${k})` : `rgb(${k},${k},255)`;
-      ctx.fillRect(t * cw, j * 2, cw, 2);
+      ctx.fillRect(t * cw, j, cw, 1);
     }
 }
 
