@@ -5,8 +5,9 @@
  *   (b) a strict TypeScript consumer (no @types/node) type-checks against the shipped .d.ts;
  *   (c) require('kioku') works (Node's require(esm)) or fails with the ESM-only error;
  *   (d) the installed `kioku` command runs --help and a tiny `train char`;
- *   (e) an esbuild browser bundle of the core has no Node built-ins and trains in headless
- *       Chromium on the WASM backend, with and without cross-origin isolation, matching Node;
+ *   (e) browser builds of the core (esbuild, Vite) have no Node built-ins and train in
+ *       headless Chromium on the WASM backend, with and without cross-origin isolation,
+ *       matching Node;
  * and the README's library examples, type-checked strictly and run.
  *
  * The install is as offline as npm allows (`--prefer-offline`: the packages come from the
@@ -29,7 +30,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { build, transform } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -425,19 +426,61 @@ describe('README library examples', () => {
   });
 });
 
-describe('(e) the core in a browser (esbuild bundle, headless Chromium)', () => {
-  let server: Server | undefined;
-  after(() => server?.close());
+/** What the page (test/consumer/train-steps.mjs behind page.mjs) leaves in `window.kioku`. */
+interface PageResult {
+  error?: string;
+  losses: number[];
+  backend: string;
+  variant: string;
+  threads: number;
+  isolated: boolean;
+  missing: boolean;
+  why: string;
+}
 
-  test('bundles with no Node built-ins and trains on WASM with and without cross-origin isolation, as in Node', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.KIOKU_REQUIRE_BROWSER)
-        assert.fail(`${CHROMIUM} is missing: apt-get install -y chromium`);
-      t.skip(`${CHROMIUM} not installed (apt-get install -y chromium); CI sets KIOKU_REQUIRE_BROWSER=1`);
-      return;
+/**
+ * Serve `web` (and, when given, the installed package's wasm/ folder at /wasm/) on a local
+ * port; paths under /isolated/ are the same files with COOP/COEP headers, which make the
+ * page cross-origin isolated (SharedArrayBuffer, so threads).
+ */
+async function serve(web: string, wasmDir: string | null): Promise<{ server: Server; base: string }> {
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.wasm': 'application/wasm',
+  };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const isolated = url.pathname.startsWith('/isolated/');
+    const path = url.pathname.replace(/^\/isolated\//, '/');
+    const file =
+      wasmDir !== null && path.startsWith('/wasm/')
+        ? join(wasmDir, path.slice(6))
+        : join(web, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(web) && (wasmDir === null || !file.startsWith(wasmDir))) {
+      return void res.writeHead(403).end();
     }
-    const web = join(project, 'web');
-    mkdirSync(web, { recursive: true });
+    if (!existsSync(file)) return void res.writeHead(404).end();
+    res.setHeader('Content-Type', types[extname(file)] ?? 'application/octet-stream');
+    if (isolated) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : assert.fail('no port');
+  return { server, base: `http://127.0.0.1:${port}` };
+}
+
+describe('(e) the core in a browser (headless Chromium)', () => {
+  let browser: Browser | undefined;
+  let nodeRun: { losses: number[]; variant: string };
+  const servers: Server[] = [];
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) return;
     writeFileSync(
       join(project, 'train-steps.mjs'),
       readFileSync(join(ROOT, 'test/consumer/train-steps.mjs')),
@@ -457,6 +500,87 @@ trainSteps(kioku, { threads, relaxed }).then(
 );
 `,
     );
+    // Node: the same run through the installed package (its Node entry).
+    const script = `import * as k from 'kioku'; import { trainSteps } from './train-steps.mjs';
+      console.log(JSON.stringify(await trainSteps(k, { threads: 1 })));`;
+    nodeRun = JSON.parse(
+      mustRun(process.execPath, ['--input-type=module', '-e', script], project),
+    ) as typeof nodeRun;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    for (const s of servers) s.close();
+  });
+
+  function needChromium(t: { skip(why: string): void }): boolean {
+    if (existsSync(CHROMIUM)) return true;
+    if (process.env.KIOKU_REQUIRE_BROWSER) assert.fail(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    t.skip(`${CHROMIUM} not installed (apt-get install -y chromium); CI sets KIOKU_REQUIRE_BROWSER=1`);
+    return false;
+  }
+
+  /**
+   * Load the page without and with cross-origin isolation, and with the relaxed-SIMD build;
+   * check the build each picked and compare its losses with Node's. The plain-SIMD builds run
+   * the same arithmetic as Node; the relaxed (FMA) build rounds each multiply-add once, so it
+   * may differ in the last bits.
+   */
+  async function trainInPages(label: string, base: string): Promise<void> {
+    const cases = [
+      { path: '/', threads: 1, relaxed: false, isolated: false, variant: 'kioku-simd.wasm', tol: 1e-5 },
+      {
+        path: '/isolated/',
+        threads: 2,
+        relaxed: false,
+        isolated: true,
+        variant: 'kioku-simd-shared.wasm',
+        tol: 1e-5,
+      },
+      { path: '/', threads: 1, relaxed: true, isolated: false, variant: 'kioku-relaxed.wasm', tol: 1e-4 },
+    ];
+    for (const c of cases) {
+      const page = await (browser ?? assert.fail('no browser')).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${base}${c.path}index.html?threads=${c.threads}&relaxed=${c.relaxed ? 1 : 0}`);
+      await page.waitForFunction(() => 'kioku' in window, undefined, { timeout: 60_000 });
+      const r = (await page.evaluate(() => (window as unknown as { kioku: unknown }).kioku)) as PageResult;
+      await page.close();
+      assert.equal(r.error, undefined, `page failed: ${r.error}`);
+      assert.deepEqual(errors, []);
+      assert.equal(r.missing, false, 'preloadWasm of a missing URL resolves false');
+      assert.match(r.why, /HTTP 404/);
+      assert.equal(r.backend, 'wasm');
+      assert.equal(r.isolated, c.isolated);
+      assert.equal(r.variant, c.variant);
+      assert.equal(r.threads, c.threads);
+      const diff = maxAbsDiff(r.losses, nodeRun.losses);
+      const how = c.isolated ? 'cross-origin isolated, 2 threads, shared memory' : 'not isolated, 1 thread';
+      console.log(
+        `  ${label} in Chromium (${how}, ${r.variant}) vs Node (${nodeRun.variant}): ` +
+          `losses ${r.losses.map((l) => l.toFixed(5)).join(' ')}; max abs diff ${diff.toExponential(2)}`,
+      );
+      assert.ok(diff <= c.tol, `browser and Node losses differ by ${diff}`);
+      assert.ok((r.losses.at(-1) ?? Infinity) < (r.losses[0] ?? 0), 'loss did not fall in the browser');
+    }
+  }
+
+  test('esbuild: bundles with no Node built-ins; trains on WASM as in Node, with and without isolation', async (t) => {
+    if (!needChromium(t)) return;
+    const web = join(project, 'web-esbuild');
+    mkdirSync(web, { recursive: true });
     const bundle = await build({
       absWorkingDir: project,
       entryPoints: ['page.mjs'],
@@ -473,113 +597,37 @@ trainSteps(kioku, { threads, relaxed }).then(
       [],
       'Node built-ins in the browser bundle',
     );
-    console.log(`  browser bundle: ${(statSync(join(web, 'app.js')).size / 1024).toFixed(0)} KiB`);
+    console.log(`  esbuild bundle: ${(statSync(join(web, 'app.js')).size / 1024).toFixed(0)} KiB`);
     writeFileSync(join(web, 'index.html'), '<!doctype html><script type="module" src="/app.js"></script>');
+    // esbuild keeps new URL('../../wasm/x.wasm', import.meta.url): from /app.js that is /wasm/x.wasm.
+    const { server, base } = await serve(web, join(installed, 'wasm'));
+    servers.push(server);
+    await trainInPages('esbuild bundle', base);
+  });
 
-    // The page's import.meta.url is /app.js, so the package's new URL('../../wasm/x.wasm', …) is /wasm/x.wasm.
-    const wasmDir = join(installed, 'wasm');
-    server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const isolated = url.pathname.startsWith('/isolated/');
-      const path = url.pathname.replace(/^\/isolated\//, '/');
-      const file = path.startsWith('/wasm/')
-        ? join(wasmDir, path.slice(6))
-        : join(web, path === '/' ? 'index.html' : path);
-      if (!file.startsWith(web) && !file.startsWith(wasmDir)) return void res.writeHead(403).end();
-      if (!existsSync(file)) return void res.writeHead(404).end();
-      const types: Record<string, string> = {
-        '.html': 'text/html',
-        '.js': 'text/javascript',
-        '.wasm': 'application/wasm',
-      };
-      res.setHeader('Content-Type', types[extname(file)] ?? 'application/octet-stream');
-      if (isolated || req.headers.referer?.includes('/isolated/')) {
-        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      }
-      res.end(readFileSync(file));
+  test('Vite: the build emits the .wasm assets from new URL(…, import.meta.url) and trains as in Node', async (t) => {
+    if (!needChromium(t)) return;
+    const { build: viteBuild } = await import('vite');
+    writeFileSync(
+      join(project, 'index.html'),
+      '<!doctype html><script type="module" src="/page.mjs"></script>',
+    );
+    const outDir = join(project, 'web-vite');
+    await viteBuild({
+      root: project,
+      configFile: false,
+      logLevel: 'silent',
+      build: { outDir, emptyOutDir: true, target: 'es2022' },
     });
-    await new Promise<void>((ok) => server?.listen(0, '127.0.0.1', ok));
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : assert.fail('no port');
-
-    // Node: the same run through the installed package (its Node entry).
-    const nodeRun = JSON.parse(
-      mustRun(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import * as k from 'kioku'; import { trainSteps } from './train-steps.mjs';
-           console.log(JSON.stringify(await trainSteps(k, { threads: 1 })));`,
-        ],
-        project,
-      ),
-    ) as { losses: number[]; variant: string };
-
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
-    try {
-      // The plain-SIMD builds run the same arithmetic as Node; the relaxed (FMA) build rounds
-      // each multiply-add once, so it may differ in the last bits.
-      for (const c of [
-        { path: '/', threads: 1, relaxed: false, isolated: false, variant: 'kioku-simd.wasm', tol: 1e-5 },
-        {
-          path: '/isolated/',
-          threads: 2,
-          relaxed: false,
-          isolated: true,
-          variant: 'kioku-simd-shared.wasm',
-          tol: 1e-5,
-        },
-        { path: '/', threads: 1, relaxed: true, isolated: false, variant: 'kioku-relaxed.wasm', tol: 1e-4 },
-      ]) {
-        const page = await browser.newPage();
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(
-          `http://127.0.0.1:${port}${c.path}index.html?threads=${c.threads}&relaxed=${c.relaxed ? 1 : 0}`,
-        );
-        await page.waitForFunction(() => 'kioku' in window, undefined, { timeout: 60_000 });
-        const r = (await page.evaluate(() => (window as unknown as { kioku: unknown }).kioku)) as {
-          error?: string;
-          losses: number[];
-          backend: string;
-          variant: string;
-          threads: number;
-          isolated: boolean;
-          missing: boolean;
-          why: string;
-        };
-        await page.close();
-        assert.equal(r.error, undefined, `page failed: ${r.error}`);
-        assert.deepEqual(errors, []);
-        assert.equal(r.missing, false, 'preloadWasm of a missing URL resolves false');
-        assert.match(r.why, /HTTP 404/);
-        assert.equal(r.backend, 'wasm');
-        assert.equal(r.isolated, c.isolated);
-        assert.equal(r.variant, c.variant);
-        assert.equal(r.threads, c.threads);
-        const diff = maxAbsDiff(r.losses, nodeRun.losses);
-        console.log(
-          `  Chromium (${c.isolated ? 'cross-origin isolated, 2 threads, shared memory' : 'not isolated, 1 thread'}, ${r.variant}) ` +
-            `vs Node (${nodeRun.variant}): losses ${r.losses.map((l) => l.toFixed(5)).join(' ')}; max abs diff ${diff.toExponential(2)}`,
-        );
-        assert.ok(diff <= c.tol, `browser and Node losses differ by ${diff}`);
-        assert.ok((r.losses.at(-1) ?? Infinity) < (r.losses[0] ?? 0), 'loss did not fall in the browser');
-      }
-    } finally {
-      await browser.close();
+    const assets = readdirSync(join(outDir, 'assets'));
+    for (const b of ['kioku-simd', 'kioku-simd-shared', 'kioku-relaxed', 'kioku-relaxed-shared']) {
+      assert.ok(
+        assets.some((a) => a.startsWith(`${b}-`) && a.endsWith('.wasm')),
+        `Vite did not emit ${b}.wasm: ${assets.join(', ')}`,
+      );
     }
+    const { server, base } = await serve(outDir, null); // the page finds only Vite's hashed assets
+    servers.push(server);
+    await trainInPages('Vite build', base);
   });
 });

@@ -177,6 +177,9 @@ describe('shipped char LSTM (models/lab/char-lstm)', () => {
       console.log(`  ${c.signal}: unit ${c.unit} ${c.series}_t r = ${r.toFixed(3)} (cells.json ${c.correlation})`);
       assert.ok(Math.abs(r - c.correlation) < 1e-3);
     }
+    // A real cell, not noise: the position-in-line unit follows the line strongly.
+    const line = found.cells.find((c) => c.signal === 'line');
+    assert.ok(line && Math.abs(line.correlation) > 0.5, `line cell r = ${line?.correlation}`);
     const sat = gateSaturation(tr);
     assert.deepEqual(
       sat.map((g) => g.gate),

@@ -570,8 +570,8 @@ function onBench(p: BenchProgress): void {
   status.textContent = t('tokensPerSec', { tps: Math.round(p.tokensPerSec) });
   status.dataset.tokensPerSec = String(p.tokensPerSec);
   status.dataset.step = String(xs.length);
-  status.dataset.losses = JSON.stringify(p.runs.map((r) => r.losses));
   if (p.done) {
+    status.dataset.losses = JSON.stringify(p.runs.map((r) => r.losses));
     status.textContent += ' · ' + t('finished', { steps: xs.length });
     status.dataset.done = 'true';
     benchTable = p.table;

@@ -39,7 +39,8 @@ export function structureSignals(chars: readonly string[]): StructureSignal[] {
     } else pos++;
     if (!lineComment && !blockComment) {
       if (q === null) {
-        if (c === '"' || c === "'" || c === '`') q = c;
+        // An apostrophe after a letter (don't, America's) opens nothing.
+        if (c === '"' || c === '`' || (c === "'" && !/[A-Za-z0-9]/.test(prev))) q = c;
         else if (c === '/' && prev === '/') lineComment = true;
         else if (c === '*' && prev === '/') blockComment = true;
         else if (c === '(' || c === '[' || c === '{') d++;
