@@ -71,3 +71,4 @@ export { saveCheckpoint, loadCheckpoint } from './node/checkpoint-file.js';
 export * as handwriting from './wings/handwriting/index.js';
 export * as experiments from './wings/experiments/index.js';
 export * as sequence from './wings/sequence-tasks.js';
+export type { GateWeights, Matrix, Vector } from './wings/exercises/common.js';
