@@ -3,10 +3,23 @@
  * kioku's own layers. `kioku exercise list | start | check | hint | quiz` (src/cli/exercise.ts).
  */
 import { type AnyExercise, erase } from './common.js';
+import { attentionExercise } from './attention.js';
+import { bidirectionalExercise } from './bidirectional.js';
+import { clippingExercise } from './clipping.js';
+import { gruExercise } from './gru.js';
+import { lstmBackwardExercise, lstmForwardExercise } from './lstm.js';
 import { rnnExercise } from './rnn.js';
 
 /** Every exercise, in course order. */
-export const EXERCISES: readonly AnyExercise[] = [erase(rnnExercise)];
+export const EXERCISES: readonly AnyExercise[] = [
+  erase(rnnExercise),
+  erase(lstmForwardExercise),
+  erase(lstmBackwardExercise),
+  erase(gruExercise),
+  erase(clippingExercise),
+  erase(bidirectionalExercise),
+  erase(attentionExercise),
+];
 
 export function exerciseNames(): string[] {
   return EXERCISES.map((e) => e.name);
