@@ -36,13 +36,19 @@ function exerciseOf(name: string, lang: Lang): AnyExercise {
 function withCommon(c: Command): Command {
   return c
     .option('--dir <dir>', 'the folder of your exercise files', DEFAULT_EXERCISE_DIR)
-    .option('--lang <lang>', 'messages in ja or en (default: from LANG / LC_ALL)', choiceArg(['ja', 'en'] as const));
+    .option(
+      '--lang <lang>',
+      'messages in ja or en (default: from LANG / LC_ALL)',
+      choiceArg(['ja', 'en'] as const),
+    );
 }
 
 export function registerExerciseCommands(program: Command): void {
   const ex = program
     .command('exercise')
-    .description('the RNN unit’s exercises: start a scaffold, fill it in, check it against kioku’s layers; hints; quiz');
+    .description(
+      'the RNN unit’s exercises: start a scaffold, fill it in, check it against kioku’s layers; hints; quiz',
+    );
 
   withCommon(ex.command('list').description('list the exercises')).action((o: CommonOpts) => {
     const lang = langOf(o);
@@ -74,7 +80,9 @@ export function registerExerciseCommands(program: Command): void {
     ex
       .command('check')
       .argument('<name>', 'exercise name')
-      .description('run your file against kioku’s reference: outputs, float64 gradients, training where it applies'),
+      .description(
+        'run your file against kioku’s reference: outputs, float64 gradients, training where it applies',
+      ),
   ).action(async (name: string, o: CommonOpts) => {
     const lang = langOf(o);
     const e = exerciseOf(name, lang);
@@ -91,7 +99,10 @@ export function registerExerciseCommands(program: Command): void {
   });
 
   withCommon(
-    ex.command('hint').argument('<name>', 'exercise name').description('show the next hint (remembered in --dir)'),
+    ex
+      .command('hint')
+      .argument('<name>', 'exercise name')
+      .description('show the next hint (remembered in --dir)'),
   ).action((name: string, o: CommonOpts) => {
     const lang = langOf(o);
     const e = exerciseOf(name, lang);
@@ -126,7 +137,10 @@ export function registerExerciseCommands(program: Command): void {
       return;
     }
     const q = QUIZ.find((x) => x.id === id);
-    if (!q) throw new KiokuError(`quiz: no question ${JSON.stringify(id)}; expected one of ${QUIZ.map((x) => x.id).join(', ')}`);
+    if (!q)
+      throw new KiokuError(
+        `quiz: no question ${JSON.stringify(id)}; expected one of ${QUIZ.map((x) => x.id).join(', ')}`,
+      );
     console.log(`${q.id}. ${q.question[lang]}`);
     const truth = q.solve();
     if (o.reveal) {
@@ -134,7 +148,8 @@ export function registerExerciseCommands(program: Command): void {
       return;
     }
     if (answer === undefined) return;
-    if (checkQuizAnswer(q, answer)) console.log(say(lang, MSG.quizRight, { answer: truth.display, why: truth.why[lang] }));
+    if (checkQuizAnswer(q, answer))
+      console.log(say(lang, MSG.quizRight, { answer: truth.display, why: truth.why[lang] }));
     else throw new KiokuError(say(lang, MSG.quizWrong, { given: answer }));
   });
 }

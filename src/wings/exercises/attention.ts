@@ -36,7 +36,10 @@ export interface AttentionSolution {
 function layerRun(query: Vector, keys: Matrix): { weights: Vector; context: Vector; layer: Attention } {
   const D = query.length;
   const layer = new Attention({ kind: 'dot', queryDim: D, keyDim: D, dtype: 'float64' });
-  const r = layer.forward(Tensor.fromArray(query, [1, 1, D], 'float64'), Tensor.fromArray(keys.flat(), [keys.length, 1, D], 'float64'));
+  const r = layer.forward(
+    Tensor.fromArray(query, [1, 1, D], 'float64'),
+    Tensor.fromArray(keys.flat(), [keys.length, 1, D], 'float64'),
+  );
   return { weights: toVector(r.weights), context: toVector(r.context), layer };
 }
 
@@ -59,15 +62,33 @@ function cases(): Case[] {
   const rng = new Rng(81);
   const D = 4;
   return [
-    { name: '3 decoder steps over 5 encoder states', nameJa: 'デコーダ 3 ステップ × エンコーダ 5 状態', queries: randomSeq(rng, 3, D), keys: randomSeq(rng, 5, D) },
-    { name: 'one encoder state', nameJa: 'エンコーダ状態 1 つ', queries: randomSeq(rng, 1, D), keys: randomSeq(rng, 1, D) },
     {
-      name: 'large scores (softmax must not overflow)',
-      nameJa: '大きなスコア（softmax がオーバーフローしないこと）',
-      queries: [randomVec(rng, D).map((v) => v * 30)],
-      keys: randomSeq(rng, 6, D, 30),
+      name: '3 decoder steps over 5 encoder states',
+      nameJa: 'デコーダ 3 ステップ × エンコーダ 5 状態',
+      queries: randomSeq(rng, 3, D),
+      keys: randomSeq(rng, 5, D),
     },
+    {
+      name: 'one encoder state',
+      nameJa: 'エンコーダ状態 1 つ',
+      queries: randomSeq(rng, 1, D),
+      keys: randomSeq(rng, 1, D),
+    },
+    largeScores(rng, D),
   ];
+}
+
+/** Scores in the thousands: exp overflows to Infinity unless the softmax subtracts the max first. */
+function largeScores(rng: Rng, D: number): Case {
+  const q = randomVec(rng, D, 30);
+  const keys = randomSeq(rng, 6, D, 30);
+  keys[2] = q.map((v) => 1.5 * v); // score 1.5‖q‖² ≫ 709 = log(Number.MAX_VALUE)
+  return {
+    name: 'large scores (softmax must not overflow)',
+    nameJa: '大きなスコア（softmax がオーバーフローしないこと）',
+    queries: [q],
+    keys,
+  };
 }
 
 function checkAttention(s: AttentionSolution): CheckItem[] {
@@ -76,14 +97,44 @@ function checkAttention(s: AttentionSolution): CheckItem[] {
     const Tk = c.keys.length;
     const D = c.keys[0].length;
     const ref = c.queries.map((q) => layerRun(q, c.keys));
-    const mineW = c.queries.map((q, t) => asVector(s.attentionWeights([...q], c.keys.map((k) => [...k])), Tk, `attentionWeights at decoder step ${t}`));
-    const mineC = ref.map((r, t) => asVector(s.attentionContext([...r.weights], c.keys.map((k) => [...k])), D, `attentionContext at decoder step ${t}`));
-    items.push(
-      compareSteps(tx(`weights α: ${c.name}`, `重み α: ${c.nameJa}`), ref.map((r) => r.weights), mineW, TOL_VALUE, (t, j) =>
-        tx(`decoder step ${t}, encoder position s = ${j}`, `デコーダのステップ ${t}、エンコーダの位置 s = ${j}`),
+    const mineW = c.queries.map((q, t) =>
+      asVector(
+        s.attentionWeights(
+          [...q],
+          c.keys.map((k) => [...k]),
+        ),
+        Tk,
+        `attentionWeights at decoder step ${t}`,
       ),
-      compareSteps(tx(`context c: ${c.name}`, `コンテキスト c: ${c.nameJa}`), ref.map((r) => r.context), mineC, TOL_VALUE, (t, j) =>
-        tx(`decoder step ${t}, component ${j}`, `デコーダのステップ ${t}、成分 ${j}`),
+    );
+    const mineC = ref.map((r, t) =>
+      asVector(
+        s.attentionContext(
+          [...r.weights],
+          c.keys.map((k) => [...k]),
+        ),
+        D,
+        `attentionContext at decoder step ${t}`,
+      ),
+    );
+    items.push(
+      compareSteps(
+        tx(`weights α: ${c.name}`, `重み α: ${c.nameJa}`),
+        ref.map((r) => r.weights),
+        mineW,
+        TOL_VALUE,
+        (t, j) =>
+          tx(
+            `decoder step ${t}, encoder position s = ${j}`,
+            `デコーダのステップ ${t}、エンコーダの位置 s = ${j}`,
+          ),
+      ),
+      compareSteps(
+        tx(`context c: ${c.name}`, `コンテキスト c: ${c.nameJa}`),
+        ref.map((r) => r.context),
+        mineC,
+        TOL_VALUE,
+        (t, j) => tx(`decoder step ${t}, component ${j}`, `デコーダのステップ ${t}、成分 ${j}`),
       ),
     );
   }
@@ -97,7 +148,10 @@ function checkAttention(s: AttentionSolution): CheckItem[] {
   const dq = toVector(dQuery);
   items.push(
     finiteDifferenceItem(
-      tx('finite differences of your attention = kioku’s ∂L/∂query', 'あなたのアテンションの数値微分 = kioku の ∂L/∂query'),
+      tx(
+        'finite differences of your attention = kioku’s ∂L/∂query',
+        'あなたのアテンションの数値微分 = kioku の ∂L/∂query',
+      ),
       () => dot(r, s.attentionContext(s.attentionWeights(q, keys), keys)),
       q.map((_, i) => ({ name: 'dQuery', param: q, grad: dq, index: i })),
     ),
@@ -107,15 +161,24 @@ function checkAttention(s: AttentionSolution): CheckItem[] {
 
 export const attentionExercise: Exercise<AttentionSolution> = {
   name: 'attention',
-  title: tx('Attention for the seq2seq decoder: weights and context', 'seq2seq デコーダのアテンション: 重みとコンテキスト'),
+  title: tx(
+    'Attention for the seq2seq decoder: weights and context',
+    'seq2seq デコーダのアテンション: 重みとコンテキスト',
+  ),
   file: 'attention.ts',
   hints: [
-    tx('One score per encoder state: score_s = Σ_j query[j] · keys[s][j].', 'エンコーダ状態ごとにスコアを 1 つ: score_s = Σ_j query[j] · keys[s][j]。'),
+    tx(
+      'One score per encoder state: score_s = Σ_j query[j] · keys[s][j].',
+      'エンコーダ状態ごとにスコアを 1 つ: score_s = Σ_j query[j] · keys[s][j]。',
+    ),
     tx(
       'Softmax over s. Subtract the largest score before exp (exp(800) is Infinity, and the large-score case checks for that).',
       's について softmax。exp の前に最大スコアを引きます（exp(800) は Infinity。大きなスコアのケースで確認されます）。',
     ),
-    tx('Context: c[j] = Σ_s weights[s] · keys[s][j], a weighted average of the encoder states.', 'コンテキスト: c[j] = Σ_s weights[s] · keys[s][j]。エンコーダ状態の重み付き平均です。'),
+    tx(
+      'Context: c[j] = Σ_s weights[s] · keys[s][j], a weighted average of the encoder states.',
+      'コンテキスト: c[j] = Σ_s weights[s] · keys[s][j]。エンコーダ状態の重み付き平均です。',
+    ),
   ],
   scaffold: () => ATTENTION_SCAFFOLD,
   adopt: (mod, file) => ({
@@ -124,7 +187,10 @@ export const attentionExercise: Exercise<AttentionSolution> = {
   }),
   reference: attentionReference,
   async check(s) {
-    return report('attention', attempt(tx('attention', 'アテンション'), () => checkAttention(s)));
+    return report(
+      'attention',
+      attempt(tx('attention', 'アテンション'), () => checkAttention(s)),
+    );
   },
 };
 

@@ -64,16 +64,26 @@ function checkAssembly(s: BidirectionalSolution): CheckItem[] {
     const n = lengths[b];
     const hF = rowsOf(fwd.forward(seqTensor(seqs[b])).output);
     const hB = rowsOf(bwd.forward(seqTensor([...seqs[b]].reverse())).output);
-    const mine = s.assembleBidirectional(hF.map((r) => [...r]), hB.map((r) => [...r]));
+    const mine = s.assembleBidirectional(
+      hF.map((r) => [...r]),
+      hB.map((r) => [...r]),
+    );
     if (!Array.isArray(mine) || mine.length !== n) {
       items.push({
         name: tx(`sequence ${b} (length ${n})`, `系列 ${b}（長さ ${n}）`),
         ok: false,
-        where: tx(`expected ${n} rows (one per time step), got ${Array.isArray(mine) ? mine.length : typeof mine}`, `${n} 行（時刻ごとに 1 行）のはずが ${Array.isArray(mine) ? mine.length : typeof mine}`),
+        where: tx(
+          `expected ${n} rows (one per time step), got ${Array.isArray(mine) ? mine.length : typeof mine}`,
+          `${n} 行（時刻ごとに 1 行）のはずが ${Array.isArray(mine) ? mine.length : typeof mine}`,
+        ),
       });
       continue;
     }
-    let item: CheckItem = { name: tx(`sequence ${b} (length ${n})`, `系列 ${b}（長さ ${n}）`), ok: true, maxDiff: 0 };
+    let item: CheckItem = {
+      name: tx(`sequence ${b} (length ${n})`, `系列 ${b}（長さ ${n}）`),
+      ok: true,
+      maxDiff: 0,
+    };
     for (let t = 0; t < n && item.ok; t++) {
       const row = asVector(mine[t], 2 * H, `assembleBidirectional(...)[${t}]`);
       const ref = Array.from(out.data.subarray((t * B + b) * 2 * H, (t * B + b + 1) * 2 * H));
@@ -93,7 +103,10 @@ function checkAssembly(s: BidirectionalSolution): CheckItem[] {
         item = {
           ...item,
           ok: false,
-          where: tx(`sequence ${b} (length ${n}), time step t = ${t}, ${half}, unit ${unit}`, `系列 ${b}（長さ ${n}）、時刻 t = ${t}、${halfJa}、ユニット ${unit}`),
+          where: tx(
+            `sequence ${b} (length ${n}), time step t = ${t}, ${half}, unit ${unit}`,
+            `系列 ${b}（長さ ${n}）、時刻 t = ${t}、${halfJa}、ユニット ${unit}`,
+          ),
           expected: ref[m.index],
           got: row[m.index],
           note,
@@ -107,23 +120,40 @@ function checkAssembly(s: BidirectionalSolution): CheckItem[] {
 
 export const bidirectionalExercise: Exercise<BidirectionalSolution> = {
   name: 'bidirectional',
-  title: tx('Bidirectional RNN: assemble the output (aligning the reversed direction)', '双方向 RNN: 出力の組み立て（逆方向の位置合わせ）'),
+  title: tx(
+    'Bidirectional RNN: assemble the output (aligning the reversed direction)',
+    '双方向 RNN: 出力の組み立て（逆方向の位置合わせ）',
+  ),
   file: 'bidirectional.ts',
   hints: [
-    tx('The output at time t must combine what both directions know about position t.', '時刻 t の出力は、両方向が「位置 t」について持つ情報を組み合わせたものです。'),
+    tx(
+      'The output at time t must combine what both directions know about position t.',
+      '時刻 t の出力は、両方向が「位置 t」について持つ情報を組み合わせたものです。',
+    ),
     tx(
       'hBackward is in the order the backward RNN produced it: hBackward[0] has read only the LAST input. Which index has just read x_t?',
       'hBackward は逆方向 RNN が出した順です: hBackward[0] は最後の入力だけを読んだ状態。x_t を読んだ直後なのは何番目？',
     ),
-    tx('Row t = [...hForward[t], ...hBackward[T − 1 − t]] (NumPy: concatenate([h_f, h_b[::-1]], axis=1)).', '行 t = [...hForward[t], ...hBackward[T − 1 − t]]（NumPy: concatenate([h_f, h_b[::-1]], axis=1)）。'),
+    tx(
+      'Row t = [...hForward[t], ...hBackward[T − 1 − t]] (NumPy: concatenate([h_f, h_b[::-1]], axis=1)).',
+      '行 t = [...hForward[t], ...hBackward[T − 1 − t]]（NumPy: concatenate([h_f, h_b[::-1]], axis=1)）。',
+    ),
   ],
   scaffold: () => BIDIRECTIONAL_SCAFFOLD,
   adopt: (mod, file) => ({
-    assembleBidirectional: exported<BidirectionalSolution['assembleBidirectional']>(mod, 'assembleBidirectional', 2, file),
+    assembleBidirectional: exported<BidirectionalSolution['assembleBidirectional']>(
+      mod,
+      'assembleBidirectional',
+      2,
+      file,
+    ),
   }),
   reference: bidirectionalReference,
   async check(s) {
-    return report('bidirectional', attempt(tx('bidirectional', '双方向'), () => checkAssembly(s)));
+    return report(
+      'bidirectional',
+      attempt(tx('bidirectional', '双方向'), () => checkAssembly(s)),
+    );
   },
 };
 

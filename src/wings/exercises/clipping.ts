@@ -6,7 +6,16 @@
  */
 import { Parameter } from '../../nn/module.js';
 import { clipGradNorm, clipGradValue } from '../../optim/clip.js';
-import { attempt, type CheckItem, type Exercise, exported, firstMismatch, report, Rng, tx } from './common.js';
+import {
+  attempt,
+  type CheckItem,
+  type Exercise,
+  exported,
+  firstMismatch,
+  report,
+  Rng,
+  tx,
+} from './common.js';
 
 export interface ClippingSolution {
   /** Scale all arrays together when their joint L2 norm exceeds maxNorm; return the norm before clipping. */
@@ -48,14 +57,30 @@ interface Case {
 
 function cases(): Case[] {
   const rng = new Rng(61);
-  const arr = (n: number, s: number): Float64Array => Float64Array.from({ length: n }, () => rng.uniformRange(-s, s));
+  const arr = (n: number, s: number): Float64Array =>
+    Float64Array.from({ length: n }, () => rng.uniformRange(-s, s));
   const big = [arr(6, 3), arr(4, 5), arr(9, 2)];
   const small = [arr(5, 0.01), arr(3, 0.02)];
   const one = [arr(12, 10)];
   return [
-    { name: 'three arrays, norm above the threshold', nameJa: '3 つの配列、ノルムがしきい値超え', grads: () => big.map((a) => a.slice()), threshold: 1 },
-    { name: 'norm below the threshold (must stay untouched)', nameJa: 'ノルムがしきい値未満（変えてはいけない）', grads: () => small.map((a) => a.slice()), threshold: 5 },
-    { name: 'one array, large values', nameJa: '1 つの配列、大きな値', grads: () => one.map((a) => a.slice()), threshold: 2.5 },
+    {
+      name: 'three arrays, norm above the threshold',
+      nameJa: '3 つの配列、ノルムがしきい値超え',
+      grads: () => big.map((a) => a.slice()),
+      threshold: 1,
+    },
+    {
+      name: 'norm below the threshold (must stay untouched)',
+      nameJa: 'ノルムがしきい値未満（変えてはいけない）',
+      grads: () => small.map((a) => a.slice()),
+      threshold: 5,
+    },
+    {
+      name: 'one array, large values',
+      nameJa: '1 つの配列、大きな値',
+      grads: () => one.map((a) => a.slice()),
+      threshold: 2.5,
+    },
   ];
 }
 
@@ -88,17 +113,40 @@ function checkClipping(s: ClippingSolution): CheckItem[] {
     const nMine = s.clipByGlobalNorm(g, c.threshold);
     const normOk = typeof nMine === 'number' && Math.abs(nMine - nRef) <= 1e-12 * Math.max(1, nRef);
     items.push({
-      name: tx(`clipByGlobalNorm returns the norm before clipping: ${c.name}`, `clipByGlobalNorm はクリップ前のノルムを返す: ${c.nameJa}`),
+      name: tx(
+        `clipByGlobalNorm returns the norm before clipping: ${c.name}`,
+        `clipByGlobalNorm はクリップ前のノルムを返す: ${c.nameJa}`,
+      ),
       ok: normOk,
       maxDiff: typeof nMine === 'number' ? Math.abs(nMine - nRef) : NaN,
-      ...(normOk ? {} : { where: tx('return value', '戻り値'), expected: nRef, got: typeof nMine === 'number' ? nMine : NaN }),
+      ...(normOk
+        ? {}
+        : {
+            where: tx('return value', '戻り値'),
+            expected: nRef,
+            got: typeof nMine === 'number' ? nMine : NaN,
+          }),
     });
-    items.push(compareArrays(`clipByGlobalNorm (max ${c.threshold}): ${c.name}`, `clipByGlobalNorm（上限 ${c.threshold}）: ${c.nameJa}`, e, g));
+    items.push(
+      compareArrays(
+        `clipByGlobalNorm (max ${c.threshold}): ${c.name}`,
+        `clipByGlobalNorm（上限 ${c.threshold}）: ${c.nameJa}`,
+        e,
+        g,
+      ),
+    );
     const ve = c.grads();
     const vg = c.grads();
     ref.clipByValue(ve, c.threshold);
     s.clipByValue(vg, c.threshold);
-    items.push(compareArrays(`clipByValue (±${c.threshold}): ${c.name}`, `clipByValue（±${c.threshold}）: ${c.nameJa}`, ve, vg));
+    items.push(
+      compareArrays(
+        `clipByValue (±${c.threshold}): ${c.name}`,
+        `clipByValue（±${c.threshold}）: ${c.nameJa}`,
+        ve,
+        vg,
+      ),
+    );
   }
   return items;
 }
@@ -108,12 +156,18 @@ export const clippingExercise: Exercise<ClippingSolution> = {
   title: tx('Gradient clipping: by global norm and by value', '勾配クリッピング: 全体ノルムと要素ごとの値'),
   file: 'clipping.ts',
   hints: [
-    tx('Global norm: N = sqrt(Σ over ALL arrays and elements of g²) — one number for all the arrays together.', '全体ノルム: N = sqrt(すべての配列・要素の g² の和)。全配列でひとつの数です。'),
+    tx(
+      'Global norm: N = sqrt(Σ over ALL arrays and elements of g²) — one number for all the arrays together.',
+      '全体ノルム: N = sqrt(すべての配列・要素の g² の和)。全配列でひとつの数です。',
+    ),
     tx(
       'Only when N is too large: multiply every element of every array by maxNorm / (N + 1e-6) (the 1e-6 as PyTorch and kioku). The direction stays the same.',
       'N が大きすぎるときだけ、全配列の全要素に maxNorm / (N + 1e-6) を掛けます（1e-6 は PyTorch・kioku と同じ）。向きは変わりません。',
     ),
-    tx('By value: each element independently, g = min(max(g, −c), c). Return nothing; change the arrays in place.', '値で: 要素ごとに g = min(max(g, −c), c)。戻り値なしで、配列をその場で書き換えます。'),
+    tx(
+      'By value: each element independently, g = min(max(g, −c), c). Return nothing; change the arrays in place.',
+      '値で: 要素ごとに g = min(max(g, −c), c)。戻り値なしで、配列をその場で書き換えます。',
+    ),
   ],
   scaffold: () => CLIPPING_SCAFFOLD,
   adopt: (mod, file) => ({
@@ -122,10 +176,12 @@ export const clippingExercise: Exercise<ClippingSolution> = {
   }),
   reference: clippingReference,
   async check(s) {
-    return report('clipping', attempt(tx('clipping', 'クリッピング'), () => checkClipping(s)));
+    return report(
+      'clipping',
+      attempt(tx('clipping', 'クリッピング'), () => checkClipping(s)),
+    );
   },
 };
-
 
 const CLIPPING_SCAFFOLD = `/**
  * kioku exercise: clipping — the two gradient clippers. Check: npx kioku exercise check clipping

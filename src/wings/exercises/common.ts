@@ -104,7 +104,9 @@ export function erase<M>(e: Exercise<M>): AnyExercise {
 export function exported<F>(mod: Record<string, unknown>, name: string, arity: number, file: string): F {
   const f = mod[name];
   if (typeof f !== 'function') {
-    throw new KiokuError(`${file}: must export a function ${name}(...), got ${f === undefined ? 'nothing' : typeof f}`);
+    throw new KiokuError(
+      `${file}: must export a function ${name}(...), got ${f === undefined ? 'nothing' : typeof f}`,
+    );
   }
   if (f.length < arity) {
     throw new KiokuError(`${file}: ${name} must take ${arity} parameters, got ${f.length}`);
@@ -115,12 +117,15 @@ export function exported<F>(mod: Record<string, unknown>, name: string, arity: n
 /** Check that a learner's return value is a vector of `n` finite numbers. */
 export function asVector(v: unknown, n: number, what: string): Vector {
   if (!Array.isArray(v) && !ArrayBuffer.isView(v)) {
-    throw new KiokuError(`${what}: expected an array of ${n} numbers, got ${v === undefined ? 'undefined' : typeof v}`);
+    throw new KiokuError(
+      `${what}: expected an array of ${n} numbers, got ${v === undefined ? 'undefined' : typeof v}`,
+    );
   }
   const arr = Array.from(v as ArrayLike<unknown>);
   if (arr.length !== n) throw new KiokuError(`${what}: expected ${n} numbers, got ${arr.length}`);
   return arr.map((x, i) => {
-    if (typeof x !== 'number') throw new KiokuError(`${what}: element ${i} is ${typeof x}, expected a number`);
+    if (typeof x !== 'number')
+      throw new KiokuError(`${what}: element ${i} is ${typeof x}, expected a number`);
     return x;
   });
 }
@@ -168,7 +173,13 @@ export function compareSteps(
     if (Number.isNaN(m.maxDiff)) maxDiff = NaN;
     else if (m.maxDiff > maxDiff) maxDiff = m.maxDiff;
     if (m.index >= 0 && !fail) {
-      fail = { name, ok: false, where: label(t, m.index), expected: expected[t][m.index], got: got[t][m.index] };
+      fail = {
+        name,
+        ok: false,
+        where: label(t, m.index),
+        expected: expected[t][m.index],
+        got: got[t][m.index],
+      };
     }
   }
   return fail ? { ...fail, maxDiff } : { name, ok: true, maxDiff };
@@ -235,7 +246,12 @@ export function finiteDifferenceItem(
 }
 
 /** Probes for `finiteDifferenceItem`: a few entries spread over every row of a matrix. */
-export function matrixProbes(name: string, m: Matrix, g: Matrix, perRow = 2): { name: string; param: Vector; grad: Vector; index: number }[] {
+export function matrixProbes(
+  name: string,
+  m: Matrix,
+  g: Matrix,
+  perRow = 2,
+): { name: string; param: Vector; grad: Vector; index: number }[] {
   const out: { name: string; param: Vector; grad: Vector; index: number }[] = [];
   for (let r = 0; r < m.length; r++) {
     for (let k = 0; k < Math.min(perRow, m[r].length); k++) {
@@ -364,7 +380,12 @@ export function gradRecord(g: GateWeights): Record<string, Matrix | Vector> {
 }
 
 /** A report from items. */
-export function report(exercise: string, items: CheckItem[], notes: Text[] = [], files: string[] = []): CheckReport {
+export function report(
+  exercise: string,
+  items: CheckItem[],
+  notes: Text[] = [],
+  files: string[] = [],
+): CheckReport {
   return { exercise, passed: items.every((i) => i.ok), items, notes, files };
 }
 

@@ -78,7 +78,10 @@ function checkGru(s: GruSolution, seed: number, T: number, I: number, H: number)
       tx(`h_t at time step t = ${t}, unit ${j}`, `時刻 t = ${t} の h_t、ユニット ${j}`),
     ),
     finiteDifferenceItem(
-      tx('finite differences of your forward = kioku’s BPTT gradients', 'あなたの順伝播の数値微分 = kioku の BPTT 勾配'),
+      tx(
+        'finite differences of your forward = kioku’s BPTT gradients',
+        'あなたの順伝播の数値微分 = kioku の BPTT 勾配',
+      ),
       loss,
       [
         ...matrixProbes('dWih', p.wih, g.wih, 1),
@@ -91,7 +94,10 @@ function checkGru(s: GruSolution, seed: number, T: number, I: number, H: number)
 
 export const gruExercise: Exercise<GruSolution> = {
   name: 'gru',
-  title: tx('GRU cell: one step forward (reset and update gates)', 'GRU セル: 1 ステップの順伝播（リセット・更新ゲート）'),
+  title: tx(
+    'GRU cell: one step forward (reset and update gates)',
+    'GRU セル: 1 ステップの順伝播（リセット・更新ゲート）',
+  ),
   file: 'gru.ts',
   hints: [
     tx(
@@ -102,10 +108,15 @@ export const gruExercise: Exercise<GruSolution> = {
       'r = σ(xg_r + hg_r), z = σ(xg_z + hg_z); the reset gate multiplies only the h-side of n: n = tanh(xg_n + r ∘ hg_n).',
       'r = σ(xg_r + hg_r), z = σ(xg_z + hg_z)。リセットゲートは n の h 側だけに掛かります: n = tanh(xg_n + r ∘ hg_n)。',
     ),
-    tx('h = (1 − z) ∘ n + z ∘ hPrev (z close to 1 keeps the old state).', 'h = (1 − z) ∘ n + z ∘ hPrev（z が 1 に近いと古い状態を保ちます）。'),
+    tx(
+      'h = (1 − z) ∘ n + z ∘ hPrev (z close to 1 keeps the old state).',
+      'h = (1 − z) ∘ n + z ∘ hPrev（z が 1 に近いと古い状態を保ちます）。',
+    ),
   ],
   scaffold: () => GRU_SCAFFOLD,
-  adopt: (mod, file) => ({ gruStepForward: exported<GruSolution['gruStepForward']>(mod, 'gruStepForward', 3, file) }),
+  adopt: (mod, file) => ({
+    gruStepForward: exported<GruSolution['gruStepForward']>(mod, 'gruStepForward', 3, file),
+  }),
   reference: gruReference,
   async check(s) {
     return report('gru', [

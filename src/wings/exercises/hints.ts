@@ -16,7 +16,9 @@ export function readHintLevels(dir: string): Record<string, number> {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new KiokuError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)}); delete it to start the hints again`);
+    throw new KiokuError(
+      `${file}: not valid JSON (${err instanceof Error ? err.message : String(err)}); delete it to start the hints again`,
+    );
   }
   const out: Record<string, number> = {};
   if (parsed !== null && typeof parsed === 'object') {
@@ -30,6 +32,9 @@ export function readHintLevels(dir: string): Record<string, number> {
 /** Record that `level` hints of `name` have been shown; returns the new state. */
 export function writeHintLevel(dir: string, name: string, level: number): Record<string, number> {
   const state = { ...readHintLevels(dir), [name]: level };
-  writeFileAtomic(join(dir, HINT_STATE_FILE), new TextEncoder().encode(JSON.stringify(state, null, 2) + '\n'));
+  writeFileAtomic(
+    join(dir, HINT_STATE_FILE),
+    new TextEncoder().encode(JSON.stringify(state, null, 2) + '\n'),
+  );
   return state;
 }

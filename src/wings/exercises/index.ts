@@ -8,6 +8,7 @@ import { bidirectionalExercise } from './bidirectional.js';
 import { clippingExercise } from './clipping.js';
 import { gruExercise } from './gru.js';
 import { lstmBackwardExercise, lstmForwardExercise } from './lstm.js';
+import { mdnExercise } from './mdn.js';
 import { rnnExercise } from './rnn.js';
 
 /** Every exercise, in course order. */
@@ -18,6 +19,7 @@ export const EXERCISES: readonly AnyExercise[] = [
   erase(gruExercise),
   erase(clippingExercise),
   erase(bidirectionalExercise),
+  erase(mdnExercise),
   erase(attentionExercise),
 ];
 

@@ -70,7 +70,13 @@ export interface LstmStepCache {
 
 /** What the learner's `lstm-backward.ts` exports. */
 export interface LstmBackwardSolution {
-  lstmStepBackward(dh: Vector, dc: Vector, s: LstmStepCache, p: GateWeights, grads: GateWeights): { dhPrev: Vector; dcPrev: Vector };
+  lstmStepBackward(
+    dh: Vector,
+    dc: Vector,
+    s: LstmStepCache,
+    p: GateWeights,
+    grads: GateWeights,
+  ): { dhPrev: Vector; dcPrev: Vector };
 }
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
@@ -149,8 +155,10 @@ function problem(seed: number, T = 6, I = 3, H = 4): Problem {
   };
 }
 
-const at = (what: string, whatJa: string) => (t: number, j: number): Text =>
-  tx(`${what} at time step t = ${t}, unit ${j}`, `時刻 t = ${t} の ${whatJa}、ユニット ${j}`);
+const at =
+  (what: string, whatJa: string) =>
+  (t: number, j: number): Text =>
+    tx(`${what} at time step t = ${t}, unit ${j}`, `時刻 t = ${t} の ${whatJa}、ユニット ${j}`);
 
 /** kioku's whole-sequence gradients with respect to every parameter (L = Σ_t dOut[t]·h_t). */
 function layerGrads(q: Problem): GateWeights {
@@ -171,12 +179,22 @@ function checkForward(s: LstmForwardSolution, q: Problem): CheckItem[] {
     r = layerStep(q.layer, q.xs[t], r.h, r.c);
     ref.push(r);
     const out = s.lstmStepForward(q.xs[t], m.h, m.c, q.p);
-    m = { h: asVector(out?.h, q.H, `lstmStepForward(...).h at t = ${t}`), c: asVector(out?.c, q.H, `lstmStepForward(...).c at t = ${t}`) };
+    m = {
+      h: asVector(out?.h, q.H, `lstmStepForward(...).h at t = ${t}`),
+      c: asVector(out?.c, q.H, `lstmStepForward(...).c at t = ${t}`),
+    };
     mine.push(m);
   }
+  // c_t and h_t side by side per step, so the first wrong step is found whichever is wrong.
+  const H = q.H;
   const items = [
-    compareSteps(tx('cell state c_t (the carousel)', 'セル状態 c_t（カルーセル）'), ref.map((x) => x.c), mine.map((x) => x.c), TOL_VALUE, at('c_t', 'c_t')),
-    compareSteps(tx('hidden state h_t', '隠れ状態 h_t'), ref.map((x) => x.h), mine.map((x) => x.h), TOL_VALUE, at('h_t', 'h_t')),
+    compareSteps(
+      tx('states c_t (the carousel) and h_t', '状態 c_t（カルーセル）と h_t'),
+      ref.map((x) => [...x.c, ...x.h]),
+      mine.map((x) => [...x.c, ...x.h]),
+      TOL_VALUE,
+      (t, j) => (j < H ? at('c_t', 'c_t')(t, j) : at('h_t', 'h_t')(t, j - H)),
+    ),
   ];
   // The gradient of the learner's forward, by float64 finite differences, against kioku's BPTT.
   const g = layerGrads(q);
@@ -191,7 +209,10 @@ function checkForward(s: LstmForwardSolution, q: Problem): CheckItem[] {
   };
   items.push(
     finiteDifferenceItem(
-      tx('finite differences of your forward = kioku’s BPTT gradients', 'あなたの順伝播の数値微分 = kioku の BPTT 勾配'),
+      tx(
+        'finite differences of your forward = kioku’s BPTT gradients',
+        'あなたの順伝播の数値微分 = kioku の BPTT 勾配',
+      ),
       loss,
       [...matrixProbes('dWih', q.p.wih, g.wih, 1), ...matrixProbes('dWhh', q.p.whh, g.whh, 1)],
     ),
@@ -239,7 +260,10 @@ function checkBackward(s: LstmBackwardSolution, q: Problem): CheckItem[] {
   const gRef = layerGrads(q);
   const items = [
     compareSteps(
-      tx('∂L/∂c_{t−1} returned by your step at t (the carousel), from t = T−1 back', 'あなたの時刻 t のステップが返す ∂L/∂c_{t−1}（カルーセル）、t = T−1 から'),
+      tx(
+        '∂L/∂c_{t−1} returned by your step at t (the carousel), from t = T−1 back',
+        'あなたの時刻 t のステップが返す ∂L/∂c_{t−1}（カルーセル）、t = T−1 から',
+      ),
       refC,
       outC,
       TOL_GRAD,
@@ -247,7 +271,10 @@ function checkBackward(s: LstmBackwardSolution, q: Problem): CheckItem[] {
       back,
     ),
     compareSteps(
-      tx('∂L/∂h_{t−1} returned by your step at t, from t = T−1 back', 'あなたの時刻 t のステップが返す ∂L/∂h_{t−1}、t = T−1 から'),
+      tx(
+        '∂L/∂h_{t−1} returned by your step at t, from t = T−1 back',
+        'あなたの時刻 t のステップが返す ∂L/∂h_{t−1}、t = T−1 から',
+      ),
       refH,
       outH,
       TOL_GRAD,
@@ -281,7 +308,10 @@ function checkBackward(s: LstmBackwardSolution, q: Problem): CheckItem[] {
 
 export const lstmForwardExercise: Exercise<LstmForwardSolution> = {
   name: 'lstm-forward',
-  title: tx('LSTM cell: one step forward (gates, the carousel c_t)', 'LSTM セル: 1 ステップの順伝播（ゲートとカルーセル c_t）'),
+  title: tx(
+    'LSTM cell: one step forward (gates, the carousel c_t)',
+    'LSTM セル: 1 ステップの順伝播（ゲートとカルーセル c_t）',
+  ),
   file: 'lstm-forward.ts',
   hints: [
     tx(
@@ -295,12 +325,16 @@ export const lstmForwardExercise: Exercise<LstmForwardSolution> = {
     ),
   ],
   scaffold: () => LSTM_FORWARD_SCAFFOLD,
-  adopt: (mod, file) => ({ lstmStepForward: exported<LstmForwardSolution['lstmStepForward']>(mod, 'lstmStepForward', 4, file) }),
+  adopt: (mod, file) => ({
+    lstmStepForward: exported<LstmForwardSolution['lstmStepForward']>(mod, 'lstmStepForward', 4, file),
+  }),
   reference: lstmForwardReference,
   async check(s) {
     const items = [
       ...attempt(tx('LSTM forward', 'LSTM 順伝播'), () => checkForward(s, problem(31))),
-      ...attempt(tx('LSTM forward, T = 1, H = 1', 'LSTM 順伝播 T = 1, H = 1'), () => checkForward(s, problem(7, 1, 2, 1))),
+      ...attempt(tx('LSTM forward, T = 1, H = 1', 'LSTM 順伝播 T = 1, H = 1'), () =>
+        checkForward(s, problem(7, 1, 2, 1)),
+      ),
     ];
     return report('lstm-forward', items);
   },
@@ -308,7 +342,10 @@ export const lstmForwardExercise: Exercise<LstmForwardSolution> = {
 
 export const lstmBackwardExercise: Exercise<LstmBackwardSolution> = {
   name: 'lstm-backward',
-  title: tx('LSTM cell: one step backward (the constant error carousel)', 'LSTM セル: 1 ステップの逆伝播（定誤差カルーセル）'),
+  title: tx(
+    'LSTM cell: one step backward (the constant error carousel)',
+    'LSTM セル: 1 ステップの逆伝播（定誤差カルーセル）',
+  ),
   file: 'lstm-backward.ts',
   hints: [
     tx(
@@ -325,7 +362,9 @@ export const lstmBackwardExercise: Exercise<LstmBackwardSolution> = {
     ),
   ],
   scaffold: () => LSTM_BACKWARD_SCAFFOLD,
-  adopt: (mod, file) => ({ lstmStepBackward: exported<LstmBackwardSolution['lstmStepBackward']>(mod, 'lstmStepBackward', 5, file) }),
+  adopt: (mod, file) => ({
+    lstmStepBackward: exported<LstmBackwardSolution['lstmStepBackward']>(mod, 'lstmStepBackward', 5, file),
+  }),
   reference: lstmBackwardReference,
   async check(s) {
     const items = attempt(tx('LSTM backward', 'LSTM 逆伝播'), () => checkBackward(s, problem(41)));

@@ -11,22 +11,46 @@ export function detectLang(env: Record<string, string | undefined> = {}): Lang {
 
 export const MSG = {
   listHeader: tx('Exercises (kioku exercise start NAME):', '演習（kioku exercise start NAME で開始）:'),
-  started: tx('Wrote {file}. Fill in the TODOs, then run: npx kioku exercise check {name}', '{file} を書き出しました。TODO を埋めてから実行: npx kioku exercise check {name}'),
-  exists: tx('{file} already exists; kept it (use --force to overwrite).', '{file} は既にあります。そのままにしました（上書きは --force）。'),
-  checking: tx('Checking {file} against kioku’s {name} reference …', '{file} を kioku の参照実装（{name}）と照合しています …'),
+  started: tx(
+    'Wrote {file}. Fill in the TODOs, then run: npx kioku exercise check {name}',
+    '{file} を書き出しました。TODO を埋めてから実行: npx kioku exercise check {name}',
+  ),
+  exists: tx(
+    '{file} already exists; kept it (use --force to overwrite).',
+    '{file} は既にあります。そのままにしました（上書きは --force）。',
+  ),
+  checking: tx(
+    'Checking {file} against kioku’s {name} reference …',
+    '{file} を kioku の参照実装（{name}）と照合しています …',
+  ),
   passed: tx('All checks passed.', 'すべてのチェックに合格しました。'),
-  failed: tx('{n} check(s) failed. The first place where your result differs is shown; `kioku exercise hint {name}` gives a hint.', '{n} 件のチェックが不合格です。結果が最初に食い違う場所を示しました。`kioku exercise hint {name}` でヒントが見られます。'),
+  failed: tx(
+    '{n} check(s) failed. The first place where your result differs is shown; `kioku exercise hint {name}` gives a hint.',
+    '{n} 件のチェックが不合格です。結果が最初に食い違う場所を示しました。`kioku exercise hint {name}` でヒントが見られます。',
+  ),
   where: tx('where', '場所'),
   expected: tx('expected', '期待値'),
   got: tx('got', 'あなたの値'),
   maxDiff: tx('max |diff|', '最大誤差'),
   hint: tx('Hint {k}/{n} for {name}:', '{name} のヒント {k}/{n}:'),
-  noMoreHints: tx('That was the last hint for {name} (all {n} shown). Delete {file} to start over.', '{name} のヒントはこれで全部です（{n} 個）。最初からにするには {file} を削除してください。'),
-  unknown: tx('unknown exercise "{name}"; expected one of: {names}', '演習 "{name}" はありません。次のどれか: {names}'),
+  noMoreHints: tx(
+    'That was the last hint for {name} (all {n} shown). Delete {file} to start over.',
+    '{name} のヒントはこれで全部です（{n} 個）。最初からにするには {file} を削除してください。',
+  ),
+  unknown: tx(
+    'unknown exercise "{name}"; expected one of: {names}',
+    '演習 "{name}" はありません。次のどれか: {names}',
+  ),
   wrote: tx('wrote {file}', '{file} を書き出しました'),
-  quizHeader: tx('Confirmation questions (answer: kioku exercise quiz ID ANSWER):', '確認テスト（回答: kioku exercise quiz ID 答え）:'),
+  quizHeader: tx(
+    'Confirmation questions (answer: kioku exercise quiz ID ANSWER):',
+    '確認テスト（回答: kioku exercise quiz ID 答え）:',
+  ),
   quizRight: tx('Correct: {answer}. {why}', '正解: {answer}。{why}'),
-  quizWrong: tx('Not quite: you answered {given}. Try again (or --reveal).', '違います: あなたの答えは {given}。もう一度（答えを見るには --reveal）。'),
+  quizWrong: tx(
+    'Not quite: you answered {given}. Try again (or --reveal).',
+    '違います: あなたの答えは {given}。もう一度（答えを見るには --reveal）。',
+  ),
   quizReveal: tx('Answer: {answer}. {why}', '答え: {answer}。{why}'),
 } satisfies Record<string, Text>;
 

@@ -7,7 +7,17 @@ import { Linear } from '../../nn/linear.js';
 import { GRU } from '../../nn/gru.js';
 import { LSTM } from '../../nn/lstm.js';
 import { RNN } from '../../nn/rnn.js';
-import { type Text, tx, Rng, randomSeq, seqTensor, rowsOf, readWeights, writeWeights, firstMismatch } from './common.js';
+import {
+  type Text,
+  tx,
+  Rng,
+  randomSeq,
+  seqTensor,
+  rowsOf,
+  readWeights,
+  writeWeights,
+  firstMismatch,
+} from './common.js';
 
 export interface QuizTruth {
   value: number | string;
@@ -32,7 +42,8 @@ function derivative(f: (x: number) => number, x: number, h = 1e-5): number {
 }
 
 function countWeights(kind: 'lstm' | 'gru', I: number, H: number): number {
-  const layer = kind === 'lstm' ? new LSTM({ inputSize: I, hiddenSize: H }) : new GRU({ inputSize: I, hiddenSize: H });
+  const layer =
+    kind === 'lstm' ? new LSTM({ inputSize: I, hiddenSize: H }) : new GRU({ inputSize: I, hiddenSize: H });
   return layer.numParameters();
 }
 
@@ -127,7 +138,10 @@ export const QUIZ: readonly QuizQuestion[] = [
   },
   {
     id: '5',
-    question: tx('And a GRU layer of the same sizes (input 10, hidden 20)?', '同じ大きさ（入力 10、隠れ 20）の GRU 1 層では？'),
+    question: tx(
+      'And a GRU layer of the same sizes (input 10, hidden 20)?',
+      '同じ大きさ（入力 10、隠れ 20）の GRU 1 層では？',
+    ),
     tolerance: 0,
     solve() {
       const n = countWeights('gru', 10, 20);

@@ -75,7 +75,14 @@ export interface BpttResult {
  * The prepared BPTT loop (the learner writes the two step functions): forward over t, then
  * backward from T−1 to 0, carrying ∂L/∂h_{t−1} into the step before. L = Σ_t dOut[t] · h_t.
  */
-export function rnnBptt(s: RnnSolution, xs: Vector[], h0: Vector, p: GateWeights, act: Activation, dOut: Vector[]): BpttResult {
+export function rnnBptt(
+  s: RnnSolution,
+  xs: Vector[],
+  h0: Vector,
+  p: GateWeights,
+  act: Activation,
+  dOut: Vector[],
+): BpttResult {
   const H = h0.length;
   const hs: Vector[] = [];
   let h = h0;
@@ -90,13 +97,22 @@ export function rnnBptt(s: RnnSolution, xs: Vector[], h0: Vector, p: GateWeights
     const dh = dOut[t].map((v, j) => v + carry[j]);
     dhs[t] = dh;
     const hPrev = t > 0 ? hs[t - 1] : h0;
-    carry = asVector(s.rnnStepBackward(dh, hs[t], hPrev, xs[t], p, act, grads), H, `rnnStepBackward at t = ${t}`);
+    carry = asVector(
+      s.rnnStepBackward(dh, hs[t], hPrev, xs[t], p, act, grads),
+      H,
+      `rnnStepBackward at t = ${t}`,
+    );
   }
   return { hs, dhs, dh0: carry, grads };
 }
 
 function layerFor(p: GateWeights, act: Activation): RNN {
-  const layer = new RNN({ inputSize: p.wih[0].length, hiddenSize: p.bih.length, dtype: 'float64', nonlinearity: act });
+  const layer = new RNN({
+    inputSize: p.wih[0].length,
+    hiddenSize: p.bih.length,
+    dtype: 'float64',
+    nonlinearity: act,
+  });
   writeWeights(layer, p);
   return layer;
 }
@@ -134,8 +150,10 @@ function referenceCarries(layer: RNN, xs: Vector[], hs: Vector[], dOut: Vector[]
   return out;
 }
 
-const stepLabel = (what: string, whatJa: string) => (t: number, j: number): Text =>
-  tx(`${what} at time step t = ${t}, unit ${j}`, `時刻 t = ${t} の ${whatJa}、ユニット ${j}`);
+const stepLabel =
+  (what: string, whatJa: string) =>
+  (t: number, j: number): Text =>
+    tx(`${what} at time step t = ${t}, unit ${j}`, `時刻 t = ${t} の ${whatJa}、ユニット ${j}`);
 
 function checkOne(s: RnnSolution, act: Activation, seed: number): CheckItem[] {
   const rng = new Rng(seed);
@@ -159,7 +177,13 @@ function checkOne(s: RnnSolution, act: Activation, seed: number): CheckItem[] {
   const mine = rnnBptt(s, xs, h0, p, act, dOut);
   const tag = ` (${act})`;
   const items: CheckItem[] = [
-    compareSteps(tx(`forward: h_t${tag}`, `順伝播: h_t${tag}`), hsRef, mine.hs, TOL_VALUE, stepLabel('h_t', 'h_t')),
+    compareSteps(
+      tx(`forward: h_t${tag}`, `順伝播: h_t${tag}`),
+      hsRef,
+      mine.hs,
+      TOL_VALUE,
+      stepLabel('h_t', 'h_t'),
+    ),
     compareSteps(
       tx(`BPTT: ∂L/∂h_t, from t = T−1 back to 0${tag}`, `BPTT: ∂L/∂h_t（t = T−1 から 0 へ）${tag}`),
       carriesRef,
@@ -168,8 +192,18 @@ function checkOne(s: RnnSolution, act: Activation, seed: number): CheckItem[] {
       stepLabel('∂L/∂h_t', '∂L/∂h_t'),
       [...Array(T).keys()].reverse(),
     ),
-    compareNamed(tx(`BPTT: ∂L/∂h_0${tag}`, `BPTT: ∂L/∂h_0${tag}`), { dh0: dh0Ref }, { dh0: mine.dh0 }, TOL_GRAD),
-    compareNamed(tx(`weight gradients${tag}`, `重みの勾配${tag}`), gradRecord(gRef), gradRecord(mine.grads), TOL_GRAD),
+    compareNamed(
+      tx(`BPTT: ∂L/∂h_0${tag}`, `BPTT: ∂L/∂h_0${tag}`),
+      { dh0: dh0Ref },
+      { dh0: mine.dh0 },
+      TOL_GRAD,
+    ),
+    compareNamed(
+      tx(`weight gradients${tag}`, `重みの勾配${tag}`),
+      gradRecord(gRef),
+      gradRecord(mine.grads),
+      TOL_GRAD,
+    ),
   ];
   // Float64 finite differences of the learner's own forward against the learner's backward.
   const loss = (): number => {
@@ -183,7 +217,10 @@ function checkOne(s: RnnSolution, act: Activation, seed: number): CheckItem[] {
   };
   items.push(
     finiteDifferenceItem(
-      tx(`finite differences of your forward = your gradients${tag}`, `あなたの順伝播の数値微分 = あなたの勾配${tag}`),
+      tx(
+        `finite differences of your forward = your gradients${tag}`,
+        `あなたの順伝播の数値微分 = あなたの勾配${tag}`,
+      ),
       loss,
       [
         ...matrixProbes('dWih', p.wih, mine.grads.wih, 1),
@@ -200,7 +237,11 @@ function checkOne(s: RnnSolution, act: Activation, seed: number): CheckItem[] {
  * The "try" table: ‖∂L/∂h_t‖ when the loss sits at the last step only, for Xavier/He
  * initialisation and tanh/ReLU, computed with the learner's own BPTT.
  */
-export function gradientNormTable(s: RnnSolution, T = 40, H = 32): { variant: string; norms: number[]; at: number[] }[] {
+export function gradientNormTable(
+  s: RnnSolution,
+  T = 40,
+  H = 32,
+): { variant: string; norms: number[]; at: number[] }[] {
   const I = 4;
   const at = [T - 1, T - 11, T - 21, 0];
   const rows: { variant: string; norms: number[]; at: number[] }[] = [];
@@ -208,10 +249,19 @@ export function gradientNormTable(s: RnnSolution, T = 40, H = 32): { variant: st
   for (const init of inits) {
     for (const act of ['tanh', 'relu'] as const) {
       const rng = new Rng(5);
-      const layer = new RNN({ inputSize: I, hiddenSize: H, dtype: 'float64', seed: 11, init, nonlinearity: act });
+      const layer = new RNN({
+        inputSize: I,
+        hiddenSize: H,
+        dtype: 'float64',
+        seed: 11,
+        init,
+        nonlinearity: act,
+      });
       const p = readWeights(layer);
       const xs = randomSeq(rng, T, I);
-      const dOut = Array.from({ length: T }, (_, t) => (t === T - 1 ? randomVec(rng, H) : new Array<number>(H).fill(0)));
+      const dOut = Array.from({ length: T }, (_, t) =>
+        t === T - 1 ? randomVec(rng, H) : new Array<number>(H).fill(0),
+      );
       const r = rnnBptt(s, xs, new Array<number>(H).fill(0), p, act, dOut);
       const norms = at.map((t) => Math.sqrt(dot(r.dhs[t], r.dhs[t])));
       rows.push({ variant: `${init.replace('-uniform', '')} + ${act}`, norms, at });
@@ -232,7 +282,7 @@ function tryNotes(s: RnnSolution): Text[] {
   return [
     tx([head, ...lines].join('\n'), [headJa, ...lines].join('\n')),
     tx(
-      'Each step back multiplies by diag(act′)·W_hh: tanh′ ≤ 1 and Xavier\'s smaller weights shrink the norm (vanishing); ReLU with He\'s √2 gain keeps or grows it (exploding risk: clip by norm).',
+      "Each step back multiplies by diag(act′)·W_hh: tanh′ ≤ 1 and Xavier's smaller weights shrink the norm (vanishing); ReLU with He's √2 gain keeps or grows it (exploding risk: clip by norm).",
       '1 ステップ戻るごとに diag(act′)·W_hh が掛かる: tanh′ ≤ 1 と Xavier の小さい重みではノルムが縮み（勾配消失）、ReLU と He の √2 倍では保たれるか増える（勾配爆発の危険: ノルムでクリップ）。',
     ),
   ];
@@ -240,7 +290,10 @@ function tryNotes(s: RnnSolution): Text[] {
 
 export const rnnExercise: Exercise<RnnSolution> = {
   name: 'rnn',
-  title: tx('Simple RNN: one step forward and its backward (BPTT)', '単純 RNN: 1 ステップの順伝播と逆伝播（BPTT）'),
+  title: tx(
+    'Simple RNN: one step forward and its backward (BPTT)',
+    '単純 RNN: 1 ステップの順伝播と逆伝播（BPTT）',
+  ),
   file: 'rnn.ts',
   hints: [
     tx(
