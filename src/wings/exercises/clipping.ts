@@ -6,6 +6,11 @@
  */
 import { Parameter } from '../../nn/module.js';
 import { clipGradNorm, clipGradValue } from '../../optim/clip.js';
+import { SGD } from '../../optim/sgd.js';
+import { DEFAULT_CLIPPING } from '../experiments/clipping.js';
+import { SequenceModel } from '../experiments/model.js';
+import { makeTask } from '../experiments/synthetic.js';
+import { type ClipSpec, trainRun } from '../experiments/train.js';
 import {
   attempt,
   type CheckItem,
@@ -151,6 +156,88 @@ function checkClipping(s: ClippingSolution): CheckItem[] {
   return items;
 }
 
+/**
+ * Steps of the training run. The exploding setup is chaotic (float32 rounding of one backend
+ * or another changes the trajectory), so the stated bound is kioku's divergence rule rather
+ * than a final loss: every loss finite and below 100 × the task's baseline loss.
+ */
+export const CLIP_TRAIN_STEPS = 60;
+
+/** The learner's global-norm clip as a `ClipSpec.apply` for kioku's experiment trainer. */
+function learnerClip(s: ClippingSolution): NonNullable<ClipSpec['apply']> {
+  return (params, threshold) => {
+    const grads = params.map((p) => Float64Array.from(p.grad.data));
+    const n = s.clipByGlobalNorm(grads, threshold);
+    params.forEach((p, k) => p.grad.data.set(grads[k]));
+    return n;
+  };
+}
+
+/**
+ * The exploding setup of `kioku experiment clipping` (tanh RNN, orthogonal W_hh with spectral
+ * radius 2, plain SGD at 0.1, the adding problem with T = 50), trained with and without the
+ * learner's clipping from the same weights and batches.
+ */
+function trainingRun(s: ClippingSolution): CheckItem {
+  const o = DEFAULT_CLIPPING;
+  const task = makeTask(o.task, { length: o.length, seed: 0 });
+  const run = (clip: ClipSpec | undefined): { diverged: boolean; at: number | null; loss: number } => {
+    const model = new SequenceModel({
+      cell: o.cell,
+      inputSize: task.inputSize,
+      hidden: o.hidden,
+      outputSize: task.outputSize,
+      init: o.init,
+      gain: o.gain,
+      nonlinearity: o.nonlinearity,
+      seed: 0,
+    });
+    const optimizer = new SGD(model.parameters(), { lr: o.lr });
+    const r = trainRun({
+      task,
+      model,
+      optimizer,
+      steps: CLIP_TRAIN_STEPS,
+      batch: o.batch,
+      seed: 100003,
+      clip,
+      trackUpdate: false,
+    });
+    const tail = r.history.slice(-20).map((h) => h.loss);
+    return {
+      diverged: r.diverged,
+      at: r.divergedAt,
+      loss: r.diverged ? NaN : tail.reduce((a, b) => a + b, 0) / tail.length,
+    };
+  };
+  const none = run(undefined);
+  const mine = run({ mode: 'norm', threshold: o.maxNorm, apply: learnerClip(s) });
+  const bound = 100 * task.baseline.loss;
+  const ok = !mine.diverged;
+  const say = (r: typeof none, en: boolean): string =>
+    r.diverged
+      ? en
+        ? `diverged at step ${r.at}`
+        : `ステップ ${r.at} で発散`
+      : `${en ? 'mean loss of the last 20 steps' : '最後の 20 ステップの平均損失'} ${r.loss.toFixed(4)}`;
+  return {
+    name: tx(
+      `training with your clipByGlobalNorm (max ${o.maxNorm}): tanh RNN with spectral radius 2, SGD ${o.lr}, adding problem T = ${o.length}, ${CLIP_TRAIN_STEPS} steps without diverging (every loss finite and < ${bound.toFixed(2)} = 100 × baseline)`,
+      `あなたの clipByGlobalNorm（上限 ${o.maxNorm}）で学習: スペクトル半径 2 の tanh RNN、SGD ${o.lr}、加算問題 T = ${o.length}、${CLIP_TRAIN_STEPS} ステップ発散しないこと（損失が常に有限かつ < ${bound.toFixed(2)} = ベースラインの 100 倍）`,
+    ),
+    ok,
+    ...(ok
+      ? {}
+      : {
+          where: tx(`diverged at step ${mine.at}`, `ステップ ${mine.at} で発散`),
+        }),
+    note: tx(
+      `without clipping: ${say(none, true)}; with yours: ${say(mine, true)}`,
+      `クリップなし: ${say(none, false)}、あなたのクリップ: ${say(mine, false)}`,
+    ),
+  };
+}
+
 export const clippingExercise: Exercise<ClippingSolution> = {
   name: 'clipping',
   title: tx('Gradient clipping: by global norm and by value', '勾配クリッピング: 全体ノルムと要素ごとの値'),
@@ -176,10 +263,9 @@ export const clippingExercise: Exercise<ClippingSolution> = {
   }),
   reference: clippingReference,
   async check(s) {
-    return report(
-      'clipping',
-      attempt(tx('clipping', 'クリッピング'), () => checkClipping(s)),
-    );
+    const items = attempt(tx('clipping', 'クリッピング'), () => checkClipping(s));
+    if (!items.every((i) => i.ok)) return report('clipping', items);
+    return report('clipping', [...items, ...attempt(tx('training run', '学習'), () => [trainingRun(s)])]);
   },
 };
 
