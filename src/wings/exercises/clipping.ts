@@ -7,8 +7,7 @@
 import { Parameter } from '../../nn/module.js';
 import { clipGradNorm, clipGradValue } from '../../optim/clip.js';
 import { SGD } from '../../optim/sgd.js';
-import { DEFAULT_CLIPPING } from '../experiments/clipping.js';
-import { SequenceModel } from '../experiments/model.js';
+import { clippingModel, DEFAULT_CLIPPING } from '../experiments/clipping.js';
 import { makeTask } from '../experiments/synthetic.js';
 import { type ClipSpec, trainRun } from '../experiments/train.js';
 import {
@@ -182,16 +181,7 @@ function trainingRun(s: ClippingSolution): CheckItem {
   const o = DEFAULT_CLIPPING;
   const task = makeTask(o.task, { length: o.length, seed: 0 });
   const run = (clip: ClipSpec | undefined): { diverged: boolean; at: number | null; loss: number } => {
-    const model = new SequenceModel({
-      cell: o.cell,
-      inputSize: task.inputSize,
-      hidden: o.hidden,
-      outputSize: task.outputSize,
-      init: o.init,
-      gain: o.gain,
-      nonlinearity: o.nonlinearity,
-      seed: 0,
-    });
+    const model = clippingModel(o, task, 0);
     const optimizer = new SGD(model.parameters(), { lr: o.lr });
     const r = trainRun({
       task,
