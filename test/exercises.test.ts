@@ -290,6 +290,12 @@ describe('kioku exercise (as a learner: a project that imports kioku by name)', 
     assert.match(reveal.stdout, /答え: 1920/);
   });
 
+  test('checking before start says to start, in the chosen language', async () => {
+    const r = await runCli(['exercise', 'check', 'gru', '--dir', join(project, 'empty'), '--lang', 'ja']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /gru\.ts がありません。先に `kioku exercise start gru` を実行してください/);
+  });
+
   test('an unknown exercise is refused with the list', async () => {
     const r = await runCli(['exercise', 'check', 'nope', '--lang', 'en']);
     assert.equal(r.code, 1);

@@ -88,6 +88,7 @@ export function registerExerciseCommands(program: Command): void {
     const e = exerciseOf(name, lang);
     const dir = resolve(o.dir);
     const file = join(dir, e.file);
+    if (!existsSync(file)) throw new KiokuError(say(lang, MSG.noFile, { file, name }));
     console.log(say(lang, MSG.checking, { file, name }));
     const mod = await loadLearnerFile(file);
     const r = await e.run(mod, file, { dir, figures: true });

@@ -42,6 +42,10 @@ export const MSG = {
     '演習 "{name}" はありません。次のどれか: {names}',
   ),
   wrote: tx('wrote {file}', '{file} を書き出しました'),
+  noFile: tx(
+    '{file}: no such file; run `kioku exercise start {name}` first',
+    '{file} がありません。先に `kioku exercise start {name}` を実行してください',
+  ),
   quizHeader: tx(
     'Confirmation questions (answer: kioku exercise quiz ID ANSWER):',
     '確認テスト（回答: kioku exercise quiz ID 答え）:',

@@ -107,7 +107,11 @@ function median(xs: number[]): number {
 
 /** Train every (mode, seed) pair; `onProgress(done, total)` counts steps. */
 /** The model of the clipping experiment (also trained by `kioku exercise check clipping`). */
-export function clippingModel(o: Required<ClippingOptions>, task: SyntheticTask, seed: number): SequenceModel {
+export function clippingModel(
+  o: Required<ClippingOptions>,
+  task: SyntheticTask,
+  seed: number,
+): SequenceModel {
   return new SequenceModel({
     cell: o.cell,
     inputSize: task.inputSize,
