@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../src/cli/main.js';
 import * as batching from '../src/data/batching.js';
+import * as nodeEntry from '../src/entries/node.js';
 import * as kioku from '../src/index.js';
 import { runCli } from './helpers/cli.js';
 
@@ -76,7 +77,7 @@ describe('lecture map', () => {
   });
 
   test('the APIs the map names exist', () => {
-    const api: Record<string, unknown> = { ...kioku, ...batching };
+    const api: Record<string, unknown> = { ...kioku, ...nodeEntry, ...batching };
     for (const name of [
       'RNN',
       'LSTM',
