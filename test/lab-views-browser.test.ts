@@ -100,10 +100,9 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
       const s = new PadSession(loadHandwritingModel(`models/handwriting/${v.cell}.safetensors`));
       let prev: { x: number; y: number } | null = null;
       let last = null;
-      for (const [k, st] of line.entries())
+      for (const st of line)
         for (const [i, q] of st.entries()) {
-          const eos = i === st.length - 1 ? 1 : 0;
-          last = s.step(prev ? (q.x - prev.x) / SCALE : 0, prev ? (q.y - prev.y) / SCALE : 0, k === line.length - 1 ? eos : eos);
+          last = s.step(prev ? (q.x - prev.x) / SCALE : 0, prev ? (q.y - prev.y) / SCALE : 0, i === st.length - 1 ? 1 : 0);
           prev = q;
         }
       assert.ok(last);

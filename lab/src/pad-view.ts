@@ -440,7 +440,8 @@ async function refreshModels(): Promise<void> {
   for (const p of panels) p.model = await loadCell(p.cell);
   // Re-read the line with the new set of models.
   await viewsEngine().call({ type: 'pad-reset' });
-  const pts = strokes.flatMap((s, k) => s.map((q, i) => ({ q, eos: i === s.length - 1 && k < strokes.length - 1 ? 1 : 0 })));
+  // The pen is up: every stroke's last point ends a stroke.
+  const pts = strokes.flatMap((s) => s.map((q, i) => ({ q, eos: i === s.length - 1 ? 1 : 0 })));
   pts.forEach(({ q, eos }, i) => {
     const prev = i > 0 ? pts[i - 1].q : null;
     feed(prev ? q.x - prev.x : 0, prev ? q.y - prev.y : 0, eos, false, performance.now());
