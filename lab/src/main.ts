@@ -77,7 +77,7 @@ let selUnits: SelectedUnit[] = [];
 let trackUnit: number | null = null;
 let visible: number[] = [];
 const CW = 10; // column width (px per character)
-const RH = 4; // row height (px per unit)
+let RH = 4; // row height (px per unit): taller when few units are shown
 const HEAD = 18; // character row
 
 function series(): SeriesName {
@@ -180,10 +180,11 @@ function orderUnits(): number[] {
   return units;
 }
 
-function color(x: number, s: SeriesName): string {
+function color(x: number, s: SeriesName, scale = 1): string {
   // c_t and h_t diverge around 0 (blue negative, red positive); gates run 0 → 1 (white → green).
+  // c_t is unbounded: it is divided by its unit's largest |c_t| over the text (`scale`).
   if (s === 'c' || s === 'h') {
-    const a = Math.max(-1, Math.min(1, s === 'c' ? Math.tanh(x) : x));
+    const a = Math.max(-1, Math.min(1, x / scale));
     const k = Math.round(255 * (1 - Math.abs(a)));
     return a >= 0 ? `rgb(255,${k},${k})` : `rgb(${k},${k},255)`;
   }
@@ -192,12 +193,20 @@ function color(x: number, s: SeriesName): string {
   return `rgb(${k},${Math.round(255 - 120 * a)},${k})`;
 }
 
+/** Largest |value| of unit j over the text (at least 1e-6). */
+function unitScale(v: Float32Array, T: number, H: number, j: number): number {
+  let m = 1e-6;
+  for (let x = 0; x < T; x++) m = Math.max(m, Math.abs(v[x * H + j]));
+  return m;
+}
+
 function renderHeat(): void {
   const cv = $<HTMLCanvasElement>('heat');
   const ctx = cv.getContext('2d');
   if (!ctx || !trace) return;
   const { T, H, chars } = trace;
   visible = orderUnits();
+  RH = visible.length <= 24 ? 14 : visible.length <= 64 ? 7 : 4;
   const v = trace.series[series()];
   const s = series();
   cv.width = 40 + T * CW;
@@ -218,8 +227,9 @@ function renderHeat(): void {
   }
   for (let r = 0; r < visible.length; r++) {
     const j = visible[r];
+    const scale = s === 'c' ? unitScale(v, T, H, j) : 1;
     for (let x = 0; x < T; x++) {
-      ctx.fillStyle = color(v[x * H + j], s);
+      ctx.fillStyle = color(v[x * H + j], s, scale);
       ctx.fillRect(40 + x * CW, HEAD + r * RH, CW, RH);
     }
     if (j === trackUnit) {
@@ -324,7 +334,7 @@ function renderTrack(): void {
   ctx.stroke();
   ctx.font = '12px ui-monospace, monospace';
   for (let x = 0; x < T; x++) {
-    ctx.fillStyle = color(v[x * H + trackUnit], series());
+    ctx.fillStyle = color(v[x * H + trackUnit], series(), series() === 'c' ? unitScale(v, T, H, trackUnit) : 1);
     ctx.fillRect(40 + x * CW, h + 4, CW, 16);
     ctx.fillStyle = '#000';
     ctx.fillText(chars[x] === '\n' ? '↵' : chars[x], 40 + x * CW + 1, h + 16);
@@ -476,10 +486,10 @@ function renderGuide(): void {
       void runText();
     };
     const title = document.createElement('strong');
-    title.textContent = ` ${getLang() === 'ja' ? c.nameJa : c.name} — unit ${c.unit} (${c.series}_t) `;
+    title.textContent = ` ${getLang() === 'ja' ? c.nameJa : c.name} — ${t('unit')} ${c.unit} (${c.series}_t) `;
     const p = document.createElement('div');
     p.className = 'hint';
-    p.textContent = `${getLang() === 'ja' ? c.howJa : c.how} (r = ${c.correlation.toFixed(2)})`;
+    p.textContent = `${getLang() === 'ja' ? c.howJa : c.how} (r = ${c.correlation.toFixed(2)}${c.correlation < 0 ? '; ' + t('negative') : ''})`;
     li.append(b, title, p);
     ul.appendChild(li);
   }
