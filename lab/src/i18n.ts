@@ -45,7 +45,7 @@ const EN = {
   track: 'Unit {u} over time',
   trackHint: 'Click a row of the heatmap (or a unit number) to see its track.',
   nextChars: 'next character',
-  unknownChars: 'Skipped (not in the model\'s vocabulary): {chars}',
+  unknownChars: "Skipped (not in the model's vocabulary): {chars}",
   saturation: 'Gate saturation (Karpathy et al. 2015, Fig. 3)',
   saturationHint:
     'Each dot is a unit: fraction of the corpus where its gate is left-saturated (< 0.1, x) or right-saturated (> 0.9, y).',

@@ -10,7 +10,15 @@ import cells from '../../models/lab/char-lstm/cells.json';
 import { selectUnits, type SelectedUnit } from '../../src/wings/lab/cells.js';
 import { Engine } from './engine.js';
 import { applyI18n, getLang, isLang, setLang, t } from './i18n.js';
-import type { BenchProgress, EngineInfo, MatchReply, ModelInfo, SaturationReply, SeriesName, TraceReply } from './protocol.js';
+import type {
+  BenchProgress,
+  EngineInfo,
+  MatchReply,
+  ModelInfo,
+  SaturationReply,
+  SeriesName,
+  TraceReply,
+} from './protocol.js';
 import { numParam, param, setParams } from './state.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -92,7 +100,13 @@ function threshold(): number {
 
 function renderModelInfo(): void {
   $('model-info').textContent = model
-    ? t('loaded', { name: model.name, layers: model.layers, hidden: model.hidden, vocab: model.vocab.length, params: model.params })
+    ? t('loaded', {
+        name: model.name,
+        layers: model.layers,
+        hidden: model.hidden,
+        vocab: model.vocab.length,
+        params: model.params,
+      })
     : '';
 }
 
@@ -251,7 +265,10 @@ function renderHeat(): void {
 function computeSelection(): void {
   selUnits = [];
   if (trace && sel) {
-    selUnits = selectUnits(trace.series[series()], trace.T, trace.H, { ...sel, threshold: threshold() }).units;
+    selUnits = selectUnits(trace.series[series()], trace.T, trace.H, {
+      ...sel,
+      threshold: threshold(),
+    }).units;
   }
   renderUnits();
 }
@@ -264,7 +281,8 @@ function renderUnits(): void {
     $('sel-info').textContent = '';
     return;
   }
-  $('sel-info').textContent = `${t('selection')}: [${sel.start}, ${sel.end}) “${trace.chars.slice(sel.start, sel.end).join('')}”`;
+  $('sel-info').textContent =
+    `${t('selection')}: [${sel.start}, ${sel.end}) “${trace.chars.slice(sel.start, sel.end).join('')}”`;
   if (!selUnits.length) {
     box.textContent = t('noUnits');
     return;
@@ -334,7 +352,11 @@ function renderTrack(): void {
   ctx.stroke();
   ctx.font = '12px ui-monospace, monospace';
   for (let x = 0; x < T; x++) {
-    ctx.fillStyle = color(v[x * H + trackUnit], series(), series() === 'c' ? unitScale(v, T, H, trackUnit) : 1);
+    ctx.fillStyle = color(
+      v[x * H + trackUnit],
+      series(),
+      series() === 'c' ? unitScale(v, T, H, trackUnit) : 1,
+    );
     ctx.fillRect(40 + x * CW, h + 4, CW, 16);
     ctx.fillStyle = '#000';
     ctx.fillText(chars[x] === '\n' ? '↵' : chars[x], 40 + x * CW + 1, h + 16);
@@ -377,7 +399,10 @@ function wireHeat(): void {
       renderHeat();
     }
     const V = trace.V;
-    const row = Array.from(trace.probs.subarray(p.x * V, (p.x + 1) * V), (q, k) => ({ q, c: model!.vocab[k] }));
+    const row = Array.from(trace.probs.subarray(p.x * V, (p.x + 1) * V), (q, k) => ({
+      q,
+      c: model!.vocab[k],
+    }));
     row.sort((a, b) => b.q - a.q);
     const unit = p.row >= 0 && p.row < visible.length ? visible[p.row] : null;
     const val = unit !== null ? trace.series[series()][p.x * trace.H + unit] : null;
@@ -543,7 +568,14 @@ function onBench(p: BenchProgress): void {
         height: 260,
         scales: { x: { time: false }, y: { distr: 3 } },
         axes: [{ label: t('step') }, { label: t('loss') }],
-        series: [{ label: t('step') }, ...p.runs.map((r) => ({ label: `${r.cell.toUpperCase()} (H=${r.hidden})`, stroke: CELL_COLORS[r.cell], width: 1.5 }))],
+        series: [
+          { label: t('step') },
+          ...p.runs.map((r) => ({
+            label: `${r.cell.toUpperCase()} (H=${r.hidden})`,
+            stroke: CELL_COLORS[r.cell],
+            width: 1.5,
+          })),
+        ],
       },
       [xs, ...ys],
       $('b-loss'),
@@ -552,7 +584,9 @@ function onBench(p: BenchProgress): void {
   const g0 = p.runs.find((r) => r.gradNorms)?.gradNorms;
   if (g0) {
     const ts = g0.map((_, k) => k);
-    const gs = p.runs.map((r) => (r.gradNorms ? r.gradNorms.map((v) => Math.max(v, 1e-12)) : ts.map(() => null)));
+    const gs = p.runs.map((r) =>
+      r.gradNorms ? r.gradNorms.map((v) => Math.max(v, 1e-12)) : ts.map(() => null),
+    );
     if (!gradPlot || gradPlot.series.length !== p.runs.length + 1) {
       gradPlot?.destroy();
       $('b-grad').textContent = '';
@@ -561,8 +595,18 @@ function onBench(p: BenchProgress): void {
           width,
           height: 260,
           scales: { x: { time: false }, y: { distr: 3 } },
-          axes: [{ label: t('timeStep') }, { label: '‖∂L/∂h_t‖', size: 60, values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))) }],
-          series: [{ label: 't' }, ...p.runs.map((r) => ({ label: r.cell.toUpperCase(), stroke: CELL_COLORS[r.cell], width: 1.5 }))],
+          axes: [
+            { label: t('timeStep') },
+            {
+              label: '‖∂L/∂h_t‖',
+              size: 60,
+              values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))),
+            },
+          ],
+          series: [
+            { label: 't' },
+            ...p.runs.map((r) => ({ label: r.cell.toUpperCase(), stroke: CELL_COLORS[r.cell], width: 1.5 })),
+          ],
         },
         [ts, ...gs],
         $('b-grad'),
@@ -598,7 +642,14 @@ function renderBenchTable(): void {
     const row = tbl.insertRow();
     row.dataset.cell = r.cell;
     row.dataset.loss = String(r.lossMean);
-    for (const v of [r.length, r.cell.toUpperCase(), r.hidden, r.params, r.lossMean.toPrecision(4), r.medianSolvedAt ?? '—']) {
+    for (const v of [
+      r.length,
+      r.cell.toUpperCase(),
+      r.hidden,
+      r.params,
+      r.lossMean.toPrecision(4),
+      r.medianSolvedAt ?? '—',
+    ]) {
       row.insertCell().textContent = String(v);
     }
   }
@@ -655,7 +706,9 @@ function restore(): void {
     if (v !== null) $<HTMLInputElement>(id).value = v;
   }
   const cellsParam = param('cells');
-  if (cellsParam) for (const c of ['rnn', 'lstm', 'gru']) $<HTMLInputElement>(`b-${c}`).checked = cellsParam.split(',').includes(c);
+  if (cellsParam)
+    for (const c of ['rnn', 'lstm', 'gru'])
+      $<HTMLInputElement>(`b-${c}`).checked = cellsParam.split(',').includes(c);
   showView(param('view') ?? 'explorer');
 }
 
@@ -686,7 +739,9 @@ async function listModels(): Promise<void> {
 }
 
 function wire(): void {
-  document.querySelectorAll<HTMLButtonElement>('nav button').forEach((b) => (b.onclick = () => showView(b.dataset.view ?? 'explorer')));
+  document
+    .querySelectorAll<HTMLButtonElement>('nav button')
+    .forEach((b) => (b.onclick = () => showView(b.dataset.view ?? 'explorer')));
   $<HTMLSelectElement>('lang').onchange = (e) => {
     const v = (e.target as HTMLSelectElement).value;
     if (isLang(v)) setLang(v);
@@ -718,7 +773,9 @@ function wire(): void {
   $<HTMLSelectElement>('model-pick').onchange = (e) => {
     const v = (e.target as HTMLSelectElement).value;
     setParams({ model: v === SHIPPED ? null : v });
-    void (v === SHIPPED ? loadFromUrl('char-lstm', modelUrl) : loadFromUrl(`runs/${v}`, `./runs/${v}/model.safetensors`));
+    void (v === SHIPPED
+      ? loadFromUrl('char-lstm', modelUrl)
+      : loadFromUrl(`runs/${v}`, `./runs/${v}/model.safetensors`));
   };
   $<HTMLInputElement>('model-file').onchange = (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
@@ -746,7 +803,17 @@ async function loadFile(f: File): Promise<void> {
     return;
   }
   const ok = await loadModel(f.name, new Uint8Array(await f.arrayBuffer()));
-  if (ok) message(t('loaded', { name: f.name, layers: model?.layers ?? 0, hidden: model?.hidden ?? 0, vocab: model?.vocab.length ?? 0, params: model?.params ?? 0 }), 'info');
+  if (ok)
+    message(
+      t('loaded', {
+        name: f.name,
+        layers: model?.layers ?? 0,
+        hidden: model?.hidden ?? 0,
+        vocab: model?.vocab.length ?? 0,
+        params: model?.params ?? 0,
+      }),
+      'info',
+    );
 }
 
 async function boot(): Promise<void> {
@@ -759,7 +826,9 @@ async function boot(): Promise<void> {
   renderEngine();
   await listModels();
   const pick = $<HTMLSelectElement>('model-pick').value;
-  await (pick === SHIPPED ? loadFromUrl('char-lstm', modelUrl) : loadFromUrl(`runs/${pick}`, `./runs/${pick}/model.safetensors`));
+  await (pick === SHIPPED
+    ? loadFromUrl('char-lstm', modelUrl)
+    : loadFromUrl(`runs/${pick}`, `./runs/${pick}/model.safetensors`));
   document.body.dataset.ready = 'true';
 }
 

@@ -16,7 +16,14 @@ import {
 } from '../../src/wings/experiments/compare-run.js';
 import { hiddenGradNorms } from '../../src/wings/experiments/grad-through-time.js';
 import { Rng } from '../../src/util/rng.js';
-import type { BenchProgress, EngineInfo, Request, SaturationReply, SeriesName, TraceReply } from './protocol.js';
+import type {
+  BenchProgress,
+  EngineInfo,
+  Request,
+  SaturationReply,
+  SeriesName,
+  TraceReply,
+} from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -110,7 +117,12 @@ async function bench(req: Extract<Request, { type: 'bench' }>): Promise<void> {
       })),
       tokensPerSec: tokens / ((performance.now() - t0) / 1000),
       done,
-      table: done ? summarizeCompare(plan, state.map((s) => s.result).filter((r): r is CompareRecord => r !== null)).table : null,
+      table: done
+        ? summarizeCompare(
+            plan,
+            state.map((s) => s.result).filter((r): r is CompareRecord => r !== null),
+          ).table
+        : null,
     };
     scope.postMessage(msg);
   };
@@ -213,6 +225,7 @@ scope.onmessage = (e) => {
   const { id, req } = e.data;
   handle(req).then(
     ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
-    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) =>
+      scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 };

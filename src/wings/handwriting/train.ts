@@ -28,7 +28,7 @@ import type { Optimizer } from '../../optim/optimizer.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import { makeBatch, type StrokeData } from './data.js';
-import { mdnLoss } from './mdn.js';
+import { mdnLoss, type MdnLossFn } from './mdn.js';
 import type { HandwritingModel } from './model.js';
 
 export interface ClipConfig {
@@ -159,6 +159,7 @@ export function evaluateHandwriting(
   model: HandwritingModel,
   seqs: readonly OffsetSequence[],
   batchSize = 32,
+  loss: MdnLossFn = mdnLoss,
 ): EvalResult {
   const M = model.config.mixtures;
   const order = seqs
@@ -174,7 +175,7 @@ export function evaluateHandwriting(
     const idx = order.slice(k, k + batchSize);
     const b = makeBatch(seqs, idx, 0, null);
     const { yhat } = model.forward(b.x, { lengths: b.lengths });
-    const r = mdnLoss(yhat, b.y, { M, mask: b.mask, grad: false });
+    const r = loss(yhat, b.y, { M, mask: b.mask, grad: false });
     nll += r.nll;
     sse += r.sse;
     points += r.count;
@@ -200,24 +201,25 @@ export function trainStep(
   cfg: TrainResult['config'],
   rng: Rng,
   step: number,
+  loss: MdnLossFn = mdnLoss,
 ): StepInfo {
   const M = model.config.mixtures;
   const b = makeBatch(seqs, indices, cfg.seqLen, rng);
   model.zeroGrad();
   const { yhat } = model.forward(b.x, { lengths: b.lengths });
   // Derivatives of the summed loss, clipped at the paper's scale (eq. 26-37, §4).
-  const r = mdnLoss(yhat, b.y, { M, mask: b.mask, clip: cfg.clip.output || undefined, scale: 1 });
-  const loss = r.nll / r.count;
+  const r = loss(yhat, b.y, { M, mask: b.mask, clip: cfg.clip.output || undefined, scale: 1 });
+  const meanLoss = r.nll / r.count;
   const info: StepInfo = {
     step,
-    loss,
+    loss: meanLoss,
     gradNorm: NaN,
     lr: opt.lr,
     clippedOutput: r.clipped,
     clippedLayer: 0,
     skipped: false,
   };
-  if (!Number.isFinite(loss)) {
+  if (!Number.isFinite(meanLoss)) {
     info.skipped = true;
     return info;
   }
@@ -251,7 +253,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  *
  * To resume exactly, pass the saved optimizer (with its state loaded) and the saved
  * `TrainProgress`: the run continues with the same batches and learning rates as if it had
- * never stopped.
+ * never stopped. `loss` replaces the MDN loss (eqs. 26-37) with another head's, e.g. the one a
+ * learner writes in `kioku exercise start mdn`.
  */
 export async function trainHandwriting(
   model: HandwritingModel,
@@ -259,6 +262,7 @@ export async function trainHandwriting(
   config: HandwritingTrainConfig = {},
   events: TrainEvents = {},
   resume: { optimizer?: Optimizer; progress?: TrainProgress } = {},
+  loss: MdnLossFn = mdnLoss,
 ): Promise<TrainResult> {
   const cfg = normalizeTrainConfig(config);
   const rng = new Rng(cfg.seed);
@@ -273,7 +277,7 @@ export async function trainHandwriting(
   for (let step = first; step <= cfg.steps; step++) {
     opt.lr = cfg.lr * (1 + (cfg.lrFinal - 1) * ((step - 1) / Math.max(cfg.steps - 1, 1)));
     const idx = Array.from({ length: cfg.batchSize }, () => rng.int(data.train.length));
-    const info = trainStep(model, opt, data.train, idx, cfg, rng, step);
+    const info = trainStep(model, opt, data.train, idx, cfg, rng, step, loss);
     if (info.skipped) {
       skipped++;
       if (++bad >= cfg.maxBadSteps) {
@@ -288,7 +292,7 @@ export async function trainHandwriting(
     events.onStep?.(info);
     await yieldToEventLoop();
     if ((cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.steps) {
-      const e = evaluateHandwriting(model, data.valid.length ? data.valid : data.train);
+      const e = evaluateHandwriting(model, data.valid.length ? data.valid : data.train, 32, loss);
       const trainLoss = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
       recent = [];
       const ev = { step, trainLoss, ...e };
@@ -304,6 +308,6 @@ export async function trainHandwriting(
   }
   const final = history.length
     ? history[history.length - 1]
-    : evaluateHandwriting(model, data.valid.length ? data.valid : data.train);
+    : evaluateHandwriting(model, data.valid.length ? data.valid : data.train, 32, loss);
   return { steps: cfg.steps, history, final, skippedSteps: skipped, config: cfg };
 }
