@@ -64,4 +64,6 @@ for (let i = 0; i < code.length; i++) {
 const corpus = parts.join('\n');
 const out = process.argv[2] ?? 'runs/lab-corpus.txt';
 writeFileSync(out, corpus);
-console.log(`${out}: ${corpus.length} characters (${codeLen} code, ${prose.length} prose), ${code.length} files`);
+console.log(
+  `${out}: ${corpus.length} characters (${codeLen} code, ${prose.length} prose), ${code.length} files`,
+);

@@ -82,7 +82,9 @@ describe('the lab in Chromium', { skip }, () => {
       const arr = got.series[s];
       for (let k = 0; k < want.T * want.H; k++) maxDiff = Math.max(maxDiff, Math.abs(arr[k] - want[s][k]));
     }
-    console.log(`page vs Node forward pass (c, h, i, f, o over ${want.T} chars × ${want.H} units): max abs diff ${maxDiff.toExponential(2)}`);
+    console.log(
+      `page vs Node forward pass (c, h, i, f, o over ${want.T} chars × ${want.H} units): max abs diff ${maxDiff.toExponential(2)}`,
+    );
     assert.ok(maxDiff < 1e-4, `max abs diff ${maxDiff}`);
   });
 
@@ -99,7 +101,9 @@ describe('the lab in Chromium', { skip }, () => {
     await page.goto(`${lab.url}?text=${encodeURIComponent(text)}&thr=${thr}&sel=${start}-${end}`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
     const first = await page.$eval('#units button', (b) => Number((b as HTMLElement).dataset.unit));
-    console.log(`selection [${start}, ${end}) at c ≥ ${thr}: page's first unit ${first}, Node's ${expected[0].unit}`);
+    console.log(
+      `selection [${start}, ${end}) at c ≥ ${thr}: page's first unit ${first}, Node's ${expected[0].unit}`,
+    );
     assert.equal(first, expected[0].unit);
     // Selecting by dragging over the characters gives the same.
     const box = await page.$('#heat').then((h) => h!.boundingBox());
@@ -108,7 +112,10 @@ describe('the lab in Chromium', { skip }, () => {
     await page.mouse.move(box!.x + 40 + (end - 1) * 10 + 3, box!.y + 8, { steps: 5 });
     await page.mouse.up();
     await page.waitForFunction(() => document.querySelector('#units button') !== null);
-    assert.equal(await page.$eval('#units button', (b) => Number((b as HTMLElement).dataset.unit)), expected[0].unit);
+    assert.equal(
+      await page.$eval('#units button', (b) => Number((b as HTMLElement).dataset.unit)),
+      expected[0].unit,
+    );
     assert.match(page.url(), new RegExp(`sel=${start}-${end}`));
     await page.click('#match');
     await page.waitForSelector('#matches li', { timeout: 60_000 });
@@ -125,11 +132,16 @@ describe('the lab in Chromium', { skip }, () => {
     const tps = Number(await page.getAttribute('#b-status', 'data-tokens-per-sec'));
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     for (const l of losses) {
-      console.log(`page bench: loss ${mean(l.slice(0, 5)).toFixed(4)} (first 5 steps) → ${mean(l.slice(-5)).toFixed(4)} (last 5)`);
+      console.log(
+        `page bench: loss ${mean(l.slice(0, 5)).toFixed(4)} (first 5 steps) → ${mean(l.slice(-5)).toFixed(4)} (last 5)`,
+      );
       assert.ok(mean(l.slice(-5)) < mean(l.slice(0, 5)));
     }
     const rows = await page.$$eval('#b-table tr[data-cell]', (trs) =>
-      trs.map((tr) => ({ cell: (tr as HTMLElement).dataset.cell, loss: Number((tr as HTMLElement).dataset.loss) })),
+      trs.map((tr) => ({
+        cell: (tr as HTMLElement).dataset.cell,
+        loss: Number((tr as HTMLElement).dataset.loss),
+      })),
     );
     const t0 = performance.now();
     const node = runCompareExperiment(opts);
@@ -142,7 +154,9 @@ describe('the lab in Chromium', { skip }, () => {
       maxRel = Math.max(maxRel, Math.abs(p.loss - r.lossMean) / Math.abs(r.lossMean));
     }
     console.log(`bench final eval losses, page vs Node: max relative diff ${maxRel.toExponential(2)}`);
-    console.log(`bench training throughput: page ${Math.round(tps)} tokens/s, Node ${Math.round(nodeTps)} tokens/s (same run)`);
+    console.log(
+      `bench training throughput: page ${Math.round(tps)} tokens/s, Node ${Math.round(nodeTps)} tokens/s (same run)`,
+    );
     assert.ok(maxRel < 1e-3);
   });
 
@@ -150,9 +164,13 @@ describe('the lab in Chromium', { skip }, () => {
     await page.goto(`${lab.url}?view=bench&task=adding&len=100&steps=5000`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
     await page.click('#b-start');
-    await page.waitForFunction(() => Number(document.querySelector('#b-status')?.getAttribute('data-step')) > 3, null, {
-      timeout: 120_000,
-    });
+    await page.waitForFunction(
+      () => Number(document.querySelector('#b-status')?.getAttribute('data-step')) > 3,
+      null,
+      {
+        timeout: 120_000,
+      },
+    );
     const t0 = Date.now();
     const handled = page.evaluate(
       () =>
@@ -173,7 +191,9 @@ describe('the lab in Chromium', { skip }, () => {
     await page.focus('#b-seed');
     await page.keyboard.type('7');
     const r = await handled;
-    console.log(`input event during training handled after ${(Date.now() - t0).toFixed(0)} ms (page-side ${r.ms.toFixed(1)} ms)`);
+    console.log(
+      `input event during training handled after ${(Date.now() - t0).toFixed(0)} ms (page-side ${r.ms.toFixed(1)} ms)`,
+    );
     assert.equal(r.training, true, 'handled while the bench was still training');
     await page.click('#b-stop');
   });
@@ -182,7 +202,10 @@ describe('the lab in Chromium', { skip }, () => {
     for (const lang of ['en', 'ja']) {
       await page.goto(`${lab.url}?lang=${lang}`);
       await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
-      const empty = await page.$$eval('[data-i18n]', (els) => els.filter((e) => !e.textContent?.trim()).length);
+      const empty = await page.$$eval(
+        '[data-i18n]',
+        (els) => els.filter((e) => !e.textContent?.trim()).length,
+      );
       assert.equal(empty, 0, `${lang}: every label filled`);
       const tab = await page.textContent('nav button[data-view=explorer]');
       console.log(`${lang}: explorer tab "${tab}"`);

@@ -162,7 +162,9 @@ describe('shipped char LSTM (models/lab/char-lstm)', () => {
   it('is a small LSTM whose cells.json units really track their signals', async () => {
     const { readFileSync } = await import('node:fs');
     const params = shipped.model.numParameters();
-    console.log(`shipped model: LSTM ${shipped.model.config.layers}x${shipped.model.config.hidden}, ${params} parameters`);
+    console.log(
+      `shipped model: LSTM ${shipped.model.config.layers}x${shipped.model.config.hidden}, ${params} parameters`,
+    );
     assert.equal(shipped.model.config.cell, 'lstm');
     const found = JSON.parse(readFileSync('models/lab/char-lstm/cells.json', 'utf8')) as {
       cells: { signal: string; unit: number; series: 'c' | 'h'; correlation: number }[];
@@ -174,7 +176,9 @@ describe('shipped char LSTM (models/lab/char-lstm)', () => {
       const s = signals.find((x) => x.name === c.signal);
       assert.ok(s, c.signal);
       const r = unitCorrelation(tr[c.series], tr.T, tr.H, c.unit, s.values);
-      console.log(`  ${c.signal}: unit ${c.unit} ${c.series}_t r = ${r.toFixed(3)} (cells.json ${c.correlation})`);
+      console.log(
+        `  ${c.signal}: unit ${c.unit} ${c.series}_t r = ${r.toFixed(3)} (cells.json ${c.correlation})`,
+      );
       assert.ok(Math.abs(r - c.correlation) < 1e-3);
     }
     // A real cell, not noise: the position-in-line unit follows the line strongly.

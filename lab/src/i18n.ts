@@ -45,7 +45,7 @@ const EN = {
   track: 'Unit {u} over time',
   trackHint: 'Click a row of the heatmap (or a unit number) to see its track.',
   nextChars: 'next character',
-  unknownChars: 'Skipped (not in the model\'s vocabulary): {chars}',
+  unknownChars: "Skipped (not in the model's vocabulary): {chars}",
   saturation: 'Gate saturation (Karpathy et al. 2015, Fig. 3)',
   saturationHint:
     'Each dot is a unit: fraction of the corpus where its gate is left-saturated (< 0.1, x) or right-saturated (> 0.9, y).',
@@ -83,6 +83,8 @@ const EN = {
   guideIntro:
     'Cells of the shipped model found with this explorer (Karpathy, Johnson & Fei-Fei 2015 found the same kinds in their models). Click one to load an example and show its track.',
   show: 'Show',
+  unit: 'unit',
+  negative: 'r < 0: the unit falls as the signal rises',
   working: 'Working…',
 };
 
@@ -167,6 +169,8 @@ const JA: Dict = {
   guideIntro:
     'この探索ツールで同梱モデルに見つけたセルです（Karpathy・Johnson・Fei-Fei 2015 も同種のセルを報告）。クリックすると例文を読み込み、その時間変化を表示します。',
   show: '表示',
+  unit: 'ユニット',
+  negative: 'r < 0: 信号が大きいほどユニットの値は下がる',
   working: '計算中…',
 };
 

@@ -10,7 +10,15 @@ import cells from '../../models/lab/char-lstm/cells.json';
 import { selectUnits, type SelectedUnit } from '../../src/wings/lab/cells.js';
 import { Engine } from './engine.js';
 import { applyI18n, getLang, isLang, setLang, t } from './i18n.js';
-import type { BenchProgress, EngineInfo, MatchReply, ModelInfo, SaturationReply, SeriesName, TraceReply } from './protocol.js';
+import type {
+  BenchProgress,
+  EngineInfo,
+  MatchReply,
+  ModelInfo,
+  SaturationReply,
+  SeriesName,
+  TraceReply,
+} from './protocol.js';
 import { numParam, param, setParams } from './state.js';
 import { mountViews, relabelViews, viewShown } from './views.js';
 
@@ -84,7 +92,7 @@ let selUnits: SelectedUnit[] = [];
 let trackUnit: number | null = null;
 let visible: number[] = [];
 const CW = 10; // column width (px per character)
-const RH = 4; // row height (px per unit)
+let RH = 4; // row height (px per unit): taller when few units are shown
 const HEAD = 18; // character row
 
 function series(): SeriesName {
@@ -99,7 +107,13 @@ function threshold(): number {
 
 function renderModelInfo(): void {
   $('model-info').textContent = model
-    ? t('loaded', { name: model.name, layers: model.layers, hidden: model.hidden, vocab: model.vocab.length, params: model.params })
+    ? t('loaded', {
+        name: model.name,
+        layers: model.layers,
+        hidden: model.hidden,
+        vocab: model.vocab.length,
+        params: model.params,
+      })
     : '';
 }
 
@@ -187,10 +201,11 @@ function orderUnits(): number[] {
   return units;
 }
 
-function color(x: number, s: SeriesName): string {
+function color(x: number, s: SeriesName, scale = 1): string {
   // c_t and h_t diverge around 0 (blue negative, red positive); gates run 0 → 1 (white → green).
+  // c_t is unbounded: it is divided by its unit's largest |c_t| over the text (`scale`).
   if (s === 'c' || s === 'h') {
-    const a = Math.max(-1, Math.min(1, s === 'c' ? Math.tanh(x) : x));
+    const a = Math.max(-1, Math.min(1, x / scale));
     const k = Math.round(255 * (1 - Math.abs(a)));
     return a >= 0 ? `rgb(255,${k},${k})` : `rgb(${k},${k},255)`;
   }
@@ -199,12 +214,20 @@ function color(x: number, s: SeriesName): string {
   return `rgb(${k},${Math.round(255 - 120 * a)},${k})`;
 }
 
+/** Largest |value| of unit j over the text (at least 1e-6). */
+function unitScale(v: Float32Array, T: number, H: number, j: number): number {
+  let m = 1e-6;
+  for (let x = 0; x < T; x++) m = Math.max(m, Math.abs(v[x * H + j]));
+  return m;
+}
+
 function renderHeat(): void {
   const cv = $<HTMLCanvasElement>('heat');
   const ctx = cv.getContext('2d');
   if (!ctx || !trace) return;
   const { T, H, chars } = trace;
   visible = orderUnits();
+  RH = visible.length <= 24 ? 14 : visible.length <= 64 ? 7 : 4;
   const v = trace.series[series()];
   const s = series();
   cv.width = 40 + T * CW;
@@ -225,8 +248,9 @@ function renderHeat(): void {
   }
   for (let r = 0; r < visible.length; r++) {
     const j = visible[r];
+    const scale = s === 'c' ? unitScale(v, T, H, j) : 1;
     for (let x = 0; x < T; x++) {
-      ctx.fillStyle = color(v[x * H + j], s);
+      ctx.fillStyle = color(v[x * H + j], s, scale);
       ctx.fillRect(40 + x * CW, HEAD + r * RH, CW, RH);
     }
     if (j === trackUnit) {
@@ -248,7 +272,10 @@ function renderHeat(): void {
 function computeSelection(): void {
   selUnits = [];
   if (trace && sel) {
-    selUnits = selectUnits(trace.series[series()], trace.T, trace.H, { ...sel, threshold: threshold() }).units;
+    selUnits = selectUnits(trace.series[series()], trace.T, trace.H, {
+      ...sel,
+      threshold: threshold(),
+    }).units;
   }
   renderUnits();
 }
@@ -261,7 +288,8 @@ function renderUnits(): void {
     $('sel-info').textContent = '';
     return;
   }
-  $('sel-info').textContent = `${t('selection')}: [${sel.start}, ${sel.end}) “${trace.chars.slice(sel.start, sel.end).join('')}”`;
+  $('sel-info').textContent =
+    `${t('selection')}: [${sel.start}, ${sel.end}) “${trace.chars.slice(sel.start, sel.end).join('')}”`;
   if (!selUnits.length) {
     box.textContent = t('noUnits');
     return;
@@ -331,7 +359,11 @@ function renderTrack(): void {
   ctx.stroke();
   ctx.font = '12px ui-monospace, monospace';
   for (let x = 0; x < T; x++) {
-    ctx.fillStyle = color(v[x * H + trackUnit], series());
+    ctx.fillStyle = color(
+      v[x * H + trackUnit],
+      series(),
+      series() === 'c' ? unitScale(v, T, H, trackUnit) : 1,
+    );
     ctx.fillRect(40 + x * CW, h + 4, CW, 16);
     ctx.fillStyle = '#000';
     ctx.fillText(chars[x] === '\n' ? '↵' : chars[x], 40 + x * CW + 1, h + 16);
@@ -374,7 +406,10 @@ function wireHeat(): void {
       renderHeat();
     }
     const V = trace.V;
-    const row = Array.from(trace.probs.subarray(p.x * V, (p.x + 1) * V), (q, k) => ({ q, c: model!.vocab[k] }));
+    const row = Array.from(trace.probs.subarray(p.x * V, (p.x + 1) * V), (q, k) => ({
+      q,
+      c: model!.vocab[k],
+    }));
     row.sort((a, b) => b.q - a.q);
     const unit = p.row >= 0 && p.row < visible.length ? visible[p.row] : null;
     const val = unit !== null ? trace.series[series()][p.x * trace.H + unit] : null;
@@ -483,10 +518,10 @@ function renderGuide(): void {
       void runText();
     };
     const title = document.createElement('strong');
-    title.textContent = ` ${getLang() === 'ja' ? c.nameJa : c.name} — unit ${c.unit} (${c.series}_t) `;
+    title.textContent = ` ${getLang() === 'ja' ? c.nameJa : c.name} — ${t('unit')} ${c.unit} (${c.series}_t) `;
     const p = document.createElement('div');
     p.className = 'hint';
-    p.textContent = `${getLang() === 'ja' ? c.howJa : c.how} (r = ${c.correlation.toFixed(2)})`;
+    p.textContent = `${getLang() === 'ja' ? c.howJa : c.how} (r = ${c.correlation.toFixed(2)}${c.correlation < 0 ? '; ' + t('negative') : ''})`;
     li.append(b, title, p);
     ul.appendChild(li);
   }
@@ -540,7 +575,14 @@ function onBench(p: BenchProgress): void {
         height: 260,
         scales: { x: { time: false }, y: { distr: 3 } },
         axes: [{ label: t('step') }, { label: t('loss') }],
-        series: [{ label: t('step') }, ...p.runs.map((r) => ({ label: `${r.cell.toUpperCase()} (H=${r.hidden})`, stroke: CELL_COLORS[r.cell], width: 1.5 }))],
+        series: [
+          { label: t('step') },
+          ...p.runs.map((r) => ({
+            label: `${r.cell.toUpperCase()} (H=${r.hidden})`,
+            stroke: CELL_COLORS[r.cell],
+            width: 1.5,
+          })),
+        ],
       },
       [xs, ...ys],
       $('b-loss'),
@@ -549,7 +591,9 @@ function onBench(p: BenchProgress): void {
   const g0 = p.runs.find((r) => r.gradNorms)?.gradNorms;
   if (g0) {
     const ts = g0.map((_, k) => k);
-    const gs = p.runs.map((r) => (r.gradNorms ? r.gradNorms.map((v) => Math.max(v, 1e-12)) : ts.map(() => null)));
+    const gs = p.runs.map((r) =>
+      r.gradNorms ? r.gradNorms.map((v) => Math.max(v, 1e-12)) : ts.map(() => null),
+    );
     if (!gradPlot || gradPlot.series.length !== p.runs.length + 1) {
       gradPlot?.destroy();
       $('b-grad').textContent = '';
@@ -558,8 +602,18 @@ function onBench(p: BenchProgress): void {
           width,
           height: 260,
           scales: { x: { time: false }, y: { distr: 3 } },
-          axes: [{ label: t('timeStep') }, { label: '‖∂L/∂h_t‖', size: 60, values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))) }],
-          series: [{ label: 't' }, ...p.runs.map((r) => ({ label: r.cell.toUpperCase(), stroke: CELL_COLORS[r.cell], width: 1.5 }))],
+          axes: [
+            { label: t('timeStep') },
+            {
+              label: '‖∂L/∂h_t‖',
+              size: 60,
+              values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))),
+            },
+          ],
+          series: [
+            { label: 't' },
+            ...p.runs.map((r) => ({ label: r.cell.toUpperCase(), stroke: CELL_COLORS[r.cell], width: 1.5 })),
+          ],
         },
         [ts, ...gs],
         $('b-grad'),
@@ -595,7 +649,14 @@ function renderBenchTable(): void {
     const row = tbl.insertRow();
     row.dataset.cell = r.cell;
     row.dataset.loss = String(r.lossMean);
-    for (const v of [r.length, r.cell.toUpperCase(), r.hidden, r.params, r.lossMean.toPrecision(4), r.medianSolvedAt ?? '—']) {
+    for (const v of [
+      r.length,
+      r.cell.toUpperCase(),
+      r.hidden,
+      r.params,
+      r.lossMean.toPrecision(4),
+      r.medianSolvedAt ?? '—',
+    ]) {
       row.insertCell().textContent = String(v);
     }
   }
@@ -652,7 +713,9 @@ function restore(): void {
     if (v !== null) $<HTMLInputElement>(id).value = v;
   }
   const cellsParam = param('cells');
-  if (cellsParam) for (const c of ['rnn', 'lstm', 'gru']) $<HTMLInputElement>(`b-${c}`).checked = cellsParam.split(',').includes(c);
+  if (cellsParam)
+    for (const c of ['rnn', 'lstm', 'gru'])
+      $<HTMLInputElement>(`b-${c}`).checked = cellsParam.split(',').includes(c);
   showView(param('view') ?? 'explorer');
 }
 
@@ -683,7 +746,9 @@ async function listModels(): Promise<void> {
 }
 
 function wire(): void {
-  document.querySelectorAll<HTMLButtonElement>('nav button').forEach((b) => (b.onclick = () => showView(b.dataset.view ?? 'explorer')));
+  document
+    .querySelectorAll<HTMLButtonElement>('nav button')
+    .forEach((b) => (b.onclick = () => showView(b.dataset.view ?? 'explorer')));
   $<HTMLSelectElement>('lang').onchange = (e) => {
     const v = (e.target as HTMLSelectElement).value;
     if (isLang(v)) setLang(v);
@@ -715,7 +780,9 @@ function wire(): void {
   $<HTMLSelectElement>('model-pick').onchange = (e) => {
     const v = (e.target as HTMLSelectElement).value;
     setParams({ model: v === SHIPPED ? null : v });
-    void (v === SHIPPED ? loadFromUrl('char-lstm', modelUrl) : loadFromUrl(`runs/${v}`, `./runs/${v}/model.safetensors`));
+    void (v === SHIPPED
+      ? loadFromUrl('char-lstm', modelUrl)
+      : loadFromUrl(`runs/${v}`, `./runs/${v}/model.safetensors`));
   };
   $<HTMLInputElement>('model-file').onchange = (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
@@ -743,7 +810,17 @@ async function loadFile(f: File): Promise<void> {
     return;
   }
   const ok = await loadModel(f.name, new Uint8Array(await f.arrayBuffer()));
-  if (ok) message(t('loaded', { name: f.name, layers: model?.layers ?? 0, hidden: model?.hidden ?? 0, vocab: model?.vocab.length ?? 0, params: model?.params ?? 0 }), 'info');
+  if (ok)
+    message(
+      t('loaded', {
+        name: f.name,
+        layers: model?.layers ?? 0,
+        hidden: model?.hidden ?? 0,
+        vocab: model?.vocab.length ?? 0,
+        params: model?.params ?? 0,
+      }),
+      'info',
+    );
 }
 
 async function boot(): Promise<void> {
@@ -757,7 +834,9 @@ async function boot(): Promise<void> {
   renderEngine();
   await listModels();
   const pick = $<HTMLSelectElement>('model-pick').value;
-  await (pick === SHIPPED ? loadFromUrl('char-lstm', modelUrl) : loadFromUrl(`runs/${pick}`, `./runs/${pick}/model.safetensors`));
+  await (pick === SHIPPED
+    ? loadFromUrl('char-lstm', modelUrl)
+    : loadFromUrl(`runs/${pick}`, `./runs/${pick}/model.safetensors`));
   document.body.dataset.ready = 'true';
 }
 

@@ -16,7 +16,13 @@ import {
 } from '../../src/wings/experiments/compare-run.js';
 import { hiddenGradNorms } from '../../src/wings/experiments/grad-through-time.js';
 import { Rng } from '../../src/util/rng.js';
-import type { BenchProgress, Request, SaturationReply, SeriesName, TraceReply } from './protocol.js';
+import type {
+  BenchProgress,
+  Request,
+  SaturationReply,
+  SeriesName,
+  TraceReply,
+} from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -82,7 +88,12 @@ async function bench(req: Extract<Request, { type: 'bench' }>): Promise<void> {
       })),
       tokensPerSec: tokens / ((performance.now() - t0) / 1000),
       done,
-      table: done ? summarizeCompare(plan, state.map((s) => s.result).filter((r): r is CompareRecord => r !== null)).table : null,
+      table: done
+        ? summarizeCompare(
+            plan,
+            state.map((s) => s.result).filter((r): r is CompareRecord => r !== null),
+          ).table
+        : null,
     };
     scope.postMessage(msg);
   };
@@ -185,6 +196,7 @@ scope.onmessage = (e) => {
   const { id, req } = e.data;
   handle(req).then(
     ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
-    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) =>
+      scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 };

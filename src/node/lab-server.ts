@@ -84,7 +84,9 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
   const root = resolve(opts.root ?? defaultLabRoot());
   const runs = resolve(opts.runs ?? 'runs');
   if (!existsSync(join(root, 'index.html'))) {
-    throw new KiokuError(`the lab is not built: ${join(root, 'index.html')} is missing (run \`npm run build:lab\`)`);
+    throw new KiokuError(
+      `the lab is not built: ${join(root, 'index.html')} is missing (run \`npm run build:lab\`)`,
+    );
   }
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 5178;

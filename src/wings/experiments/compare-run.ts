@@ -272,4 +272,3 @@ export function summarizeCompare(plan: ComparePlan, records: CompareRecord[]): C
     backend: getBackend().name,
   };
 }
-

@@ -72,7 +72,8 @@ export function traceText(model: CharLM, vocab: CharVocab, text: string): CellTr
   const H = rec.H;
   const gate = (k: number): Float32Array => {
     const out = new Float32Array(T * H);
-    for (let t = 0; t < T; t++) out.set(rec.gates.subarray(t * 4 * H + k * H, t * 4 * H + (k + 1) * H), t * H);
+    for (let t = 0; t < T; t++)
+      out.set(rec.gates.subarray(t * 4 * H + k * H, t * 4 * H + (k + 1) * H), t * H);
     return out;
   };
   if (!rec.c) throw new KiokuError('traceText: the LSTM recorded no cell state');
@@ -210,7 +211,12 @@ export function matchSelection(
     const ex = opts.exclude;
     if (ex && start < ex.end && end > ex.start) continue;
     const lengthPenalty = Math.abs(end - start - targetLength) / Math.max(1, targetLength);
-    matches.push({ start, end, unitsOn: minOn, score: minOn / units.length - 0.5 * Math.min(1, lengthPenalty) });
+    matches.push({
+      start,
+      end,
+      unitsOn: minOn,
+      score: minOn / units.length - 0.5 * Math.min(1, lengthPenalty),
+    });
   }
   matches.sort((a, b) => b.score - a.score || a.start - b.start);
   return matches.slice(0, opts.limit ?? 50);
@@ -251,7 +257,13 @@ export function gateSaturation(trace: CellTrace, lo = 0.1, hi = 0.9): GateSatura
 }
 
 /** Pearson correlation of one unit's series with a per-position signal (for finding cells). */
-export function unitCorrelation(values: Float32Array, T: number, H: number, unit: number, signal: ArrayLike<number>): number {
+export function unitCorrelation(
+  values: Float32Array,
+  T: number,
+  H: number,
+  unit: number,
+  signal: ArrayLike<number>,
+): number {
   let mx = 0;
   let my = 0;
   for (let t = 0; t < T; t++) {
