@@ -11,7 +11,8 @@
  * | `handwriting density` | the predicted next-point density along a line (Graves Fig. 10), end-of-stroke track, mixture weights |
  * | `handwriting hairs` | many sampled continuations from one point of a line |
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDirs } from '../node/files.js';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -103,7 +104,7 @@ function fmtEval(e: EvalInfo): string {
 }
 
 function ensureDir(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
 }
 
 export function registerHandwritingCommands(program: Command): void {

@@ -14,7 +14,7 @@
  * const result = trainer.run();
  * ```
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { makeDirs, pruneFiles } from '../node/files.js';
 import { join } from 'node:path';
 import { type Checkpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import { type Module, packParameters } from '../nn/module.js';
@@ -352,17 +352,13 @@ export class Trainer {
   private checkpoint(valLoss: number): string {
     const dir = this.o.outDir as string;
     const ckDir = join(dir, 'checkpoints');
-    mkdirSync(ckDir, { recursive: true });
+    makeDirs(ckDir);
     const snap = this.snapshot();
     const named = join(ckDir, checkpointName(this.step, valLoss));
     saveCheckpoint(named, snap);
     saveCheckpoint(join(dir, 'model.safetensors'), snap);
     this.lastGood = named;
-    const old = readdirSync(ckDir)
-      .filter((f) => /^step-\d+-val-.*\.safetensors$/.test(f))
-      .sort();
-    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints)))
-      rmSync(join(ckDir, f), { force: true });
+    pruneFiles(ckDir, /^step-\d+-val-.*\.safetensors$/, this.o.keepCheckpoints);
     this.hooks.onEvent?.({ type: 'checkpoint', step: this.step, path: named, valLoss });
     return named;
   }

@@ -65,6 +65,19 @@ export function makeRecurrent(
   }
 }
 
+/**
+ * The number of trainable scalars a config describes, without building the model:
+ * embedding V·E, per layer G·H·(I + H) + 2·G·H (G = 4 LSTM, 3 GRU, 1 RNN gate blocks;
+ * I = E for the first layer, H above), head H·V + V. Loaders compare it with the file.
+ */
+export function countCharLMParameters(c: CharLMConfig): number {
+  const G = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+  const H = c.hidden;
+  let n = c.vocabSize * c.embed + H * c.vocabSize + c.vocabSize;
+  for (let k = 0; k < c.layers; k++) n += G * H * ((k === 0 ? c.embed : H) + H) + 2 * G * H;
+  return n;
+}
+
 export class CharLM extends Module {
   readonly config: CharLMConfig;
   readonly embedding: Embedding;

@@ -8,7 +8,8 @@
  * console.log(run.result.valLoss); // nats per character
  * ```
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDirs } from '../../node/files.js';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../node/checkpoint-file.js';
 import { CharVocab } from './vocab.js';
@@ -124,7 +125,7 @@ export async function trainCharLM(
     batch: cfg.batch,
     seq: cfg.seq,
   });
-  mkdirSync(cfg.out, { recursive: true });
+  makeDirs(cfg.out);
   const config: CharLMCheckpointConfig = { kind: CHARLM_KIND, model: modelConfig, train: { ...cfg } };
   const trainer = new Trainer(
     task,
