@@ -2,7 +2,7 @@
  * `kioku train char`, `kioku sample` and `kioku demo`: the character language model from
  * the command line (the lecture's "text generation with LSTM or GRU").
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describeChar } from '../wings/charlm/vocab.js';
@@ -224,13 +224,7 @@ export function registerTextCommands(program: Command): void {
       if (o.prime !== undefined && o.primeFile !== undefined)
         throw new KiokuError('give --prime or --prime-file, not both');
       let prime = o.prime as string | undefined;
-      if (o.primeFile !== undefined) {
-        try {
-          prime = readFileSync(o.primeFile as string, 'utf8');
-        } catch {
-          throw new KiokuError(`prime file ${o.primeFile} not found`);
-        }
-      }
+      if (o.primeFile !== undefined) prime = readTextBounded(o.primeFile as string, { what: 'prime file' });
       const { model, vocab } = loadCharLM(o.model as string);
       const g =
         o.beam !== undefined
