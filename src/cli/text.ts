@@ -220,9 +220,13 @@ export function registerTextCommands(program: Command): void {
     .option('--top-k <k>', 'sample among the k most probable characters (0 = all)', intArg(0), 0)
     .option('--beam <w>', 'beam search of width w for the most probable continuation', intArg(1, 1000))
     .option('--seed <n>', 'random seed', intArg(0, 2 ** 31), 0)
-    .action((o: Record<string, unknown>) => {
+    .action((o: Record<string, unknown>, cmd: Command) => {
       if (o.prime !== undefined && o.primeFile !== undefined)
         throw new KiokuError('give --prime or --prime-file, not both');
+      if (o.beam !== undefined && cmd.getOptionValueSource('temperature') === 'cli')
+        throw new KiokuError(
+          '--beam finds the most probable continuation and ignores --temperature: give one of them',
+        );
       let prime = o.prime as string | undefined;
       if (o.primeFile !== undefined) prime = readTextBounded(o.primeFile as string, { what: 'prime file' });
       const { model, vocab } = loadCharLM(o.model as string);

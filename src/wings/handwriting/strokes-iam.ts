@@ -196,7 +196,10 @@ export function parseLineStrokes(xml: string, source: string, id?: string): Draw
               `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k} is missing attribute "${attr}"`,
             );
           }
-          return readDecimal(v.trim(), `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k}: attribute ${attr}`);
+          return readDecimal(
+            v.trim(),
+            `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k}: attribute ${attr}`,
+          );
         };
         const t = num('time', false);
         pts.push({ x: num('x', true)!, y: num('y', true)!, ...(t !== undefined ? { t } : {}) });
