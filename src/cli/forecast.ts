@@ -102,11 +102,11 @@ export function registerForecastCommands(program: Command): void {
     .option('--steps <n>', 'steps ahead (default: the model horizon)', intArg(1, 100000))
     .option('--figure <base>', "write a forecast figure on the model's own series to <base>.svg/.png")
     .action(async (o) => {
+      if (o.values !== undefined && o.input !== undefined)
+        throw new KiokuError('give --values or --input, not both');
       const m = loadForecaster(o.model);
       const steps = o.steps ?? m.model.config.horizon;
       if (o.values !== undefined || o.input !== undefined) {
-        if (o.values !== undefined && o.input !== undefined)
-          throw new KiokuError('give --values or --input, not both');
         const text: string = o.input !== undefined ? readTextBounded(o.input, { what: 'input' }) : o.values;
         const hist = parseValues(text, o.input ?? '--values');
         const L = m.model.config.lookback;
