@@ -102,7 +102,7 @@ test('defect 2: a model config that does not match the stored weights is refused
     }
     const hw = new HandwritingModel({ cell: 'lstm', hiddenSize: 3, numLayers: 1, mixtures: 2 });
     const good = join(dir, 'hw.safetensors');
-    saveHandwritingModel(good, hw, { mean: [0, 0], std: [1, 1] });
+    saveHandwritingModel(good, hw, { meanX: 0, meanY: 0, stdX: 1, stdY: 1 });
     const { tensors, metadata } = loadSafetensors(good);
     const cfg = JSON.parse(metadata.config) as Record<string, unknown>;
     const bomb = join(dir, 'hw-bomb.safetensors');

@@ -79,8 +79,9 @@ export function loadCharLM(pathOrDir: string): {
       `${path}: vocabulary has ${vocab.size} characters but the model expects ${m.vocabSize}`,
     );
   }
-  const model = new CharLM(m);
+  let model: CharLM;
   try {
+    model = new CharLM(m);
     model.loadStateDict(ckpt.model);
   } catch (e) {
     if (e instanceof KiokuError) throw new KiokuError(`${path}: ${e.message}`);
