@@ -260,7 +260,10 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { context?: string } 
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    // ignoreBOM: keep a byte-order mark in the text, so that it is refused as the reference does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
+      bytes.subarray(8, 8 + headerLen),
+    );
   } catch {
     return fail('not a safetensors file: header is not valid UTF-8');
   }
