@@ -156,6 +156,9 @@ test('defect 4: deeply nested JSON is refused with the file named, never a stack
     writeFileSync(cfg, '{"a":' + deep + '}');
     const r = await runCli(['train', 'char', '--config', cfg]);
     assert.match(r.stderr, /kioku: config file .*deep-config\.json: JSON nested deeper than 64 levels/);
+    const s3 = join(dir, 'deep-strokes.json');
+    writeFileSync(s3, deep);
+    refuses(() => loadStroke3File(s3), /deep-strokes\.json: JSON nested deeper than 64 levels/);
     const ck = join(dir, 'deep.safetensors');
     writeFileSync(ck, encodeSafetensors({}, { a: 'b' }));
     const bytes = encodeCheckpoint({ config: {}, model: {}, step: 0 });

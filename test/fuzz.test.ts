@@ -49,8 +49,9 @@ function judge<T>(loader: string, name: string, load: () => T, valid: (v: T) => 
     v = load();
   } catch (e) {
     if (!(e instanceof KiokuError))
-      throw new Error(`${loader}: raw error instead of a KiokuError: ${String(e)}`);
-    if (!e.message.includes(name)) throw new Error(`${loader}: message does not name ${name}: ${e.message}`);
+      throw new Error(`${loader}: raw error instead of a KiokuError: ${String(e)}`, { cause: e });
+    if (!e.message.includes(name))
+      throw new Error(`${loader}: message does not name ${name}: ${e.message}`, { cause: e });
     c.refused++;
     return;
   }
@@ -446,7 +447,7 @@ test('fuzz: CLI argument parsing of every command', async () => {
         c.accepted++;
       } catch (e) {
         if (!(e instanceof CommanderError || e instanceof KiokuError))
-          throw new Error(`raw error for ${JSON.stringify(args)}: ${String(e)}`);
+          throw new Error(`raw error for ${JSON.stringify(args)}: ${String(e)}`, { cause: e });
         c.refused++;
       }
     }),

@@ -178,10 +178,7 @@ test('decodeSafetensors refuses a header size larger than the file', () => {
 });
 
 test('decodeSafetensors refuses a header that is not UTF-8 JSON object', () => {
-  refuses(
-    () => decodeSafetensors(rawFile('{"w": ')),
-    /^decodeSafetensors: header: not valid JSON: /,
-  );
+  refuses(() => decodeSafetensors(rawFile('{"w": ')), /^decodeSafetensors: header: not valid JSON: /);
   const bad = rawFile('{"w":1}');
   bad[9] = 0xff;
   refuses(
@@ -334,8 +331,14 @@ test('saveSafetensors / loadSafetensors round trip and name the file in errors',
       `loadSafetensors: ${bad}: not a safetensors file: 3 bytes, expected at least 8 (the header size)`,
     );
     const missing = join(dir, 'missing.safetensors');
-    refuses(() => loadSafetensors(missing), `loadSafetensors: cannot read ${missing}: no such file or folder`);
-    refuses(() => loadSafetensors(dir), `loadSafetensors: cannot read ${dir}: it is a folder, expected a file`);
+    refuses(
+      () => loadSafetensors(missing),
+      `loadSafetensors: cannot read ${missing}: no such file or folder`,
+    );
+    refuses(
+      () => loadSafetensors(dir),
+      `loadSafetensors: cannot read ${dir}: it is a folder, expected a file`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -520,7 +523,10 @@ test('loadCheckpoint refuses a file that is not safetensors, naming the reason',
         `^loadCheckpoint: ${escape(path)}: not a safetensors file: header size \\d+ is larger than the file`,
       ),
     );
-    refuses(() => loadCheckpoint(join(dir, 'nope')), `loadCheckpoint: cannot read ${join(dir, 'nope')}: no such file or folder`);
+    refuses(
+      () => loadCheckpoint(join(dir, 'nope')),
+      `loadCheckpoint: cannot read ${join(dir, 'nope')}: no such file or folder`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
