@@ -18,7 +18,12 @@ import { KiokuError } from '../src/util/errors.js';
 import { parseJson } from '../src/util/json.js';
 import { buildProgram } from '../src/cli/main.js';
 import { mergeConfigFile } from '../src/cli/options.js';
-import { CharLM } from '../src/wings/charlm/model.js';
+import { CharLM, countCharLMParameters } from '../src/wings/charlm/model.js';
+import { countForecastParameters, Forecaster } from '../src/wings/forecast/model.js';
+import { countSentimentParameters, SentimentModel } from '../src/wings/sentiment/model.js';
+import { countSeq2SeqParameters, Seq2Seq } from '../src/wings/seq2seq/model.js';
+import { POOL_MODES } from '../src/nn/pooling.js';
+import { ATTENTION_KINDS } from '../src/nn/attention.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { readTextFile } from '../src/wings/charlm/corpus.js';
 import { HandwritingModel } from '../src/wings/handwriting/model.js';
@@ -454,6 +459,77 @@ test('fuzz: CLI argument parsing of every command', async () => {
     { ...params, numRuns: RUNS * 2 },
   );
   assert.ok(parsed > 0, 'some generated command lines parse');
+});
+
+/** Sum of the element counts of a state dict. */
+const stored = (sd: Record<string, Tensor>): number => Object.values(sd).reduce((n, t) => n + t.size, 0);
+
+test('the parameter counts that loaders check before allocating are exact', () => {
+  const cell2 = fc.constantFrom('lstm' as const, 'gru' as const);
+  const small = fc.integer({ min: 1, max: 4 });
+  fc.assert(
+    fc.property(
+      fc.record({
+        cell: fc.constantFrom('lstm' as const, 'gru' as const, 'rnn' as const),
+        vocabSize: small,
+        hidden: small,
+        layers: fc.integer({ min: 1, max: 3 }),
+        embed: small,
+      }),
+      (c) =>
+        countCharLMParameters({ ...c, dropout: 0, seed: 0 }) ===
+        stored(new CharLM({ ...c, dropout: 0, seed: 0 }).stateDict()),
+    ),
+    { ...params, numRuns: 40 },
+  );
+  fc.assert(
+    fc.property(
+      fc.record({
+        cell: cell2,
+        hiddenSize: small,
+        numLayers: fc.integer({ min: 1, max: 3 }),
+        lookback: small,
+        horizon: small,
+        mode: fc.constantFrom('direct' as const, 'recursive' as const),
+      }),
+      (c) => countForecastParameters(c) === stored(new Forecaster(c).stateDict()),
+    ),
+    { ...params, numRuns: 40 },
+  );
+  fc.assert(
+    fc.property(
+      fc.record({
+        cell: cell2,
+        bidirectional: fc.boolean(),
+        vocabSize: fc.integer({ min: 3, max: 6 }),
+        embedDim: small,
+        hiddenSize: small,
+        numLayers: fc.integer({ min: 1, max: 3 }),
+        pool: fc.constantFrom(...POOL_MODES),
+        dropout: fc.constant(0),
+        maxLen: small,
+      }),
+      (c) => countSentimentParameters(c) === stored(new SentimentModel(c).stateDict()),
+    ),
+    { ...params, numRuns: 40 },
+  );
+  fc.assert(
+    fc.property(
+      fc.record({
+        cell: cell2,
+        srcVocab: fc.integer({ min: 4, max: 7 }),
+        tgtVocab: fc.integer({ min: 4, max: 7 }),
+        embedDim: small,
+        encoderHidden: small,
+        bidirectional: fc.boolean(),
+        encoderLayers: fc.integer({ min: 1, max: 3 }),
+        attention: fc.constantFrom(...ATTENTION_KINDS),
+        dropout: fc.constant(0),
+      }),
+      (c) => countSeq2SeqParameters(c) === stored(new Seq2Seq(c).stateDict()),
+    ),
+    { ...params, numRuns: 40 },
+  );
 });
 
 test('fuzz: parseJson agrees with JSON.parse on valid JSON', () => {

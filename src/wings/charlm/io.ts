@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../node/checkpoint-file.js';
 import { CharVocab } from './vocab.js';
-import { checkNumber, KiokuError } from '../../util/errors.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { checkDeclaredSize } from '../../io/safetensors.js';
 import { CELL_KINDS, CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
 
@@ -79,14 +79,11 @@ export function loadCharLM(pathOrDir: string): {
       `${path}: vocabulary has ${vocab.size} characters but the model expects ${m.vocabSize}`,
     );
   }
-  let model: CharLM;
-  try {
-    model = new CharLM(m);
-    model.loadStateDict(ckpt.model);
-  } catch (e) {
-    if (e instanceof KiokuError) throw new KiokuError(`${path}: ${e.message}`);
-    throw e;
-  }
+  const model = inContext(path, () => {
+    const lm = new CharLM(m);
+    lm.loadStateDict(ckpt.model);
+    return lm;
+  });
   model.eval();
   return { model, vocab, config, step: ckpt.step, path };
 }

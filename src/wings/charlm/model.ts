@@ -22,7 +22,7 @@ import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { RNN } from '../../nn/rnn.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
@@ -67,15 +67,18 @@ export function makeRecurrent(
 
 /**
  * The number of trainable scalars a config describes, without building the model:
- * embedding V·E, per layer G·H·(I + H) + 2·G·H (G = 4 LSTM, 3 GRU, 1 RNN gate blocks;
- * I = E for the first layer, H above), head H·V + V. Loaders compare it with the file.
+ * embedding V·E, the recurrent stack (`countRecurrentParameters`), head H·V + V. Loaders
+ * compare it with the file.
  */
 export function countCharLMParameters(c: CharLMConfig): number {
-  const G = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
-  const H = c.hidden;
-  let n = c.vocabSize * c.embed + H * c.vocabSize + c.vocabSize;
-  for (let k = 0; k < c.layers; k++) n += G * H * ((k === 0 ? c.embed : H) + H) + 2 * G * H;
-  return n;
+  const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+  const rnn = countRecurrentParameters({
+    gates,
+    inputSize: c.embed,
+    hiddenSize: c.hidden,
+    numLayers: c.layers,
+  });
+  return c.vocabSize * c.embed + rnn + c.hidden * c.vocabSize + c.vocabSize;
 }
 
 export class CharLM extends Module {

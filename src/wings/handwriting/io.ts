@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOffsetStats, type OffsetStats } from './strokes.js';
 import { loadSafetensors, saveSafetensors } from '../../node/safetensors-file.js';
-import { KiokuError } from '../../util/errors.js';
+import { inContext, KiokuError } from '../../util/errors.js';
 import {
   countParameters,
   type HandwritingModelConfig,
@@ -77,13 +77,7 @@ export function loadHandwritingModel(path: string): LoadedHandwritingModel {
   }
   const where = `loadHandwritingModel: ${path}`;
   const rawConfig = metadataJson(path, 'config', metadata.config);
-  let config: Required<HandwritingModelConfig>;
-  try {
-    config = normalizeModelConfig(rawConfig as HandwritingModelConfig);
-  } catch (e) {
-    if (e instanceof KiokuError) throw new KiokuError(`${where}: ${e.message}`);
-    throw e;
-  }
+  const config = inContext(where, () => normalizeModelConfig(rawConfig as HandwritingModelConfig));
   // Before allocating anything: the config must describe exactly the stored weights.
   checkDeclaredSize(where, tensors, () => countParameters(config), { numLayers: config.numLayers });
   const stats = checkOffsetStats(where, metadataJson(path, 'stats', metadata.stats));
@@ -92,11 +86,7 @@ export function loadHandwritingModel(path: string): LoadedHandwritingModel {
     throw new KiokuError(`${where}: metadata "info" must be a JSON object`);
   const info = infoRaw as Record<string, unknown>;
   const model = new HandwritingModel({ ...config, dtype: 'float32' });
-  try {
-    model.loadStateDict(tensors);
-  } catch (e) {
-    throw new KiokuError(`${path}: ${(e as Error).message}`);
-  }
+  inContext(path, () => model.loadStateDict(tensors));
   model.eval();
   return { model, stats, info, path };
 }

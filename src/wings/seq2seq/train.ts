@@ -3,9 +3,16 @@ import { cmudictSplit, editDistance, type G2PEntry, loadCmudict } from './cmudic
 import { BOS, EOS, PAD, UNK, Vocab } from '../../data/vocab.js';
 import { Adam } from '../../optim/adam.js';
 import { clipGradNorm } from '../../optim/clip.js';
-import { checkNumber, KiokuError } from '../../util/errors.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { DEFAULT_SEQ2SEQ_CONFIG, Seq2Seq, type Seq2SeqConfig } from './model.js';
+import {
+  countSeq2SeqParameters,
+  DEFAULT_SEQ2SEQ_CONFIG,
+  Seq2Seq,
+  type Seq2SeqConfig,
+  validateSeq2SeqConfig,
+} from './model.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
 import { beamSearch, greedyDecodeBatch, type Hypothesis } from './decode.js';
 import { loadTaskModel, saveTaskModel, yieldToEventLoop } from '../taskfile.js';
 
@@ -239,9 +246,14 @@ export function saveG2P(path: string, g: LoadedG2P, step: number, scores?: unkno
 
 export function loadG2P(path: string): LoadedG2P {
   const f = loadTaskModel<Seq2SeqConfig>(path, 'seq2seq');
-  const { task: _t, problem: _p, ...config } = f.config as Seq2SeqConfig & { task: string; problem?: string };
+  const { task: _t, problem: _p, ...rest } = f.config as Seq2SeqConfig & { task: string; problem?: string };
+  const config = inContext(path, () => validateSeq2SeqConfig(rest));
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(path, f.model, () => countSeq2SeqParameters(config), {
+    encoderLayers: config.encoderLayers,
+  });
   const model = new Seq2Seq(config);
-  model.loadStateDict(f.model);
+  inContext(path, () => model.loadStateDict(f.model));
   model.eval();
   const src = Vocab.fromJSON(f.extra.src);
   const tgt = Vocab.fromJSON(f.extra.tgt);
