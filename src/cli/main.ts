@@ -64,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof KiokuError) {
       console.error(`kioku: ${err.message}`);
-      return 1;
+      // A stopped training run (Ctrl-C) exits 130 like an interrupted shell command.
+      return 'exitCode' in err && typeof err.exitCode === 'number' ? err.exitCode : 1;
     }
     throw err;
   }
