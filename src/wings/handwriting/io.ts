@@ -25,6 +25,8 @@ import { KiokuError } from '../../util/errors.js';
 import { type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
 
 export const HANDWRITING_FORMAT = 'kioku-handwriting';
+/** The model file `kioku handwriting train` writes in its run directory. */
+export const HANDWRITING_MODEL_FILE = 'handwriting.safetensors';
 
 /** Save weights + config + statistics + a JSON-serialisable `info` (atomic write). */
 export function saveHandwritingModel(
@@ -92,6 +94,8 @@ export function pretrainedDir(): string {
  * `rnn` → `models/handwriting/<name>.safetensors`).
  */
 export function resolveModelPath(nameOrPath: string): string {
+  const inRun = join(nameOrPath, HANDWRITING_MODEL_FILE);
+  if (existsSync(inRun)) return inRun;
   if (existsSync(nameOrPath)) return nameOrPath;
   const p = join(pretrainedDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;
