@@ -287,7 +287,8 @@ export function registerHandwritingCommands(program: Command): void {
     } finally {
       progress.stop();
     }
-    if (run.finished || !task) return;
+    if (run.finished) return console.log(run.message);
+    if (!task) return;
     const result = handwritingResult(task, trainConfig, run.result.skippedSteps);
     const seconds = (Date.now() - t0) / 1000;
     const f = result.final;

@@ -208,7 +208,7 @@ export function registerTextCommands(program: Command): void {
     const o = mergeConfigFile(cmd);
     const cfg = toTrainConfig(o);
     const run = await trainWithProgress(cfg, Boolean(o.quiet), runFlags(o));
-    if (run.finished) return;
+    if (run.finished) return console.log(run.message);
     const fig = await writeLossFigure(run);
     console.log(summary(run));
     console.log(`loss curve: ${fig.svg}, ${fig.png}`);

@@ -336,6 +336,8 @@ export interface RunSpec {
 
 export interface FinishedRun {
   finished: true;
+  /** What to tell the user ("already finished … nothing to do"). */
+  message: string;
   step: number;
   checkpoint: string;
 }
@@ -402,11 +404,10 @@ export async function runTraining(spec: RunSpec): Promise<FinishedRun | Complete
     if (ckpt) {
       const total = trainer.totalSteps;
       if (total !== null && ckpt.step >= total) {
-        log(
+        const message =
           `${spec.out}: this run already finished (step ${ckpt.step} of ${total}); nothing to do. ` +
-            'Give a larger --steps (or --epochs) with --resume to train it further.',
-        );
-        return { finished: true, step: ckpt.step, checkpoint: dir.latest };
+          'Give a larger --steps (or --epochs) with --resume to train it further.';
+        return { finished: true, step: ckpt.step, checkpoint: dir.latest, message };
       }
       resumes.push({ atStep: ckpt.step, changed });
       for (const c of changed)
