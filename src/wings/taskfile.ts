@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
@@ -25,6 +26,8 @@ export function saveTaskModel<C extends object>(
   extra: Record<string, unknown>,
   step: number,
 ): void {
+  // The folder may not exist yet (a default --out on a fresh clone).
+  mkdirSync(dirname(path), { recursive: true });
   saveCheckpoint(path, { config: { ...config, task }, model, step, extra });
 }
 
@@ -47,10 +50,4 @@ export function loadTaskModel<C>(path: string, task: SequenceTask): TaskModelFil
   return { config: ckpt.config as C & { task: SequenceTask }, model: ckpt.model, extra, step: ckpt.step };
 }
 
-/**
- * Let the event loop run (every few steps of a training loop): the WASM backend recycles
- * its heap blocks through a FinalizationRegistry, whose callbacks only run between tasks.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export { yieldToEventLoop } from '../util/event-loop.js';
