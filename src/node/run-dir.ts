@@ -146,14 +146,25 @@ function lock(dir: string): () => void {
   throw new KiokuError(`cannot lock ${dir}: another process keeps recreating ${LOCK_FILE}`);
 }
 
+let commandArgs: readonly string[] | null = null;
+
+/** The CLI's arguments (what `main(argv)` got), for the resume command; else process.argv. */
+export function setCommandArgs(args: readonly string[]): void {
+  commandArgs = [...args];
+}
+
+function currentArgs(): string[] {
+  return commandArgs ? [...commandArgs] : process.argv.slice(2);
+}
+
 /** The command line that started this process, as a user would type it (`kioku …`). */
-function commandLine(args = process.argv.slice(2)): string {
+function commandLine(args = currentArgs()): string {
   const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return ['kioku', ...args.map(quote)].join(' ');
 }
 
 /** The exact command that resumes this run: the same arguments, `--overwrite` dropped, `--resume` added. */
-export function resumeCommand(args = process.argv.slice(2)): string {
+export function resumeCommand(args = currentArgs()): string {
   const kept = args.filter((a) => a !== '--overwrite');
   if (!kept.includes('--resume')) kept.push('--resume');
   return commandLine(kept);
