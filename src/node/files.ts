@@ -278,24 +278,36 @@ function processAlive(pid: number): boolean {
  * ```
  */
 export function pruneFiles(dir: string, pattern: RegExp, keep: number): string[] {
+  const candidates = ownFiles(dir, pattern);
+  const doomed = candidates.slice(0, Math.max(0, candidates.length - keep));
+  for (const name of doomed) removeOwnFile(join(dir, name));
+  return doomed;
+}
+
+/**
+ * The sorted names of the regular files in `dir` that match `pattern` — none when `dir`
+ * is a symbolic link or missing, and never a symlinked entry: the files kioku may delete.
+ */
+export function ownFiles(dir: string, pattern: RegExp): string[] {
   let st: Stats;
   try {
     st = lstatSync(dir);
   } catch {
     return [];
   }
-  if (!st.isDirectory()) return []; // a symlink (or anything else): do not touch its target
-  const candidates = readdirSync(dir, { withFileTypes: true })
+  if (!st.isDirectory()) return []; // a symlink (or anything else): its target is not ours
+  return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && pattern.test(e.name))
     .map((e) => e.name)
     .sort();
-  const doomed = candidates.slice(0, Math.max(0, candidates.length - keep));
-  for (const name of doomed) {
-    try {
-      unlinkSync(join(dir, name));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(join(dir, name), e);
-    }
+}
+
+/** Delete `path` if it is a regular file (a symlink or folder is left alone); gone is fine. */
+export function removeOwnFile(path: string): void {
+  try {
+    if (!lstatSync(path).isFile()) return;
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(path, e);
   }
-  return doomed;
 }

@@ -25,6 +25,7 @@ export function saveTaskModel<C extends object>(
   extra: Record<string, unknown>,
   step: number,
 ): void {
+  // The folder may not exist yet (a default --out on a fresh clone): writeFileAtomic creates it.
   saveCheckpoint(path, { config: { ...config, task }, model, step, extra });
 }
 
@@ -47,10 +48,4 @@ export function loadTaskModel<C>(path: string, task: SequenceTask): TaskModelFil
   return { config: ckpt.config as C & { task: SequenceTask }, model: ckpt.model, extra, step: ckpt.step };
 }
 
-/**
- * Let the event loop run (every few steps of a training loop): the WASM backend recycles
- * its heap blocks through a FinalizationRegistry, whose callbacks only run between tasks.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export { yieldToEventLoop } from '../util/event-loop.js';

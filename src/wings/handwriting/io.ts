@@ -32,6 +32,8 @@ import { checkDeclaredSize } from '../../io/safetensors.js';
 import { parseJson } from '../../util/json.js';
 
 export const HANDWRITING_FORMAT = 'kioku-handwriting';
+/** The model file `kioku handwriting train` writes in its run directory. */
+export const HANDWRITING_MODEL_FILE = 'handwriting.safetensors';
 
 /** Save weights + config + statistics + a JSON-serialisable `info` (atomic write). */
 export function saveHandwritingModel(
@@ -101,6 +103,8 @@ export function pretrainedDir(): string {
  * `rnn` → `models/handwriting/<name>.safetensors`).
  */
 export function resolveModelPath(nameOrPath: string): string {
+  const inRun = join(nameOrPath, HANDWRITING_MODEL_FILE);
+  if (existsSync(inRun)) return inRun;
   if (existsSync(nameOrPath)) return nameOrPath;
   const p = join(pretrainedDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;
