@@ -23,6 +23,7 @@ import { writeFileAtomic } from '../src/node/atomic.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint-file.js';
 import { cannotWrite, makeDirs, pruneFiles, readFileBounded, removeStaleTemps } from '../src/node/files.js';
 import { loadSafetensors, saveSafetensors } from '../src/node/safetensors-file.js';
+import { RunDir } from '../src/node/run-dir.js';
 import { CharLM } from '../src/wings/charlm/model.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { HandwritingModel } from '../src/wings/handwriting/model.js';
@@ -316,6 +317,14 @@ test('defect 9: pruning never follows a symlinked checkpoints folder or symlinke
       'step-000005-val-1.safetensors',
     ]);
     assert.equal(readFileSync(join(user, 'step-000001-val-1.safetensors'), 'utf8'), 'precious');
+    // The run directory's store (what the Trainer prunes through) keeps the same rule.
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    symlinkSync(user, join(run, 'checkpoints'));
+    const store = new RunDir(run);
+    assert.deepEqual(store.listCheckpoints(), []);
+    store.removeCheckpoint('step-000002-val-1.safetensors');
+    assert.equal(readdirSync(user).length, 3, "the user's files are all still there");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -377,4 +386,40 @@ test('defect 11: empty --models, --values with --input, --beam with --temperatur
   const usage = await runCli(['sample', '--no-such-flag']);
   assert.equal(usage.code, 2);
   assert.equal((await runCli(['--version'])).code, 0);
+});
+
+/** Mount a tiny tmpfs (root in a container that allows it); undefined where not possible. */
+function tinyTmpfs(): string | undefined {
+  const dir = tmp();
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+    return dir;
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+test('defect 8 on real file systems: a full disk and a read-only one (where tmpfs can be mounted)', (t) => {
+  const dir = tinyTmpfs();
+  if (!dir) {
+    t.skip('cannot mount a tmpfs here');
+    return;
+  }
+  try {
+    refuses(
+      () => writeFileAtomic(join(dir, 'loss.png'), new Uint8Array(1 << 20)),
+      /^cannot write .*loss\.png: no space left on the device$/,
+    );
+    assert.deepEqual(readdirSync(dir), [], 'no temp file left behind');
+    execFileSync('mount', ['-o', 'remount,ro', dir]);
+    refuses(
+      () => writeFileAtomic(join(dir, 'x.bin'), new Uint8Array(3)),
+      /^cannot write .*x\.bin: the file system is read-only$/,
+    );
+    refuses(() => makeDirs(join(dir, 'sub', 'deeper')), /: the file system is read-only$/);
+  } finally {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -280,7 +280,7 @@ function processAlive(pid: number): boolean {
 export function pruneFiles(dir: string, pattern: RegExp, keep: number): string[] {
   const candidates = ownFiles(dir, pattern);
   const doomed = candidates.slice(0, Math.max(0, candidates.length - keep));
-  for (const name of doomed) removeOwnFile(join(dir, name));
+  for (const name of doomed) removeOwnFile(dir, name);
   return doomed;
 }
 
@@ -302,10 +302,14 @@ export function ownFiles(dir: string, pattern: RegExp): string[] {
     .sort();
 }
 
-/** Delete `path` if it is a regular file (a symlink or folder is left alone); gone is fine. */
-export function removeOwnFile(path: string): void {
+/**
+ * Delete `dir/name` if `dir` is a real folder (not a symlink to one) and `name` a regular
+ * file in it; anything else is left alone, and a file already gone is fine.
+ */
+export function removeOwnFile(dir: string, name: string): void {
+  const path = join(dir, name);
   try {
-    if (!lstatSync(path).isFile()) return;
+    if (!lstatSync(dir).isDirectory() || !lstatSync(path).isFile()) return;
     unlinkSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(path, e);

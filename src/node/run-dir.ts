@@ -90,7 +90,7 @@ export class RunDir implements RunStore {
   }
 
   removeCheckpoint(name: string): void {
-    removeOwnFile(join(this.checkpointDir, name));
+    removeOwnFile(this.checkpointDir, name);
   }
 }
 
