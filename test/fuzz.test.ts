@@ -1,7 +1,8 @@
 // Property-based fuzzing of every loader and of the CLI's argument parsing (issue #12):
 // each generated input is either accepted into a valid object or refused with a
 // KiokuError that names the file/flag — never a raw JS error (TypeError, RangeError,
-// "Maximum call stack size exceeded", ...), never a hang. Fixed seed, bounded budget
+// "Maximum call stack size exceeded", ...), never more than MEMORY_BOUND of typed arrays
+// for one input, never a hang (each test has a timeout). Fixed seed, bounded budget
 // (FUZZ_RUNS per property, default 300), so CI runs the same inputs every time.
 // Set FUZZ_RUNS=2000 locally for a longer hunt.
 import assert from 'node:assert/strict';
@@ -34,6 +35,8 @@ import { parseStroke3Json } from '../src/wings/handwriting/strokes-stroke3.js';
 import { readWord2vecText } from '../src/wings/word2vec/io.js';
 
 const SEED = 20261128;
+/** A hang guard, not a timing assertion: far above what each property needs. */
+const TEST_TIMEOUT_MS = 120_000;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const dir = mkdtempSync(join(tmpdir(), 'kioku-fuzz-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,14 +45,28 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const counts = new Map<string, { inputs: number; accepted: number; refused: number }>();
 
 /**
+ * Every generated input is at most a few kilobytes, so no load may grow the memory held in
+ * typed arrays by more than this (a config trusted before the weights allocates gigabytes).
+ */
+const MEMORY_BOUND = 64 * 2 ** 20;
+
+/** Fail when `before` → now grew the typed-array memory past MEMORY_BOUND. */
+function checkMemory(loader: string, before: number): void {
+  const grown = process.memoryUsage().arrayBuffers - before;
+  if (grown > MEMORY_BOUND) throw new Error(`${loader}: one input grew typed-array memory by ${grown} bytes`);
+}
+
+/**
  * Run `load` on one input: accepted (then `valid` must hold) or refused with a
- * KiokuError whose message contains `name` (the file or flag). Anything else fails.
+ * KiokuError whose message contains `name` (the file or flag), within MEMORY_BOUND.
+ * Anything else fails.
  */
 function judge<T>(loader: string, name: string, load: () => T, valid: (v: T) => boolean = () => true): void {
   const c = counts.get(loader) ?? { inputs: 0, accepted: 0, refused: 0 };
   counts.set(loader, c);
   c.inputs++;
   let v: T;
+  const before = process.memoryUsage().arrayBuffers;
   try {
     v = load();
   } catch (e) {
@@ -57,9 +74,11 @@ function judge<T>(loader: string, name: string, load: () => T, valid: (v: T) => 
       throw new Error(`${loader}: raw error instead of a KiokuError: ${String(e)}`, { cause: e });
     if (!e.message.includes(name))
       throw new Error(`${loader}: message does not name ${name}: ${e.message}`, { cause: e });
+    checkMemory(loader, before);
     c.refused++;
     return;
   }
+  checkMemory(loader, before);
   if (!valid(v)) throw new Error(`${loader}: accepted an invalid result`);
   c.accepted++;
 }
@@ -125,44 +144,48 @@ const weird = fc.oneof(
 const usually = <T>(v: T): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 3, arbitrary: fc.constant(v) }, { weight: 1, arbitrary: weird });
 
-test('fuzz: safetensors bytes (mutated valid files and generated headers)', () => {
-  const base = encodeSafetensors(
-    { w: Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]), b: Tensor.fromArray([1, 2], [2]) },
-    { note: 'x' },
-    { checksum: true },
-  );
-  fc.assert(
-    fc.property(mutated(base), (bytes) =>
-      judge('safetensors (mutated)', 'decodeSafetensors', () => decodeSafetensors(bytes)),
-    ),
-    params,
-  );
-  const info = fc.record(
-    {
-      dtype: fc.oneof(fc.constantFrom('F32', 'F64', 'F16', 'I64', 'U8', 'BOOL', 'F8_E4M3'), weird),
-      shape: fc.oneof(fc.array(fc.nat(5), { maxLength: 3 }), weird),
-      data_offsets: fc.oneof(fc.tuple(fc.nat(64), fc.nat(64)), weird),
-    },
-    { requiredKeys: [] },
-  );
-  const header = fc.dictionary(
-    fc.oneof(fc.constantFrom('__metadata__', '__proto__', 'w', 'b'), fc.string({ maxLength: 4 })),
-    fc.oneof(info, weird),
-    { maxKeys: 4 },
-  );
-  fc.assert(
-    fc.property(header, fc.nat(64), (h, dataLen) => {
-      const json = new TextEncoder().encode(JSON.stringify(h));
-      const bytes = new Uint8Array(8 + json.length + dataLen);
-      new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
-      bytes.set(json, 8);
-      judge('safetensors (generated headers)', 'decodeSafetensors', () => decodeSafetensors(bytes));
-    }),
-    params,
-  );
-});
+test(
+  'fuzz: safetensors bytes (mutated valid files and generated headers)',
+  { timeout: TEST_TIMEOUT_MS },
+  () => {
+    const base = encodeSafetensors(
+      { w: Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]), b: Tensor.fromArray([1, 2], [2]) },
+      { note: 'x' },
+      { checksum: true },
+    );
+    fc.assert(
+      fc.property(mutated(base), (bytes) =>
+        judge('safetensors (mutated)', 'decodeSafetensors', () => decodeSafetensors(bytes)),
+      ),
+      params,
+    );
+    const info = fc.record(
+      {
+        dtype: fc.oneof(fc.constantFrom('F32', 'F64', 'F16', 'I64', 'U8', 'BOOL', 'F8_E4M3'), weird),
+        shape: fc.oneof(fc.array(fc.nat(5), { maxLength: 3 }), weird),
+        data_offsets: fc.oneof(fc.tuple(fc.nat(64), fc.nat(64)), weird),
+      },
+      { requiredKeys: [] },
+    );
+    const header = fc.dictionary(
+      fc.oneof(fc.constantFrom('__metadata__', '__proto__', 'w', 'b'), fc.string({ maxLength: 4 })),
+      fc.oneof(info, weird),
+      { maxKeys: 4 },
+    );
+    fc.assert(
+      fc.property(header, fc.nat(64), (h, dataLen) => {
+        const json = new TextEncoder().encode(JSON.stringify(h));
+        const bytes = new Uint8Array(8 + json.length + dataLen);
+        new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+        bytes.set(json, 8);
+        judge('safetensors (generated headers)', 'decodeSafetensors', () => decodeSafetensors(bytes));
+      }),
+      params,
+    );
+  },
+);
 
-test('fuzz: checkpoints (mutated bytes)', () => {
+test('fuzz: checkpoints (mutated bytes)', { timeout: TEST_TIMEOUT_MS }, () => {
   const base = charModelBytes({ kind: 'charlm', model: CHAR_CONFIG, train: {} });
   fc.assert(
     fc.property(mutated(base), (bytes) =>
@@ -172,7 +195,7 @@ test('fuzz: checkpoints (mutated bytes)', () => {
   );
 });
 
-test('fuzz: char-LM model files (config fields and vocabularies)', () => {
+test('fuzz: char-LM model files (config fields and vocabularies)', { timeout: TEST_TIMEOUT_MS }, () => {
   const p = join(dir, 'char.safetensors');
   const config = fc.record({
     vocabSize: usually(3),
@@ -205,7 +228,7 @@ test('fuzz: char-LM model files (config fields and vocabularies)', () => {
   );
 });
 
-test('fuzz: handwriting model files (config fields)', () => {
+test('fuzz: handwriting model files (config fields)', { timeout: TEST_TIMEOUT_MS }, () => {
   const good = new HandwritingModel({ cell: 'gru', hiddenSize: 3, numLayers: 1, mixtures: 2 });
   const tensors = good.stateDict();
   const p = join(dir, 'hw.safetensors');
@@ -235,7 +258,7 @@ test('fuzz: handwriting model files (config fields)', () => {
   );
 });
 
-test('fuzz: IAM lineStrokes XML', () => {
+test('fuzz: IAM lineStrokes XML', { timeout: TEST_TIMEOUT_MS }, () => {
   const num = fc.oneof(
     fc.constantFrom('1', '-2.5', '1e39', '0x10', '0o7', 'NaN', '', ' 3 ', '1e-3'),
     fc.double().map(String),
@@ -263,7 +286,7 @@ test('fuzz: IAM lineStrokes XML', () => {
   );
 });
 
-test('fuzz: stroke-3 JSON', () => {
+test('fuzz: stroke-3 JSON', { timeout: TEST_TIMEOUT_MS }, () => {
   const row = fc.oneof(
     fc.tuple(fc.oneof(fc.integer(), fc.double(), fc.constant(1e39)), fc.integer(), fc.constantFrom(0, 1, 2)),
     weird,
@@ -297,7 +320,7 @@ test('fuzz: stroke-3 JSON', () => {
   );
 });
 
-test('fuzz: word2vec text files', () => {
+test('fuzz: word2vec text files', { timeout: TEST_TIMEOUT_MS }, () => {
   const p = join(dir, 'vectors.txt');
   const line = fc
     .array(fc.oneof(fc.constantFrom('the', 'a', '0.5', '-1e39', '0x1', 'NaN', ''), fc.double().map(String)), {
@@ -346,7 +369,7 @@ test('fuzz: word2vec text files', () => {
   );
 });
 
-test('fuzz: text corpora', () => {
+test('fuzz: text corpora', { timeout: TEST_TIMEOUT_MS }, () => {
   const p = join(dir, 'corpus.txt');
   fc.assert(
     fc.property(
@@ -376,7 +399,7 @@ function trainChar(): Command {
   return cmd;
 }
 
-test('fuzz: --config files', () => {
+test('fuzz: --config files', { timeout: TEST_TIMEOUT_MS }, () => {
   const p = join(dir, 'config.json');
   const keys = fc.constantFrom(
     'steps',
@@ -406,7 +429,7 @@ test('fuzz: --config files', () => {
   );
 });
 
-test('fuzz: CLI argument parsing of every command', async () => {
+test('fuzz: CLI argument parsing of every command', { timeout: TEST_TIMEOUT_MS }, async () => {
   const program = buildProgram();
   const leaves: Command[] = [];
   const walk = (c: Command): void => {
@@ -453,6 +476,9 @@ test('fuzz: CLI argument parsing of every command', async () => {
       } catch (e) {
         if (!(e instanceof CommanderError || e instanceof KiokuError))
           throw new Error(`raw error for ${JSON.stringify(args)}: ${String(e)}`, { cause: e });
+        // "unknown option '--x'", "option '--steps <n>' argument 'abc' is invalid", "required option '--model <path>' not specified", ...
+        if (!/'[^']+'/.test(e.message))
+          throw new Error(`the refusal names no flag or command: ${e.message}`, { cause: e });
         c.refused++;
       }
     }),
@@ -532,7 +558,7 @@ test('the parameter counts that loaders check before allocating are exact', () =
   );
 });
 
-test('fuzz: parseJson agrees with JSON.parse on valid JSON', () => {
+test('fuzz: parseJson agrees with JSON.parse on valid JSON', { timeout: TEST_TIMEOUT_MS }, () => {
   fc.assert(
     fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
       const text = JSON.stringify(v);
