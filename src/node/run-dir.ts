@@ -95,6 +95,14 @@ export class RunDir implements RunStore {
     return names.filter((f) => CHECKPOINT_FILE.test(f)).sort();
   }
 
+  /**
+   * Rewrite the latest checkpoint (e.g. with results computed after training, such as a
+   * test report, in its `extra`) so the run directory's model file carries them.
+   */
+  saveLatest(ckpt: Checkpoint): void {
+    saveCheckpoint(this.latest, ckpt);
+  }
+
   removeCheckpoint(name: string): void {
     rmSync(join(this.checkpointDir, name), { force: true });
   }
@@ -184,6 +192,12 @@ export function fileFingerprint(path: string): { file: string; bytes: number; sh
 export interface RunDirOptions {
   resume?: boolean;
   overwrite?: boolean;
+}
+
+/** What `--resume`, `--overwrite` and `--allow-change` ask for (every training function takes them). */
+export interface RunFlags extends RunDirOptions {
+  /** Settings names from `CHANGEABLE_ON_RESUME` that may differ on `--resume`. */
+  allowChange?: readonly string[];
 }
 
 /**
@@ -321,13 +335,9 @@ export interface ResumeRecord {
   changed: SettingChange[];
 }
 
-export interface RunSpec {
-  /** The run directory (`--out`). */
-  out: string;
-  resume?: boolean;
-  overwrite?: boolean;
-  /** Settings names from `CHANGEABLE_ON_RESUME` that may differ on `--resume`. */
-  allowChange?: readonly string[];
+export interface RunSpec extends RunFlags {
+  /** The run directory (`--out`); without one the run trains in memory (no checkpoints, no guarantees to keep). */
+  out?: string;
   /**
    * Every setting of the run, flat (CLI names in camelCase; data files as `fileFingerprint`s).
    * Saved in each checkpoint and compared on `--resume`.
@@ -358,7 +368,8 @@ export interface CompletedRun {
   trainer: Trainer;
   task: TrainTask;
   result: TrainResult;
-  dir: RunDir;
+  /** Null for a run without `out`. */
+  dir: RunDir | null;
   resumes: ResumeRecord[];
 }
 
@@ -382,8 +393,10 @@ export class TrainingInterrupted extends KiokuError {
  * does the rest.
  */
 export async function runTraining(spec: RunSpec): Promise<FinishedRun | CompletedRun> {
+  if (spec.out === undefined) return trainInMemory(spec);
+  const out = spec.out;
   const log = spec.log ?? (() => {});
-  const { dir, release } = openRunDir(spec.out, spec);
+  const { dir, release } = openRunDir(out, spec);
   const signals = interruptHandler();
   try {
     let ckpt: Checkpoint | null = null;
@@ -416,14 +429,14 @@ export async function runTraining(spec: RunSpec): Promise<FinishedRun | Complete
       const total = trainer.totalSteps;
       if (total !== null && ckpt.step >= total) {
         const message =
-          `${spec.out}: this run already finished (step ${ckpt.step} of ${total}); nothing to do. ` +
+          `${out}: this run already finished (step ${ckpt.step} of ${total}); nothing to do. ` +
           'Give a larger --steps (or --epochs) with --resume to train it further.';
         return { finished: true, step: ckpt.step, checkpoint: dir.latest, message };
       }
       resumes.push({ atStep: ckpt.step, changed });
       for (const c of changed)
         log(`resume: ${c.name} changed from ${JSON.stringify(c.was)} to ${JSON.stringify(c.now)}`);
-      log(`resuming ${spec.out} at step ${ckpt.step}`);
+      log(`resuming ${out} at step ${ckpt.step}`);
       trainer.resume(ckpt);
     }
     const result = await trainer.runAsync();
@@ -440,6 +453,15 @@ export async function runTraining(spec: RunSpec): Promise<FinishedRun | Complete
     signals.dispose();
     release();
   }
+}
+
+/** A run without `out` (library calls, tests): the same Trainer, no directory, no checkpoints. */
+async function trainInMemory(spec: RunSpec): Promise<CompletedRun> {
+  if (spec.resume) throw new KiokuError('--resume needs --out (the run directory to continue)');
+  const { task, options } = spec.build(null);
+  const trainer = new Trainer(task, options, { onEvent: spec.onEvent });
+  const result = await trainer.runAsync();
+  return { finished: false, trainer, task, result, dir: null, resumes: [] };
 }
 
 /** Write `train-log.json`: settings, result (no NaN: absent values are left out), history, resumes. */
