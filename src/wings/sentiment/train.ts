@@ -3,7 +3,7 @@ import { imdbSplit, loadImdb, type Review } from './imdb.js';
 import { tokenize } from '../../data/text.js';
 import { Vocab } from '../../data/vocab.js';
 import { bceWithLogits } from '../../nn/losses.js';
-import type { ScheduleJSON } from '../../optim/schedule.js';
+import { secondHalfDecay } from '../../optim/schedule.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
@@ -210,14 +210,6 @@ export class SentimentTask implements TrainTask {
 }
 
 /**
- * "Decay the learning rate linearly to 5% over the second half": the base rate while
- * (step + 1) ≤ total/2, then a straight line to 5% at the last step.
- */
-export function secondHalfDecay(total: number): ScheduleJSON {
-  return { kind: 'linear', total, start: Math.max(Math.ceil(total / 2) - 1, 0), final: 0.05 };
-}
-
-/**
  * Train a sentiment classifier on the fixed IMDB split (see `imdbSplit`): vocabulary from
  * the training reviews only, length-bucketed padded batches, BCE on logits, Adam with
  * global-norm clipping, through the `Trainer`. With `out`, a run directory (see
@@ -320,7 +312,7 @@ export async function trainSentiment(
         clip,
         clipMode: 'norm',
         epochs,
-        schedule: opts.lrDecay ? secondHalfDecay(total) : undefined,
+        schedule: opts.lrDecay ? secondHalfDecay(total, 0.05) : undefined,
         validateEvery: evalEvery || never,
         checkpointEvery: 500,
       },
