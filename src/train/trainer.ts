@@ -48,6 +48,12 @@ export interface TrainTask {
   setState(state: unknown): void;
   /** Batches in one pass over the training data (needed for the `epochs` option). */
   readonly stepsPerEpoch?: number;
+  /**
+   * True when `trainBatch` updates the parameters itself (word2vec's sparse SGD with its
+   * per-document learning rate, as the reference C tool does it): the Trainer then skips
+   * clipping and the optimizer step (the gradient norm reads 0) and keeps everything else.
+   */
+  readonly updatesItself?: boolean;
 }
 
 export type ClipMode = 'norm' | 'value' | 'none';
@@ -324,7 +330,9 @@ export class Trainer {
       }
       const lr = this.schedule.lrAt(this.step, this.baseLr);
       this.optimizer.lr = lr;
-      this.task.model.zeroGrad();
+      const own = this.task.updatesItself === true;
+      if (own) for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+      else this.task.model.zeroGrad();
       let batch: { loss: number; tokens: number };
       try {
         batch = this.task.trainBatch();
@@ -338,7 +346,9 @@ export class Trainer {
       const { loss, tokens: n } = batch;
       tokens += n;
       const gNorm = Number.isFinite(loss)
-        ? o.clipMode === 'norm' && o.clip > 0
+        ? own
+          ? 0
+          : o.clipMode === 'norm' && o.clip > 0
           ? clipGradNorm(params, o.clip)
           : gradNorm(params)
         : NaN;
@@ -361,9 +371,11 @@ export class Trainer {
             gNorm,
           );
         }
-        if (o.clipMode === 'value') clipGradValue(params, o.clip);
-        for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
-        this.optimizer.step();
+        if (!own) {
+          if (o.clipMode === 'value') clipGradValue(params, o.clip);
+          for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+          this.optimizer.step();
+        }
         this.step++;
         lastLoss = loss;
         row = { step: this.step, loss, lr, gradNorm: gNorm };
