@@ -476,6 +476,8 @@ function writeTrainLog(
     typeof v === 'number' && !Number.isFinite(v) ? undefined : v;
   writeFileAtomic(
     join(dir.location, 'train-log.json'),
-    new TextEncoder().encode(JSON.stringify({ config: settings, result: summary, resumes, history }, finite, 1)),
+    new TextEncoder().encode(
+      JSON.stringify({ config: settings, result: summary, resumes, history }, finite, 1),
+    ),
   );
 }

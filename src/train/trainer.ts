@@ -349,8 +349,8 @@ export class Trainer {
         ? own
           ? 0
           : o.clipMode === 'norm' && o.clip > 0
-          ? clipGradNorm(params, o.clip)
-          : gradNorm(params)
+            ? clipGradNorm(params, o.clip)
+            : gradNorm(params)
         : NaN;
       let row: HistoryRow | null = null;
       if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
@@ -440,7 +440,10 @@ export class Trainer {
     const perStep = now / (this.step - startStep);
     const eta =
       o.steps !== undefined
-        ? Math.min((o.steps - this.step) * perStep, o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity)
+        ? Math.min(
+            (o.steps - this.step) * perStep,
+            o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity,
+          )
         : o.timeSeconds !== undefined
           ? o.timeSeconds - now
           : null;
@@ -505,7 +508,9 @@ export class Trainer {
     return {
       firstLoss: this.firstLoss,
       skippedSteps: this.skippedSteps,
-      ...(b ? { best: { step: b.step, valLoss: b.valLoss, params: b.params.map((a) => Array.from(a)) } } : {}),
+      ...(b
+        ? { best: { step: b.step, valLoss: b.valLoss, params: b.params.map((a) => Array.from(a)) } }
+        : {}),
     };
   }
 

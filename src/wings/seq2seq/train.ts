@@ -96,7 +96,8 @@ function decodeG2P(g: LoadedG2P, entries: readonly G2PEntry[], beam: number): st
   const bos = g.tgt.id(BOS);
   const eos = g.tgt.id(EOS);
   const srcs = entries.map((e) => encodeWord(g.src, e.word.slice(0, G2P_MAX_WORD)).ids);
-  if (beam <= 1) return greedyDecodeBatch(g.model, srcs, { bos, eos, maxLen: 40 }).map((o) => g.tgt.decode(o));
+  if (beam <= 1)
+    return greedyDecodeBatch(g.model, srcs, { bos, eos, maxLen: 40 }).map((o) => g.tgt.decode(o));
   return srcs.map((s) => g.tgt.decode(beamSearch(g.model, s, beam, { bos, eos, maxLen: 40 })[0].tokens));
 }
 

@@ -415,7 +415,10 @@ export async function trainWord2vec(
     build: () => ({
       task,
       options: { optimizer: 'sgd', lr: c.lr, epochs: c.epochs, clipMode: 'none', checkpointEvery: 50 },
-      meta: () => ({ config: { ...c, task: 'word2vec' }, extra: { vocab: vocab.toJSON(), counts: Array.from(counts) } }),
+      meta: () => ({
+        config: { ...c, task: 'word2vec' },
+        extra: { vocab: vocab.toJSON(), counts: Array.from(counts) },
+      }),
     }),
   });
   if (r.finished) return r;
