@@ -93,6 +93,45 @@ describe('every training command: a fresh nested --out, refused reuse', () => {
   const commands: [string, string[]][] = [
     ['train char', [...tinyChar, '--steps', '6', '--quiet']],
     ['handwriting train', [...tinyHandwriting, '--steps', '3']],
+    [
+      'sentiment train',
+      ['sentiment', 'train', '--train-size', '24', '--test-size', '8', '--eval-size', '8', '--max-len', '12'],
+    ],
+    [
+      'forecast train',
+      [
+        'forecast',
+        'train',
+        '--epochs',
+        '1',
+        '--hidden',
+        '3',
+        '--stride',
+        '40',
+        '--lookback',
+        '8',
+        '--horizon',
+        '2',
+      ],
+    ],
+    [
+      'seq2seq train',
+      [
+        'seq2seq',
+        'train',
+        '--train-size',
+        '30',
+        '--test-size',
+        '5',
+        '--epochs',
+        '1',
+        '--embed',
+        '4',
+        '--hidden',
+        '4',
+      ],
+    ],
+    ['word2vec train', ['word2vec', 'train', '--docs', '6', '--dim', '4', '--min-count', '1']],
   ];
   for (const [name, args] of commands) {
     test(name, async () => {
@@ -109,7 +148,8 @@ describe('every training command: a fresh nested --out, refused reuse', () => {
       );
       const over = await runCli([...args, '--out', out, '--overwrite']);
       assert.equal(over.code, 0, over.stderr);
-      const lr = await runCli([...args, '--out', out, '--resume', '--steps', '9', '--lr', '0.05']);
+      const more = args.includes('--steps') ? ['--steps', '9'] : ['--epochs', '2'];
+      const lr = await runCli([...args, '--out', out, '--resume', ...more, '--lr', '0.05']);
       assert.equal(lr.code, 1);
       console.log(`  ${name}: ${lr.stderr.trim()}`);
       assert.match(

@@ -19,8 +19,10 @@ import {
 import { KiokuError } from '../util/errors.js';
 import { writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 
-export const DEFAULT_FORECAST_MODEL = 'runs/forecast/model.safetensors';
+export const DEFAULT_FORECAST_RUN = 'runs/forecast';
+export const DEFAULT_FORECAST_MODEL = `${DEFAULT_FORECAST_RUN}/model.safetensors`;
 
 function printReport(r: ForecastReport): void {
   console.log(`${r.series}: ${r.testWindows} test windows, horizon ${r.horizon}`);
@@ -46,10 +48,10 @@ export function registerForecastCommands(program: Command): void {
   const fc = program
     .command('forecast')
     .description('Time-series forecasting with LSTM/GRU (Mackey–Glass, US births)');
-  fc.command('train')
+  addRunFlags(fc.command('train'))
     .description('train a forecaster and compare RMSE/MAE with persistence and linear AR on the test part')
     .option('--series <name>', SERIES_NAMES.join(' or '), choiceArg(SERIES_NAMES), 'mackey-glass')
-    .option('--out <path>', 'where to save the model', DEFAULT_FORECAST_MODEL)
+    .option('--out <dir>', 'run directory (model.safetensors is the model)', DEFAULT_FORECAST_RUN)
     .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), 'lstm')
     .option(
       '--mode <mode>',
@@ -72,6 +74,7 @@ export function registerForecastCommands(program: Command): void {
       const r = await trainForecast({
         series: o.series,
         out: o.out,
+        ...runFlags(o),
         cell: o.cell,
         mode: o.mode,
         hiddenSize: o.hidden,
@@ -85,6 +88,7 @@ export function registerForecastCommands(program: Command): void {
         seed: o.seed,
         log: (m) => process.stderr.write(m + '\n'),
       });
+      if (r.finished) return console.log(r.message);
       printReport(r.report);
       if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
       if (o.figure) {

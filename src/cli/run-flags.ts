@@ -3,11 +3,9 @@
  * `--resume`, `--overwrite`, `--allow-change <names>`.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { CHANGEABLE_ON_RESUME, type RunDirOptions } from '../node/run-dir.js';
+import { CHANGEABLE_ON_RESUME, type RunFlags } from '../node/run-dir.js';
 
-export interface RunFlagValues extends RunDirOptions {
-  allowChange?: readonly string[];
-}
+export type RunFlagValues = RunFlags;
 
 function namesArg(v: string): string[] {
   const names = v

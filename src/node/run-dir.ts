@@ -40,7 +40,6 @@ import {
   existsSync,
   openSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   writeSync,
@@ -48,7 +47,8 @@ import {
 import { join } from 'node:path';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { writeFileAtomic } from './atomic.js';
-import { makeDirs, ownFiles, readFileBounded, removeOwnFile } from './files.js';
+import { makeDirs, ownFiles, readFileBounded, readTextBounded, removeOwnFile } from './files.js';
+import { parseJson } from '../util/json.js';
 import type { RunStore } from '../train/run-store.js';
 import {
   type TrainerOptions,
@@ -89,6 +89,14 @@ export class RunDir implements RunStore {
     return ownFiles(this.checkpointDir, CHECKPOINT_FILE);
   }
 
+  /**
+   * Rewrite the latest checkpoint (e.g. with results computed after training, such as a
+   * test report, in its `extra`) so the run directory's model file carries them.
+   */
+  saveLatest(ckpt: Checkpoint): void {
+    saveCheckpoint(this.latest, ckpt);
+  }
+
   removeCheckpoint(name: string): void {
     removeOwnFile(this.checkpointDir, name);
   }
@@ -124,7 +132,7 @@ function lock(dir: string): () => void {
     }
     let held: { pid?: unknown; started?: unknown; command?: unknown } = {};
     try {
-      held = JSON.parse(readFileSync(path, 'utf8')) as typeof held;
+      held = parseJson(readTextBounded(path, { maxBytes: 1 << 16 }), path) as typeof held;
     } catch {
       // unreadable or half-written: treat as stale
     }
@@ -173,6 +181,12 @@ export function fileFingerprint(path: string): { file: string; bytes: number; sh
 export interface RunDirOptions {
   resume?: boolean;
   overwrite?: boolean;
+}
+
+/** What `--resume`, `--overwrite` and `--allow-change` ask for (every training function takes them). */
+export interface RunFlags extends RunDirOptions {
+  /** Settings names from `CHANGEABLE_ON_RESUME` that may differ on `--resume`. */
+  allowChange?: readonly string[];
 }
 
 /**
@@ -310,13 +324,9 @@ export interface ResumeRecord {
   changed: SettingChange[];
 }
 
-export interface RunSpec {
-  /** The run directory (`--out`). */
-  out: string;
-  resume?: boolean;
-  overwrite?: boolean;
-  /** Settings names from `CHANGEABLE_ON_RESUME` that may differ on `--resume`. */
-  allowChange?: readonly string[];
+export interface RunSpec extends RunFlags {
+  /** The run directory (`--out`); without one the run trains in memory (no checkpoints, no guarantees to keep). */
+  out?: string;
   /**
    * Every setting of the run, flat (CLI names in camelCase; data files as `fileFingerprint`s).
    * Saved in each checkpoint and compared on `--resume`.
@@ -347,7 +357,8 @@ export interface CompletedRun {
   trainer: Trainer;
   task: TrainTask;
   result: TrainResult;
-  dir: RunDir;
+  /** Null for a run without `out`. */
+  dir: RunDir | null;
   resumes: ResumeRecord[];
 }
 
@@ -371,8 +382,10 @@ export class TrainingInterrupted extends KiokuError {
  * does the rest.
  */
 export async function runTraining(spec: RunSpec): Promise<FinishedRun | CompletedRun> {
+  if (spec.out === undefined) return trainInMemory(spec);
+  const out = spec.out;
   const log = spec.log ?? (() => {});
-  const { dir, release } = openRunDir(spec.out, spec);
+  const { dir, release } = openRunDir(out, spec);
   const signals = interruptHandler();
   try {
     let ckpt: Checkpoint | null = null;
@@ -405,14 +418,14 @@ export async function runTraining(spec: RunSpec): Promise<FinishedRun | Complete
       const total = trainer.totalSteps;
       if (total !== null && ckpt.step >= total) {
         const message =
-          `${spec.out}: this run already finished (step ${ckpt.step} of ${total}); nothing to do. ` +
+          `${out}: this run already finished (step ${ckpt.step} of ${total}); nothing to do. ` +
           'Give a larger --steps (or --epochs) with --resume to train it further.';
         return { finished: true, step: ckpt.step, checkpoint: dir.latest, message };
       }
       resumes.push({ atStep: ckpt.step, changed });
       for (const c of changed)
         log(`resume: ${c.name} changed from ${JSON.stringify(c.was)} to ${JSON.stringify(c.now)}`);
-      log(`resuming ${spec.out} at step ${ckpt.step}`);
+      log(`resuming ${out} at step ${ckpt.step}`);
       trainer.resume(ckpt);
     }
     const result = await trainer.runAsync();
@@ -431,6 +444,15 @@ export async function runTraining(spec: RunSpec): Promise<FinishedRun | Complete
   }
 }
 
+/** A run without `out` (library calls, tests): the same Trainer, no directory, no checkpoints. */
+async function trainInMemory(spec: RunSpec): Promise<CompletedRun> {
+  if (spec.resume) throw new KiokuError('--resume needs --out (the run directory to continue)');
+  const { task, options } = spec.build(null);
+  const trainer = new Trainer(task, options, { onEvent: spec.onEvent });
+  const result = await trainer.runAsync();
+  return { finished: false, trainer, task, result, dir: null, resumes: [] };
+}
+
 /** Write `train-log.json`: settings, result (no NaN: absent values are left out), history, resumes. */
 function writeTrainLog(
   dir: RunDir,
@@ -443,6 +465,8 @@ function writeTrainLog(
     typeof v === 'number' && !Number.isFinite(v) ? undefined : v;
   writeFileAtomic(
     join(dir.location, 'train-log.json'),
-    new TextEncoder().encode(JSON.stringify({ config: settings, result: summary, resumes, history }, finite, 1)),
+    new TextEncoder().encode(
+      JSON.stringify({ config: settings, result: summary, resumes, history }, finite, 1),
+    ),
   );
 }

@@ -207,6 +207,18 @@ export class LinearLR implements Schedule {
   }
 }
 
+/**
+ * "Decay linearly to `final` over the second half of training" as a `LinearLR`: the base
+ * rate while (step + 1) ≤ total / 2, then a straight line to base · final at the last step.
+ *
+ * ```ts
+ * scheduleFromJSON(secondHalfDecay(100, 0.05)).lrAt(99, 1); // 0.05
+ * ```
+ */
+export function secondHalfDecay(total: number, final: number): ScheduleJSON {
+  return { kind: 'linear', total, start: Math.max(Math.ceil(total / 2) - 1, 0), final };
+}
+
 /** `schedule` preceded by a linear warm-up of `warmupSteps` steps (see `LinearWarmup`). */
 export function withWarmup(schedule: Schedule, warmupSteps: number): Schedule {
   return new LinearWarmup({ warmupSteps, then: schedule });

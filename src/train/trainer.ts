@@ -48,6 +48,12 @@ export interface TrainTask {
   setState(state: unknown): void;
   /** Batches in one pass over the training data (needed for the `epochs` option). */
   readonly stepsPerEpoch?: number;
+  /**
+   * True when `trainBatch` updates the parameters itself (word2vec's sparse SGD with its
+   * per-document learning rate, as the reference C tool does it): the Trainer then skips
+   * clipping and the optimizer step (the gradient norm reads 0) and keeps everything else.
+   */
+  readonly updatesItself?: boolean;
 }
 
 export type ClipMode = 'norm' | 'value' | 'none';
@@ -324,7 +330,9 @@ export class Trainer {
       }
       const lr = this.schedule.lrAt(this.step, this.baseLr);
       this.optimizer.lr = lr;
-      this.task.model.zeroGrad();
+      const own = this.task.updatesItself === true;
+      if (own) for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+      else this.task.model.zeroGrad();
       let batch: { loss: number; tokens: number };
       try {
         batch = this.task.trainBatch();
@@ -338,9 +346,11 @@ export class Trainer {
       const { loss, tokens: n } = batch;
       tokens += n;
       const gNorm = Number.isFinite(loss)
-        ? o.clipMode === 'norm' && o.clip > 0
-          ? clipGradNorm(params, o.clip)
-          : gradNorm(params)
+        ? own
+          ? 0
+          : o.clipMode === 'norm' && o.clip > 0
+            ? clipGradNorm(params, o.clip)
+            : gradNorm(params)
         : NaN;
       let row: HistoryRow | null = null;
       if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
@@ -361,9 +371,11 @@ export class Trainer {
             gNorm,
           );
         }
-        if (o.clipMode === 'value') clipGradValue(params, o.clip);
-        for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
-        this.optimizer.step();
+        if (!own) {
+          if (o.clipMode === 'value') clipGradValue(params, o.clip);
+          for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+          this.optimizer.step();
+        }
         this.step++;
         lastLoss = loss;
         row = { step: this.step, loss, lr, gradNorm: gNorm };
@@ -428,7 +440,10 @@ export class Trainer {
     const perStep = now / (this.step - startStep);
     const eta =
       o.steps !== undefined
-        ? Math.min((o.steps - this.step) * perStep, o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity)
+        ? Math.min(
+            (o.steps - this.step) * perStep,
+            o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity,
+          )
         : o.timeSeconds !== undefined
           ? o.timeSeconds - now
           : null;
@@ -493,7 +508,9 @@ export class Trainer {
     return {
       firstLoss: this.firstLoss,
       skippedSteps: this.skippedSteps,
-      ...(b ? { best: { step: b.step, valLoss: b.valLoss, params: b.params.map((a) => Array.from(a)) } } : {}),
+      ...(b
+        ? { best: { step: b.step, valLoss: b.valLoss, params: b.params.map((a) => Array.from(a)) } }
+        : {}),
     };
   }
 

@@ -16,7 +16,7 @@ import type { ClipMode, TrainEvent, Trainer, TrainResult } from '../../train/tra
 import { KiokuError } from '../../util/errors.js';
 import { CharLM, type CellKind } from './model.js';
 import { CHARLM_KIND, type CharLMCheckpointConfig } from './io.js';
-import { fileFingerprint, type FinishedRun, runTraining } from '../../node/run-dir.js';
+import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 
 /** Every setting of a char-LM training run, with documented defaults (DEFAULT_CHAR_TRAIN). */
 export interface CharTrainConfig {
@@ -80,12 +80,7 @@ export interface CharTrainRun {
   corpusChars: number;
 }
 
-/** What `--resume`, `--overwrite` and `--allow-change` ask for (see `src/node/run-dir.ts`). */
-export interface RunFlags {
-  resume?: boolean;
-  overwrite?: boolean;
-  allowChange?: readonly string[];
-}
+export type { RunFlags } from '../../node/run-dir.js';
 
 /** The run's settings as `--resume` compares them: the data file by size and hash. */
 function charSettings(cfg: CharTrainConfig): Record<string, unknown> {
