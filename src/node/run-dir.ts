@@ -35,15 +35,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { writeFileAtomic } from './atomic.js';
