@@ -8,8 +8,9 @@
  * ```
  */
 import { decodeCheckpoint } from '../../io/checkpoint-codec.js';
-import { KiokuError } from '../../util/errors.js';
-import { CharLM, type CharLMConfig } from './model.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
+import { CELL_KINDS, CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
 import { CharVocab } from './vocab.js';
 
 export const CHARLM_KIND = 'charlm';
@@ -32,7 +33,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Decode a char-LM checkpoint; `name` (a path or file name) is quoted in every error. */
+/**
+ * Decode a char-LM checkpoint; `name` (a path or file name) is quoted in every error. Refuses
+ * files of other tasks, a malformed config, and weights that are not what the config
+ * declares (checked before anything is allocated).
+ */
 export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
   const ckpt = decodeCheckpoint(bytes, { context: name });
   const config = ckpt.config;
@@ -40,18 +45,34 @@ export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
     const kind = isRecord(config) && 'kind' in config ? String(config.kind) : 'unknown';
     throw new KiokuError(`${name} is a ${kind} model, not a character language model`);
   }
-  const extra = isRecord(ckpt.extra) ? ckpt.extra : {};
-  if (!Array.isArray(extra.vocab) || !extra.vocab.every((t) => typeof t === 'string'))
-    throw new KiokuError(`${name}: the checkpoint has no vocabulary`);
-  const vocab = new CharVocab(extra.vocab);
-  const cfg = config as unknown as CharLMCheckpointConfig;
-  if (vocab.size !== cfg.model.vocabSize) {
+  if (!isRecord(config.model)) {
     throw new KiokuError(
-      `${name}: vocabulary has ${vocab.size} characters but the model expects ${cfg.model.vocabSize}`,
+      `${name}: the checkpoint's config.model must be an object, got ${JSON.stringify(config.model)}`,
     );
   }
-  const model = new CharLM(cfg.model);
-  model.loadStateDict(ckpt.model);
+  const cfg = config as unknown as CharLMCheckpointConfig;
+  const m = cfg.model;
+  const where = `${name}: config.model`;
+  for (const f of ['vocabSize', 'hidden', 'layers', 'embed'] as const)
+    checkNumber(where, f, m[f], { min: 1, integer: true });
+  if (!(CELL_KINDS as readonly unknown[]).includes(m.cell)) {
+    throw new KiokuError(`${where}: cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(m.cell)}`);
+  }
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(name, ckpt.model, () => countCharLMParameters(m), { layers: m.layers });
+  const extra = isRecord(ckpt.extra) ? ckpt.extra : {};
+  if (!Array.isArray(extra.vocab)) throw new KiokuError(`${name}: the checkpoint has no vocabulary`);
+  if (!extra.vocab.every((t) => typeof t === 'string'))
+    throw new KiokuError(`${name}: the vocabulary must be a list of strings`);
+  const vocab = new CharVocab(extra.vocab);
+  if (vocab.size !== m.vocabSize) {
+    throw new KiokuError(`${name}: vocabulary has ${vocab.size} characters but the model expects ${m.vocabSize}`);
+  }
+  const model = inContext(name, () => {
+    const lm = new CharLM(m);
+    lm.loadStateDict(ckpt.model);
+    return lm;
+  });
   model.eval();
   return { model, vocab, config: cfg, step: ckpt.step };
 }

@@ -7,9 +7,10 @@
  * const { model, stats } = handwritingModelFromBytes(new Uint8Array(await res.arrayBuffer()), 'lstm.safetensors');
  * ```
  */
-import { decodeSafetensors } from '../../io/safetensors.js';
-import { KiokuError } from '../../util/errors.js';
-import { type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
+import { checkDeclaredSize, decodeSafetensors } from '../../io/safetensors.js';
+import { inContext, KiokuError } from '../../util/errors.js';
+import { parseJson } from '../../util/json.js';
+import { countParameters, type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
 import { checkOffsetStats, type OffsetStats } from './strokes.js';
 
 export const HANDWRITING_FORMAT = 'kioku-handwriting';
@@ -21,34 +22,31 @@ export interface LoadedHandwritingModel {
   path: string;
 }
 
-function parseJson(path: string, key: string, text: string | undefined): unknown {
+function metadataJson(path: string, key: string, text: string | undefined): unknown {
   if (text === undefined) throw new KiokuError(`loadHandwritingModel: ${path}: metadata has no "${key}"`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new KiokuError(
-      `loadHandwritingModel: ${path}: metadata "${key}" is not valid JSON (${(e as Error).message})`,
-    );
-  }
+  return parseJson(text, `loadHandwritingModel: ${path}: metadata "${key}"`);
 }
 
 /** Decode a model saved by `saveHandwritingModel` (float32); `path` names it in every error. */
 export function handwritingModelFromBytes(bytes: Uint8Array, path: string): LoadedHandwritingModel {
-  const { tensors, metadata } = decodeSafetensors(bytes, { context: `loadHandwritingModel: ${path}` });
+  const { tensors, metadata } = decodeSafetensors(bytes, { context: `loadSafetensors: ${path}` });
   if (metadata?.format !== HANDWRITING_FORMAT) {
     throw new KiokuError(
       `loadHandwritingModel: ${path}: not a kioku handwriting model (metadata format is ${JSON.stringify(metadata?.format)}, expected "${HANDWRITING_FORMAT}")`,
     );
   }
-  const config = normalizeModelConfig(parseJson(path, 'config', metadata.config) as HandwritingModelConfig);
-  const stats = checkOffsetStats(`loadHandwritingModel: ${path}`, parseJson(path, 'stats', metadata.stats));
-  const info = (metadata.info ? parseJson(path, 'info', metadata.info) : {}) as Record<string, unknown>;
+  const where = `loadHandwritingModel: ${path}`;
+  const rawConfig = metadataJson(path, 'config', metadata.config);
+  const config = inContext(where, () => normalizeModelConfig(rawConfig as HandwritingModelConfig));
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(where, tensors, () => countParameters(config), { numLayers: config.numLayers });
+  const stats = checkOffsetStats(where, metadataJson(path, 'stats', metadata.stats));
+  const infoRaw = metadata.info ? metadataJson(path, 'info', metadata.info) : {};
+  if (infoRaw === null || typeof infoRaw !== 'object' || Array.isArray(infoRaw))
+    throw new KiokuError(`${where}: metadata "info" must be a JSON object`);
+  const info = infoRaw as Record<string, unknown>;
   const model = new HandwritingModel({ ...config, dtype: 'float32' });
-  try {
-    model.loadStateDict(tensors);
-  } catch (e) {
-    throw new KiokuError(`${path}: ${(e as Error).message}`);
-  }
+  inContext(path, () => model.loadStateDict(tensors));
   model.eval();
   return { model, stats, info, path };
 }

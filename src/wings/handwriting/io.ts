@@ -22,9 +22,11 @@ import { fileURLToPath } from 'node:url';
 import type { OffsetStats } from './strokes.js';
 import { readBytes, saveSafetensors } from '../../node/safetensors-file.js';
 import { HANDWRITING_FORMAT, handwritingModelFromBytes, type LoadedHandwritingModel } from './codec.js';
-
 import { KiokuError } from '../../util/errors.js';
 import type { HandwritingModel } from './model.js';
+
+/** The model file `kioku handwriting train` writes in its run directory. */
+export const HANDWRITING_MODEL_FILE = 'handwriting.safetensors';
 
 /** Save weights + config + statistics + a JSON-serialisable `info` (atomic write). */
 export function saveHandwritingModel(
@@ -34,13 +36,18 @@ export function saveHandwritingModel(
   info: unknown = {},
 ): void {
   const { dtype: _dtype, ...config } = model.config;
-  saveSafetensors(path, model.stateDict(), {
-    format: HANDWRITING_FORMAT,
-    version: '1',
-    config: JSON.stringify(config),
-    stats: JSON.stringify(stats),
-    info: JSON.stringify(info),
-  });
+  saveSafetensors(
+    path,
+    model.stateDict(),
+    {
+      format: HANDWRITING_FORMAT,
+      version: '1',
+      config: JSON.stringify(config),
+      stats: JSON.stringify(stats),
+      info: JSON.stringify(info),
+    },
+    { checksum: true },
+  );
 }
 
 /** Load a model saved by `saveHandwritingModel` (float32). Errors name the file. */
@@ -58,6 +65,8 @@ export function pretrainedDir(): string {
  * `rnn` → `models/handwriting/<name>.safetensors`).
  */
 export function resolveModelPath(nameOrPath: string): string {
+  const inRun = join(nameOrPath, HANDWRITING_MODEL_FILE);
+  if (existsSync(inRun)) return inRun;
   if (existsSync(nameOrPath)) return nameOrPath;
   const p = join(pretrainedDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;

@@ -8,8 +8,9 @@
  * const seqs = loadStroke3File('mine.json');                   // OffsetSequence[]
  * ```
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileBounded, readTextBounded } from '../../node/files.js';
 import { KiokuError } from '../../util/errors.js';
 import type { Drawing, OffsetSequence } from './strokes.js';
 import { parseLineStrokes } from './strokes-iam.js';
@@ -17,13 +18,7 @@ import { parseStroke3Json } from './strokes-stroke3.js';
 
 /** Read one `lineStrokes` file (IAM files declare ISO-8859-1; they are ASCII in practice). */
 export function loadLineStrokesFile(path: string): Drawing {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    throw new KiokuError(`loadLineStrokesFile: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseLineStrokes(text, path);
+  return parseLineStrokes(readFileBounded(path).toString('latin1'), path);
 }
 
 /** Every `*.xml` file under `dir` (recursively), sorted by path. */
@@ -62,11 +57,5 @@ export function loadLineStrokesFolder(dir: string, opts: { limit?: number } = {}
 
 /** Read a stroke-3 JSON file. */
 export function loadStroke3File(path: string): OffsetSequence[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new KiokuError(`loadStroke3File: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseStroke3Json(text, path);
+  return parseStroke3Json(readTextBounded(path), path);
 }

@@ -27,6 +27,7 @@
  * The XML reader below is deliberately small: elements, attributes, text, comments,
  * processing instructions, CDATA and a DOCTYPE line — what these files contain.
  */
+import { readDecimal } from '../../util/numbers.js';
 import { KiokuError } from '../../util/errors.js';
 import type { Drawing, Stroke } from './strokes.js';
 
@@ -43,8 +44,13 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 
 function decodeEntities(s: string, fail: (msg: string) => never): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (_, e: string) => {
-    if (e[0] === '#')
-      return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    if (e[0] === '#') {
+      const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      // XML 1.0 §2.2: a character reference must name a Unicode scalar value.
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) || code === 0)
+        fail(`character reference &${e}; is not a Unicode character (at most U+10FFFF)`);
+      return String.fromCodePoint(code);
+    }
     const v = ENTITIES[e];
     if (v === undefined) fail(`unknown entity &${e};`);
     return v;
@@ -187,13 +193,10 @@ export function parseLineStrokes(xml: string, source: string, id?: string): Draw
               `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k} is missing attribute "${attr}"`,
             );
           }
-          const x = Number(v);
-          if (v.trim() === '' || !Number.isFinite(x)) {
-            throw new KiokuError(
-              `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k}: attribute ${attr}="${v}" is not a number`,
-            );
-          }
-          return x;
+          return readDecimal(
+            v.trim(),
+            `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k}: attribute ${attr}`,
+          );
         };
         const t = num('time', false);
         pts.push({ x: num('x', true)!, y: num('y', true)!, ...(t !== undefined ? { t } : {}) });
