@@ -13,7 +13,14 @@ const lab = await startLabServer({ port: 0 });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
 });
 const page = await browser.newPage({ viewport: { width: 1680, height: 820 } });
 const open = async (query: string): Promise<void> => {
@@ -26,7 +33,10 @@ type PadWin = { kiokuPad: { ready(): Promise<boolean>; settle(): Promise<void> }
 async function loops(p: Page, x0: number, y0: number, turns: number): Promise<void> {
   const box = await p.locator('canvas.pad').first().boundingBox();
   if (!box) throw new Error('no pad on the page');
-  const at = (t: number): [number, number] => [box.x + x0 + 9 * t - 16 * Math.sin(t), box.y + y0 - 30 + 30 * Math.cos(t)];
+  const at = (t: number): [number, number] => [
+    box.x + x0 + 9 * t - 16 * Math.sin(t),
+    box.y + y0 - 30 + 30 * Math.cos(t),
+  ];
   await p.mouse.move(...at(0));
   await p.mouse.down();
   for (let t = 0.15; t <= turns * 2 * Math.PI; t += 0.15) await p.mouse.move(...at(t));

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { builtinHersheyFont, builtinHersheyFontNames, parseJhf } from '../src/wings/handwriting/hershey.js';
 import { HERSHEY_ACKNOWLEDGEMENT } from '../src/wings/handwriting/hershey-fonts.js';
-import { generateHandwritingDataset, randomWriterStyle, writeLine } from '../src/wings/handwriting/hershey-writer.js';
+import {
+  generateHandwritingDataset,
+  randomWriterStyle,
+  writeLine,
+} from '../src/wings/handwriting/hershey-writer.js';
 import {
   computeOffsetStats,
   denormalizeOffsets,
@@ -18,7 +22,11 @@ import {
   smoothDrawing,
 } from '../src/wings/handwriting/strokes.js';
 import { iamFormId, parseLineStrokes } from '../src/wings/handwriting/strokes-iam.js';
-import { loadLineStrokesFile, loadLineStrokesFolder, loadStroke3File } from '../src/wings/handwriting/stroke-files.js';
+import {
+  loadLineStrokesFile,
+  loadLineStrokesFolder,
+  loadStroke3File,
+} from '../src/wings/handwriting/stroke-files.js';
 import { parseStroke3Json, toStroke3, toStroke3Json } from '../src/wings/handwriting/strokes-stroke3.js';
 import { loadStrokeData, makeBatch } from '../src/wings/handwriting/data.js';
 import { Rng } from '../src/util/rng.js';

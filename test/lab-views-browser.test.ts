@@ -40,7 +40,14 @@ type Win = { kiokuPad: PadApi; kiokuGen: GenApi };
 const SCALE = 2.5;
 
 /** Write a wavy stroke (synthetic pointer events through the mouse) on the first pad canvas. */
-async function drawStroke(page: Page, x0: number, y0: number, width: number, phase = 0, dx = 3): Promise<void> {
+async function drawStroke(
+  page: Page,
+  x0: number,
+  y0: number,
+  width: number,
+  phase = 0,
+  dx = 3,
+): Promise<void> {
   const box = await page.locator('canvas.pad').first().boundingBox();
   assert.ok(box, 'the pad canvas is on the page');
   const at = (k: number): [number, number] => [box.x + x0 + k, box.y + y0 + 22 * Math.sin(k / 9 + phase)];
@@ -62,7 +69,14 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1700, height: 1000 } });
     page.on('pageerror', (e) => errors.push(e.message));
@@ -83,7 +97,11 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
     await page.evaluate(() => (window as unknown as Win).kiokuPad.settle());
     const views = await page.evaluate(() => (window as unknown as Win).kiokuPad.views());
     const line = await page.evaluate(() => (window as unknown as Win).kiokuPad.line());
-    assert.deepEqual(await page.evaluate(() => (window as unknown as Win).kiokuPad.hairCounts()), [50, 50, 50], '50 hairs per model');
+    assert.deepEqual(
+      await page.evaluate(() => (window as unknown as Win).kiokuPad.hairCounts()),
+      [50, 50, 50],
+      '50 hairs per model',
+    );
     const n = line.reduce((a, s) => a + s.length, 0);
     assert.equal(line.length, 2, 'two strokes');
     assert.ok(n > 20, `points fed: ${n}`);
@@ -102,7 +120,11 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
       let last = null;
       for (const st of line)
         for (const [i, q] of st.entries()) {
-          last = s.step(prev ? (q.x - prev.x) / SCALE : 0, prev ? (q.y - prev.y) / SCALE : 0, i === st.length - 1 ? 1 : 0);
+          last = s.step(
+            prev ? (q.x - prev.x) / SCALE : 0,
+            prev ? (q.y - prev.y) / SCALE : 0,
+            i === st.length - 1 ? 1 : 0,
+          );
           prev = q;
         }
       assert.ok(last);
@@ -118,8 +140,11 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
         );
       }
       const acts = Object.values(v.activations);
-      for (let u = 0; u < last.activations.length; u++) diff = Math.max(diff, Math.abs(last.activations[u] - acts[u]));
-      console.log(`pad ${v.cell}: page vs Node after ${n} points (mixture in px, P(eos), activations): max abs diff ${diff.toExponential(2)}`);
+      for (let u = 0; u < last.activations.length; u++)
+        diff = Math.max(diff, Math.abs(last.activations[u] - acts[u]));
+      console.log(
+        `pad ${v.cell}: page vs Node after ${n} points (mixture in px, P(eos), activations): max abs diff ${diff.toExponential(2)}`,
+      );
       assert.ok(diff < 1e-3, `${v.cell}: max abs diff ${diff}`);
     }
     const lat = await page.evaluate(() => (window as unknown as Win).kiokuPad.latencies());
@@ -160,13 +185,42 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
     assert.match((await page.textContent('#pad-dataset')) ?? '', /12 line/);
     const json = await page.evaluate(() => (window as unknown as Win).kiokuPad.datasetStroke3());
     writeFileSync(join(dir, 'mine.json'), json);
-    const common = ['--hidden', '8', '--layers', '1', '--mixtures', '3', '--steps', '3', '--batch', '4', '--seq-len', '40', '--eval-every', '0'];
+    const common = [
+      '--hidden',
+      '8',
+      '--layers',
+      '1',
+      '--mixtures',
+      '3',
+      '--steps',
+      '3',
+      '--batch',
+      '4',
+      '--seq-len',
+      '40',
+      '--eval-every',
+      '0',
+    ];
     for (const [name, args] of [
       ['stroke-3', ['--data', 'stroke3', '--data-path', join(dir, 'mine.json')]],
       ['IAM XML', ['--data', 'iam', '--data-path', xmlDir]],
     ] as const) {
-      const r = spawnSync(process.execPath, ['bin/kioku.js', 'handwriting', 'train', ...args, ...common, '--out', join(dir, `${name === 'IAM XML' ? 'iam' : 's3'}.safetensors`)], { encoding: 'utf8' });
-      console.log(`kioku handwriting train on the pad's ${name}: exit ${r.status}\n${(r.stdout + r.stderr).trim().split('\n').slice(0, 3).join('\n')}`);
+      const r = spawnSync(
+        process.execPath,
+        [
+          'bin/kioku.js',
+          'handwriting',
+          'train',
+          ...args,
+          ...common,
+          '--out',
+          join(dir, name === 'IAM XML' ? 'run-iam' : 'run-s3'),
+        ],
+        { encoding: 'utf8' },
+      );
+      console.log(
+        `kioku handwriting train on the pad's ${name}: exit ${r.status}\n${(r.stdout + r.stderr).trim().split('\n').slice(0, 3).join('\n')}`,
+      );
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout + r.stderr, /12 training lines|1[01] training lines|training lines/);
     }
@@ -179,7 +233,10 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
     assert.equal(await page.locator('.gen-col').count(), 3, 'three temperatures side by side');
     const prime = 'function f(a, b) {\n  return ';
     const text = 'a + b;\n}';
-    const got = await page.evaluate(([p, t]) => (window as unknown as Win).kiokuGen.dist(p, t), [prime, text] as const);
+    const got = await page.evaluate(([p, t]) => (window as unknown as Win).kiokuGen.dist(p, t), [
+      prime,
+      text,
+    ] as const);
     const { model, vocab } = loadCharLM('models/lab/char-lstm');
     const want = nextCharsAlong(model, vocab, prime, text, 8);
     let diff = Math.abs(got.logProb - want.logProb);
@@ -187,7 +244,9 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
       assert.deepEqual(got.steps[i].chars.slice(0, 3), s.chars.slice(0, 3));
       s.probs.forEach((p, j) => (diff = Math.max(diff, Math.abs(p - got.steps[i].probs[j]))));
     });
-    console.log(`generation explorer: page vs Node top-8 next-char probabilities and log p over ${text.length + 1} positions: max abs diff ${diff.toExponential(2)}`);
+    console.log(
+      `generation explorer: page vs Node top-8 next-char probabilities and log p over ${text.length + 1} positions: max abs diff ${diff.toExponential(2)}`,
+    );
     assert.ok(diff < 1e-4);
     await page.fill('#gen-width', '3');
     await page.click('#gen-beam');
@@ -198,8 +257,13 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
     assert.ok(Math.abs(lp - beam.logProb) < 1e-3);
     await page.click('#gen-step');
     await page.click('#gen-step');
-    await page.waitForFunction(() => (document.querySelector('#gen-stepped')?.textContent ?? '').length >= 'function '.length + 2);
-    assert.ok((await page.locator('#gen-bars .gen-bar').count()) === 8, 'top-8 bars for the stepped character');
+    await page.waitForFunction(
+      () => (document.querySelector('#gen-stepped')?.textContent ?? '').length >= 'function '.length + 2,
+    );
+    assert.ok(
+      (await page.locator('#gen-bars .gen-bar').count()) === 8,
+      'top-8 bars for the stepped character',
+    );
     await page.fill('#gen-prime', '');
     await page.click('#gen-sample');
     await page.waitForSelector('#gen-message:not([hidden])');
@@ -212,7 +276,9 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
       for (const view of ['pad', 'gen']) {
         await page.goto(`${lab.url}?lang=${lang}&view=${view}`);
         await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
-        const empty = await page.$$eval('[data-i18n-v]', (els) => els.filter((e) => !e.textContent?.trim()).map((e) => e.getAttribute('data-i18n-v')));
+        const empty = await page.$$eval('[data-i18n-v]', (els) =>
+          els.filter((e) => !e.textContent?.trim()).map((e) => e.getAttribute('data-i18n-v')),
+        );
         assert.deepEqual(empty, [], `${lang}/${view}: every label filled`);
       }
       const tab = await page.textContent('nav button[data-view=pad]');

@@ -36,15 +36,27 @@ describe('PadSession (the pad in the worker)', () => {
         const w = want.mixtures[t];
         diff = Math.max(diff, Math.abs(r.mixture.e - w.e));
         for (let j = 0; j < w.M; j++)
-          diff = Math.max(diff, Math.abs(r.mixture.pi[j] - w.pi[j]), Math.abs(r.mixture.mu1[j] - w.mu1[j]), Math.abs(r.mixture.sigma2[j] - w.sigma2[j]), Math.abs(r.mixture.rho[j] - w.rho[j]));
+          diff = Math.max(
+            diff,
+            Math.abs(r.mixture.pi[j] - w.pi[j]),
+            Math.abs(r.mixture.mu1[j] - w.mu1[j]),
+            Math.abs(r.mixture.sigma2[j] - w.sigma2[j]),
+            Math.abs(r.mixture.rho[j] - w.rho[j]),
+          );
       }
-      console.log(`${cell}: PadSession vs predictAlongLine over ${line.length - 1} points: max abs diff ${diff.toExponential(2)}`);
+      console.log(
+        `${cell}: PadSession vs predictAlongLine over ${line.length - 1} points: max abs diff ${diff.toExponential(2)}`,
+      );
       assert.ok(diff < 1e-5);
       assert.equal(pad.length, line.length - 1);
       const hairs = pad.hairs({ count: 7, length: 5, seed: 3 });
       assert.equal(hairs.length, 7);
       assert.ok(hairs.every((h) => h.length === 5 && h.data.every(Number.isFinite)));
-      assert.deepEqual(pad.hairs({ count: 7, length: 5, seed: 3 })[2].data, hairs[2].data, 'seeded hairs repeat');
+      assert.deepEqual(
+        pad.hairs({ count: 7, length: 5, seed: 3 })[2].data,
+        hairs[2].data,
+        'seeded hairs repeat',
+      );
       pad.reset();
       assert.throws(() => pad.hairs(), /no point read yet/);
       assert.throws(() => pad.step(1, 1, 0, { replaceLast: true }), /replaceLast before any point/);
@@ -58,7 +70,16 @@ describe("the pad's IAM lineStrokes XML", () => {
     assert.equal(back.id, 'kioku-pad001-01');
     assert.equal(back.strokes.length, 2);
     let diff = 0;
-    back.strokes.forEach((s, k) => s.forEach((p, i) => (diff = Math.max(diff, Math.abs(p.x - drawing.strokes[k][i].x), Math.abs(p.y - drawing.strokes[k][i].y)))));
+    back.strokes.forEach((s, k) =>
+      s.forEach(
+        (p, i) =>
+          (diff = Math.max(
+            diff,
+            Math.abs(p.x - drawing.strokes[k][i].x),
+            Math.abs(p.y - drawing.strokes[k][i].y),
+          )),
+      ),
+    );
     assert.ok(diff <= 0.005, `coordinates kept to 2 decimals (max abs diff ${diff})`);
     assert.equal(back.strokes[0][3].t, 0.03);
   });
@@ -74,7 +95,10 @@ describe('nextCharsAlong (the generation explorer)', () => {
     assert.equal(r.steps.length, 7);
     for (const s of r.steps) {
       assert.equal(s.chars.length, 5);
-      assert.ok(s.probs.every((p, i) => i === 0 || p <= s.probs[i - 1]), 'most probable first');
+      assert.ok(
+        s.probs.every((p, i) => i === 0 || p <= s.probs[i - 1]),
+        'most probable first',
+      );
     }
     assert.throws(() => nextCharsAlong(model, vocab, 'x', 'y', 0), /k/);
   });

@@ -34,4 +34,3 @@ export async function init(): Promise<EngineInfo> {
     wasmReason: ok ? null : (wasmUnavailableReason() ?? 'unknown'),
   };
 }
-

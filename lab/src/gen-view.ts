@@ -67,7 +67,10 @@ function prime(): string {
 
 function temps(): number[] | null {
   const raw = $<HTMLInputElement>('gen-temps').value;
-  const vals = raw.split(/[,\s]+/).filter(Boolean).map(Number);
+  const vals = raw
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(Number);
   if (!vals.length || vals.some((v) => !Number.isFinite(v) || v < 0)) {
     genMessage(tv('genTempBad', { v: raw }));
     return null;
@@ -96,7 +99,9 @@ async function ensureModel(): Promise<void> {
       const res = await fetch(modelUrl);
       if (!res.ok) throw new Error(`char-lstm model.safetensors: HTTP ${res.status}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
-      return viewsEngine().call({ type: 'gen-load', bytes, name: 'models/lab/char-lstm/model.safetensors' }, [bytes.buffer]);
+      return viewsEngine().call({ type: 'gen-load', bytes, name: 'models/lab/char-lstm/model.safetensors' }, [
+        bytes.buffer,
+      ]);
     })();
   }
   await model;
@@ -203,7 +208,14 @@ async function step(): Promise<void> {
   if (!checkPrime()) return;
   await ensureModel();
   const temperature = temps()?.[0] ?? 1;
-  const r = await viewsEngine().call<GenStepReply>({ type: 'gen-step', prime: prime(), text: stepped, temperature, seed: stepSeed++, k: K });
+  const r = await viewsEngine().call<GenStepReply>({
+    type: 'gen-step',
+    prime: prime(),
+    text: stepped,
+    temperature,
+    seed: stepSeed++,
+    k: K,
+  });
   bars(tv('genDistAt', { ctx: (prime() + stepped).slice(-24).replace(/\n/g, '↵') }), r.dist);
   stepped += r.char;
   const pre = $('gen-stepped');

@@ -25,9 +25,11 @@ const EN = {
   padLatency: 'pointer event → redrawn density: {ms} ms (last), {med} ms (median of {n})',
   padEmpty: 'The pad is empty: write something first (at least one stroke of two points).',
   padNoModel: 'Choose at least one model.',
-  padActivations: 'Top-layer activations under the strokes (one column per point: c_t for the LSTM, h_t otherwise)',
+  padActivations:
+    'Top-layer activations under the strokes (one column per point: c_t for the LSTM, h_t otherwise)',
   padNll: '{cell}: {layers}×{hidden}, {params} parameters, validation NLL {nll} nats/point',
-  padTrainHint: 'Train on your data set: `npx kioku handwriting train --data stroke3 --data-path my-handwriting.json` or, with the XML files in a folder, `--data iam --data-path folder/`.',
+  padTrainHint:
+    'Train on your data set: `npx kioku handwriting train --data stroke3 --data-path my-handwriting.json` or, with the XML files in a folder, `--data iam --data-path folder/`.',
   genIntro:
     'Generation with the shipped character LSTM: a prime, then samples at several temperatures side by side; the next-character distribution at every position; beam search with its log-probability; and stepping one character at a time.',
   genPrime: 'Prime',
@@ -71,7 +73,8 @@ const JA: Record<ViewKey, string> = {
   padNoModel: 'モデルを 1 つ以上選んでください。',
   padActivations: 'ストロークの下の最上層の活性（点ごとに 1 列: LSTM は c_t、それ以外は h_t）',
   padNll: '{cell}: {layers}×{hidden}、{params} パラメータ、検証 NLL {nll} nats/点',
-  padTrainHint: '自分のデータで学習: `npx kioku handwriting train --data stroke3 --data-path my-handwriting.json`、XML ファイルをフォルダに置いた場合は `--data iam --data-path folder/`。',
+  padTrainHint:
+    '自分のデータで学習: `npx kioku handwriting train --data stroke3 --data-path my-handwriting.json`、XML ファイルをフォルダに置いた場合は `--data iam --data-path folder/`。',
   genIntro:
     '同梱の文字 LSTM による生成: プライムのあと、複数の温度でのサンプルを並べて表示。各位置の次文字分布、ビームサーチとその対数確率、1 文字ずつのステップ実行。',
   genPrime: 'プライム',
@@ -84,7 +87,8 @@ const JA: Record<ViewKey, string> = {
   genStep: '1 文字進める',
   genReset: 'ステップをリセット',
   genLogProb: 'log p = {lp} nats（{n} 文字）',
-  genClickHint: '文字にカーソルを合わせるかクリックすると、そこでモデルが予想した文字（上位 {k}）を表示します。',
+  genClickHint:
+    '文字にカーソルを合わせるかクリックすると、そこでモデルが予想した文字（上位 {k}）を表示します。',
   genDistAt: '「{ctx}」の次の文字の分布',
   genStepped: 'ステップ実行したテキスト',
   genEmptyPrime: 'プライムが空です。数文字入力してください。',

@@ -113,7 +113,13 @@ function points(): number {
 }
 
 function saveState(): void {
-  setParams({ pcells: selected().join(','), pbias: bias(), phairs: hairs(), phlen: hairLength(), pscale: scale() });
+  setParams({
+    pcells: selected().join(','),
+    pbias: bias(),
+    phairs: hairs(),
+    phlen: hairLength(),
+    pscale: scale(),
+  });
 }
 
 async function loadCell(cell: PadCell): Promise<PadModelInfo> {
@@ -122,7 +128,10 @@ async function loadCell(cell: PadCell): Promise<PadModelInfo> {
   const res = await fetch(URLS[cell]);
   if (!res.ok) throw new Error(`${cell}.safetensors: HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
-  const info = await viewsEngine().call<PadModelInfo>({ type: 'pad-load', cell, bytes, name: `models/handwriting/${cell}.safetensors` }, [bytes.buffer]);
+  const info = await viewsEngine().call<PadModelInfo>(
+    { type: 'pad-load', cell, bytes, name: `models/handwriting/${cell}.safetensors` },
+    [bytes.buffer],
+  );
   loaded.set(cell, info);
   return info;
 }
@@ -153,7 +162,19 @@ function buildPanels(): void {
     acts.className = 'pad-acts';
     root.append(title, info, canvas, eos, actTitle, acts);
     box.appendChild(root);
-    const p: PadPanel = { cell, root, canvas, acts, info, eos, view: null, hairs: [], activations: [], finished: null, model: null };
+    const p: PadPanel = {
+      cell,
+      root,
+      canvas,
+      acts,
+      info,
+      eos,
+      view: null,
+      hairs: [],
+      activations: [],
+      finished: null,
+      model: null,
+    };
     wirePointer(canvas);
     return p;
   });
@@ -220,7 +241,13 @@ function drawPanel(p: PadPanel): void {
     off.height = size;
     off.getContext('2d')?.putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(off, cur.x - (size * cellPx) / 2, cur.y - (size * cellPx) / 2, size * cellPx, size * cellPx);
+    ctx.drawImage(
+      off,
+      cur.x - (size * cellPx) / 2,
+      cur.y - (size * cellPx) / 2,
+      size * cellPx,
+      size * cellPx,
+    );
     // Components: 1σ ellipses, opacity ∝ π (axes from the eigenvectors of the covariance).
     const m = v.mixture;
     for (let j = 0; j < m.pi.length; j++) {
@@ -375,7 +402,8 @@ function wirePointer(canvas: HTMLCanvasElement): void {
     down = false;
     // The pen lifted after the last point: the models re-read it with eos = 1.
     const s = strokes[strokes.length - 1];
-    const prev = s.length > 1 ? s[s.length - 2] : strokes.length > 1 ? strokes[strokes.length - 2].at(-1) : undefined;
+    const prev =
+      s.length > 1 ? s[s.length - 2] : strokes.length > 1 ? strokes[strokes.length - 2].at(-1) : undefined;
     const q = s[s.length - 1];
     feed(prev ? q.x - prev.x : 0, prev ? q.y - prev.y : 0, 1, true, performance.now());
   };
@@ -386,7 +414,10 @@ function wirePointer(canvas: HTMLCanvasElement): void {
 function currentDrawing(): Drawing | null {
   const s = strokes.filter((x) => x.length > 0);
   if (points() < 2) return null;
-  return { id: `kioku-pad${String(dataset.length + 1).padStart(3, '0')}-01`, strokes: s.map((x) => x.map((q) => ({ ...q }))) };
+  return {
+    id: `kioku-pad${String(dataset.length + 1).padStart(3, '0')}-01`,
+    strokes: s.map((x) => x.map((q) => ({ ...q }))),
+  };
 }
 
 function download(name: string, text: string, type: string): void {
@@ -399,11 +430,18 @@ function download(name: string, text: string, type: string): void {
 
 /** The data set as stroke-3 JSON (what "Download data set" saves). */
 function datasetStroke3(): string {
-  return toStroke3Json(dataset.map((d) => ({ ...drawingToOffsets(d), id: d.id })), 2, { source: 'kioku lab handwriting pad' });
+  return toStroke3Json(
+    dataset.map((d) => ({ ...drawingToOffsets(d), id: d.id })),
+    2,
+    { source: 'kioku lab handwriting pad' },
+  );
 }
 
 function renderDataset(): void {
-  $('pad-dataset').textContent = tv('padDataset', { n: dataset.length, p: dataset.reduce((a, d) => a + d.strokes.reduce((b, s) => b + s.length, 0), 0) });
+  $('pad-dataset').textContent = tv('padDataset', {
+    n: dataset.length,
+    p: dataset.reduce((a, d) => a + d.strokes.reduce((b, s) => b + s.length, 0), 0),
+  });
 }
 
 async function clear(): Promise<void> {
@@ -428,7 +466,14 @@ async function finish(): Promise<void> {
   }
   padMessage(null);
   for (const p of panels) {
-    p.finished = await viewsEngine().call<Float32Array>({ type: 'pad-finish', cell: p.cell, pxPerUnit: scale(), bias: bias(), steps: 300, seed: seed++ });
+    p.finished = await viewsEngine().call<Float32Array>({
+      type: 'pad-finish',
+      cell: p.cell,
+      pxPerUnit: scale(),
+      bias: bias(),
+      steps: 300,
+      seed: seed++,
+    });
     drawPanel(p);
   }
 }
@@ -464,7 +509,8 @@ export function mountPad(main: HTMLElement): void {
   $<HTMLInputElement>('pad-hairs').value = String(numParam('phairs', 50));
   $<HTMLInputElement>('pad-hairlen').value = String(numParam('phlen', 20));
   $<HTMLInputElement>('pad-scale').value = String(numParam('pscale', 2.5));
-  for (const c of CELLS) $(`pad-${c}`).addEventListener('change', () => (loading = refreshModels().catch(showError)));
+  for (const c of CELLS)
+    $(`pad-${c}`).addEventListener('change', () => (loading = refreshModels().catch(showError)));
   $('pad-bias').addEventListener('input', () => {
     $('pad-bias-v').textContent = $<HTMLInputElement>('pad-bias').value;
     saveState();

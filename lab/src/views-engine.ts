@@ -11,7 +11,9 @@ let started: Started | null = null;
 
 function start(): Started {
   if (!started) {
-    const engine = new Engine<ViewsRequest>(new Worker(new URL('./views-worker.ts', import.meta.url), { type: 'module' }));
+    const engine = new Engine<ViewsRequest>(
+      new Worker(new URL('./views-worker.ts', import.meta.url), { type: 'module' }),
+    );
     started = { engine, info: engine.call<EngineInfo>({ type: 'init' }) };
   }
   return started;

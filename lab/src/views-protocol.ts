@@ -74,7 +74,15 @@ export type ViewsRequest =
       bias: number;
       grid: PadGridSpec;
     }
-  | { type: 'pad-hairs'; cells: PadCell[]; count: number; length: number; bias: number; pxPerUnit: number; seed: number }
+  | {
+      type: 'pad-hairs';
+      cells: PadCell[];
+      count: number;
+      length: number;
+      bias: number;
+      pxPerUnit: number;
+      seed: number;
+    }
   | { type: 'pad-finish'; cell: PadCell; pxPerUnit: number; bias: number; steps: number; seed: number }
   | { type: 'gen-load'; bytes: Uint8Array; name: string }
   | { type: 'gen-samples'; prime: string; temperatures: number[]; length: number; seed: number }

@@ -12,7 +12,17 @@ import { countParameters } from '../../src/wings/handwriting/model.js';
 import { PadSession } from '../../src/wings/handwriting/pad.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
-import type { GenDist, GenSample, GenStepReply, PadCell, PadHairs, PadMixture, PadModelInfo, PadView, ViewsRequest } from './views-protocol.js';
+import type {
+  GenDist,
+  GenSample,
+  GenStepReply,
+  PadCell,
+  PadHairs,
+  PadMixture,
+  PadModelInfo,
+  PadView,
+  ViewsRequest,
+} from './views-protocol.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -71,11 +81,16 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
     case 'pad-load': {
       const loaded = handwritingModelFromBytes(req.bytes, req.name);
       if (loaded.model.config.cell !== req.cell)
-        throw new KiokuError(`${req.name} is a ${loaded.model.config.cell.toUpperCase()} model, expected ${req.cell.toUpperCase()}`);
+        throw new KiokuError(
+          `${req.name} is a ${loaded.model.config.cell.toUpperCase()} model, expected ${req.cell.toUpperCase()}`,
+        );
       pads.set(req.cell, new PadSession(loaded));
       const valid = loaded.info.valid;
       const nll =
-        typeof valid === 'object' && valid !== null && 'nllPerPoint' in valid && typeof valid.nllPerPoint === 'number'
+        typeof valid === 'object' &&
+        valid !== null &&
+        'nllPerPoint' in valid &&
+        typeof valid.nllPerPoint === 'number'
           ? valid.nllPerPoint
           : null;
       const info: PadModelInfo = {
@@ -126,7 +141,12 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
     case 'gen-samples': {
       const g = needGen();
       const out: GenSample[] = req.temperatures.map((temperature) => {
-        const r = sample(g.model, g.vocab, { prime: req.prime, length: req.length, temperature, seed: req.seed });
+        const r = sample(g.model, g.vocab, {
+          prime: req.prime,
+          length: req.length,
+          temperature,
+          seed: req.seed,
+        });
         return { temperature, text: r.text, logProb: r.logProb };
       });
       return { value: out, transfer: none };
@@ -143,7 +163,12 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
     }
     case 'gen-step': {
       const g = needGen();
-      const r = sample(g.model, g.vocab, { prime: req.prime + req.text, length: 1, temperature: req.temperature, seed: req.seed });
+      const r = sample(g.model, g.vocab, {
+        prime: req.prime + req.text,
+        length: 1,
+        temperature: req.temperature,
+        seed: req.seed,
+      });
       const d = nextCharsAlong(g.model, g.vocab, req.prime + req.text, '', req.k);
       const reply: GenStepReply = { char: r.text, dist: d.steps[0] };
       return { value: reply, transfer: none };
@@ -155,6 +180,7 @@ scope.onmessage = (e) => {
   const { id, req } = e.data;
   handle(req).then(
     ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
-    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) =>
+      scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 };

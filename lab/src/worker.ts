@@ -16,13 +16,7 @@ import {
 } from '../../src/wings/experiments/compare-run.js';
 import { hiddenGradNorms } from '../../src/wings/experiments/grad-through-time.js';
 import { Rng } from '../../src/util/rng.js';
-import type {
-  BenchProgress,
-  Request,
-  SaturationReply,
-  SeriesName,
-  TraceReply,
-} from './protocol.js';
+import type { BenchProgress, Request, SaturationReply, SeriesName, TraceReply } from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;

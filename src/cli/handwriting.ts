@@ -22,7 +22,7 @@ import {
   type OffsetSequence,
   offsetsToDrawing,
 } from '../wings/handwriting/strokes.js';
-import { loadLineStrokesFile, loadStroke3File } from '../wings/handwriting/stroke-files.js';
+import { findXmlFiles, loadLineStrokesFile, loadStroke3File } from '../wings/handwriting/stroke-files.js';
 import { toStroke3Json } from '../wings/handwriting/strokes-stroke3.js';
 import { loadStrokeData, type StrokeDataOptions, type StrokeSource } from '../wings/handwriting/data.js';
 import { densityGrid, predictAlongLine } from '../wings/handwriting/density.js';
@@ -51,7 +51,7 @@ import {
   handwritingTrainerOptions,
   normalizeTrainConfig,
 } from '../wings/handwriting/train.js';
-import { fileFingerprint, runTraining } from '../node/run-dir.js';
+import { fileFingerprint, folderFingerprint, runTraining } from '../node/run-dir.js';
 import type { TrainEvent } from '../train/trainer.js';
 import { addRunFlags, runFlags } from './run-flags.js';
 import { writeFileAtomic } from '../node/atomic.js';
@@ -276,7 +276,12 @@ export function registerHandwritingCommands(program: Command): void {
           clipLayer: trainConfig.clip.layer,
           clipNorm: trainConfig.clip.norm,
           ...data0,
-          path: data0.path !== undefined ? fileFingerprint(data0.path) : undefined,
+          path:
+            data0.path === undefined
+              ? undefined
+              : data0.source === 'iam'
+                ? folderFingerprint(data0.path, findXmlFiles(data0.path))
+                : fileFingerprint(data0.path),
           validPath: data0.validPath !== undefined ? fileFingerprint(data0.validPath) : undefined,
         },
         log: (m) => progress.log(m),

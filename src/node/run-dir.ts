@@ -36,7 +36,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { writeFileAtomic } from './atomic.js';
 import { makeDirs, ownFiles, readFileBounded, readTextBounded, removeOwnFile } from './files.js';
@@ -168,6 +168,24 @@ export function resumeCommand(args = currentArgs()): string {
 export function fileFingerprint(path: string): { file: string; bytes: number; sha256: string } {
   const bytes = readFileBounded(path, { what: 'data file' });
   return { file: path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * Size and SHA-256 of a folder of data files (e.g. IAM-OnDB's lineStrokes XML files): every
+ * file's path relative to `dir` and its bytes, in the given order, go into one hash.
+ */
+export function folderFingerprint(
+  dir: string,
+  files: readonly string[],
+): { folder: string; files: number; bytes: number; sha256: string } {
+  const h = createHash('sha256');
+  let total = 0;
+  for (const f of files) {
+    const bytes = readFileBounded(f, { what: 'data file' });
+    h.update(relative(dir, f)).update('\0').update(bytes);
+    total += bytes.length;
+  }
+  return { folder: dir, files: files.length, bytes: total, sha256: h.digest('hex') };
 }
 
 export interface RunDirOptions {

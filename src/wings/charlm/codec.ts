@@ -56,7 +56,9 @@ export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
   for (const f of ['vocabSize', 'hidden', 'layers', 'embed'] as const)
     checkNumber(where, f, m[f], { min: 1, integer: true });
   if (!(CELL_KINDS as readonly unknown[]).includes(m.cell)) {
-    throw new KiokuError(`${where}: cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(m.cell)}`);
+    throw new KiokuError(
+      `${where}: cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(m.cell)}`,
+    );
   }
   // Before allocating anything: the config must describe exactly the stored weights.
   checkDeclaredSize(name, ckpt.model, () => countCharLMParameters(m), { layers: m.layers });
@@ -66,7 +68,9 @@ export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
     throw new KiokuError(`${name}: the vocabulary must be a list of strings`);
   const vocab = new CharVocab(extra.vocab);
   if (vocab.size !== m.vocabSize) {
-    throw new KiokuError(`${name}: vocabulary has ${vocab.size} characters but the model expects ${m.vocabSize}`);
+    throw new KiokuError(
+      `${name}: vocabulary has ${vocab.size} characters but the model expects ${m.vocabSize}`,
+    );
   }
   const model = inContext(name, () => {
     const lm = new CharLM(m);

@@ -295,7 +295,9 @@ export function nextCharsAlong(
   const { ids, unknown } = vocab.encodeKnown(text);
   let { logp, state } = runPrime(model, p.ids);
   const top = (lp: Float64Array): NextChars => {
-    const order = Array.from(lp.keys()).sort((a, b) => lp[b] - lp[a]).slice(0, k);
+    const order = Array.from(lp.keys())
+      .sort((a, b) => lp[b] - lp[a])
+      .slice(0, k);
     return { chars: order.map((v) => vocab.tokens[v]), probs: order.map((v) => Math.exp(lp[v])) };
   };
   const steps: NextChars[] = [top(logp)];

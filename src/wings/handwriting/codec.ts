@@ -10,7 +10,12 @@
 import { checkDeclaredSize, decodeSafetensors } from '../../io/safetensors.js';
 import { inContext, KiokuError } from '../../util/errors.js';
 import { parseJson } from '../../util/json.js';
-import { countParameters, type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
+import {
+  countParameters,
+  type HandwritingModelConfig,
+  HandwritingModel,
+  normalizeModelConfig,
+} from './model.js';
 import { checkOffsetStats, type OffsetStats } from './strokes.js';
 
 export const HANDWRITING_FORMAT = 'kioku-handwriting';

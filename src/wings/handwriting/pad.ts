@@ -74,7 +74,11 @@ export class PadSession {
     const st = this.stats;
     // Normalised input (x − mean) / std, as in training; the first row is the zero offset.
     const x = new Tensor(
-      new Float32Array([first ? (0 - st.meanX) / st.stdX : (dx - st.meanX) / st.stdX, first ? (0 - st.meanY) / st.stdY : (dy - st.meanY) / st.stdY, eos >= 0.5 ? 1 : 0]),
+      new Float32Array([
+        first ? (0 - st.meanX) / st.stdX : (dx - st.meanX) / st.stdX,
+        first ? (0 - st.meanY) / st.stdY : (dy - st.meanY) / st.stdY,
+        eos >= 0.5 ? 1 : 0,
+      ]),
       [1, 1, 3],
     );
     const r = this.model.forward(x, this.state ? { state: this.state } : {});
@@ -104,9 +108,17 @@ export class PadSession {
     const count = checkNumber('PadSession.hairs', 'count', opts.count ?? 50, { min: 1, integer: true });
     const length = checkNumber('PadSession.hairs', 'length', opts.length ?? 20, { min: 1, integer: true });
     const tiled = tileState(this.state, this.last, count);
-    const outs = sampleFromState(this.model, tiled.state, tiled.last, count, length, new Rng(opts.seed ?? 1), {
-      bias: opts.bias ?? 0,
-    });
+    const outs = sampleFromState(
+      this.model,
+      tiled.state,
+      tiled.last,
+      count,
+      length,
+      new Rng(opts.seed ?? 1),
+      {
+        bias: opts.bias ?? 0,
+      },
+    );
     return outs.map((o) => denormalizeOffsets({ data: o, length }, this.stats));
   }
 

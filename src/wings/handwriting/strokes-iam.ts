@@ -222,7 +222,11 @@ export function parseLineStrokes(xml: string, source: string, id?: string): Draw
 export function toLineStrokesXml(d: Drawing, digits = 2): string {
   const f = 10 ** digits;
   const r = (v: number): number => Math.round(v * f) / f;
-  const lines = ['<?xml version="1.0" encoding="ISO-8859-1"?>', '<WhiteboardCaptureSession>', '  <StrokeSet>'];
+  const lines = [
+    '<?xml version="1.0" encoding="ISO-8859-1"?>',
+    '<WhiteboardCaptureSession>',
+    '  <StrokeSet>',
+  ];
   for (const s of d.strokes) {
     lines.push('    <Stroke colour="black">');
     for (const p of s)
