@@ -32,9 +32,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Decode a char-LM checkpoint; `name` (a path or file name) is quoted in every error. */
-export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
-  const ckpt = decodeCheckpoint(bytes, { context: name });
+/**
+ * Decode a char-LM checkpoint; `name` (a path or file name) is quoted in every error
+ * (`context` overrides the prefix of the decoder's own errors).
+ */
+export function charLMFromBytes(
+  bytes: Uint8Array,
+  name: string,
+  opts: { context?: string } = {},
+): LoadedCharLM {
+  const ckpt = decodeCheckpoint(bytes, { context: opts.context ?? name });
   const config = ckpt.config;
   if (!isRecord(config) || config.kind !== CHARLM_KIND) {
     const kind = isRecord(config) && 'kind' in config ? String(config.kind) : 'unknown';

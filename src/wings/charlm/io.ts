@@ -36,6 +36,8 @@ export function loadCharLM(pathOrDir: string): {
   path: string;
 } {
   const path = resolveModelPath(pathOrDir);
-  const { model, vocab, config, step } = charLMFromBytes(readBytes('loadCharLM', path), path);
+  const { model, vocab, config, step } = charLMFromBytes(readBytes('loadCharLM', path), path, {
+    context: `loadCheckpoint: ${path}`,
+  });
   return { model, vocab, config, step, path };
 }
