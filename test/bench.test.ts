@@ -19,6 +19,8 @@ test('npm run bench works end to end on a tiny configuration', () => {
     long: false,
     repeat: 1,
     python: '/usr/bin/python3',
+    baseline: null,
+    profile: true,
   });
   const row = report.configs[0] as Record<string, Record<string, unknown>>;
   for (const key of ['kioku x1', 'kioku x2']) {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packParameters, type Parameter } from '../src/nn/module.js';
-import { setBackend } from '../src/tensor/backend.js';
+import { getBackend, setBackend } from '../src/tensor/backend.js';
 import type { DType } from '../src/tensor/tensor.js';
 import { createWasmBackend } from '../src/tensor/wasm-backend.js';
 import {
@@ -113,7 +113,8 @@ test('the WASM backend (fused optimizer kernels) matches PyTorch and is bit-iden
     return { values, worst };
   };
   const js = trajectories();
-  const previous = setBackend(wasm);
+  const previous = getBackend();
+  setBackend(wasm);
   let fused: { values: Float32Array[]; worst: number };
   try {
     fused = trajectories();
