@@ -80,7 +80,11 @@ export class KernelProfile {
       rows.push({ kernel, msPerStep: ms / steps, callsPerStep: calls / steps });
     }
     rows.sort((a, b) => b.msPerStep - a.msPerStep);
-    rows.unshift({ kernel: 'outside kernels (JS)', msPerStep: (stepMsTotal - inKernels) / steps, callsPerStep: 0 });
+    rows.unshift({
+      kernel: 'outside kernels (JS)',
+      msPerStep: (stepMsTotal - inKernels) / steps,
+      callsPerStep: 0,
+    });
     return rows;
   }
 }

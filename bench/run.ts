@@ -9,6 +9,7 @@
  *   npm run bench -- --baseline ../kioku-main --repeat 3   # kioku from another checkout ("before"),
  *                                      # its runs interleaved with this checkout's
  *   npm run bench -- --profile         # where a kioku step's time goes, kernel by kernel
+ *   npm run bench -- --whole           # `kioku train char` as a user runs it vs a PyTorch script
  *
  * Every measurement runs in its own process (peak RSS is per measurement). Peers are
  * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
@@ -21,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchConfig, CONFIGS, TINY } from './configs.js';
+import { formatWhole, runWhole } from './whole.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -45,6 +47,8 @@ export interface BenchOptions {
   baseline: string | null;
   /** Time every backend kernel call of the kioku runs (the per-kernel breakdown). */
   profile: boolean;
+  /** Steps of the whole-process benchmark instead of the configurations (`--whole [steps]`); 0 = off. */
+  whole?: number;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -74,6 +78,7 @@ function parseArgs(argv: string[]): BenchOptions {
     python: get('--python') ?? '/usr/bin/python3',
     baseline: get('--baseline') ?? null,
     profile: argv.includes('--profile'),
+    whole: argv.includes('--whole') ? Number(/^\d+$/.test(get('--whole') ?? '') ? get('--whole') : 150) : 0,
   };
 }
 
@@ -189,7 +194,8 @@ export function runBench(o: BenchOptions): BenchReport {
     seconds: o.seconds,
   };
   const sgemm: Record<string, Json> = {};
-  for (const t of o.threads) kiokuChild({ seconds: o.seconds, backend: 'wasm', threads: t, sgemm: true }, t, sgemm);
+  for (const t of o.threads)
+    kiokuChild({ seconds: o.seconds, backend: 'wasm', threads: t, sgemm: true }, t, sgemm);
   if (torch) {
     for (const t of o.torchThreads) {
       sgemm[`pytorch x${t}`] = fastest(o.repeat, () =>
@@ -302,7 +308,9 @@ export function formatReport(r: BenchReport): string {
   );
   const trainCols = [...beforeKeys, ...kiokuKeys, ...torchKeys, 'tfjs-cpu', 'brain.js'];
   const vsBefore = beforeKeys.length > 0 ? ['vs before'] : [];
-  lines.push(`| config | ${trainCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch', 'vs TF.js', 'vs brain.js'].join(' | ')} | load |`);
+  lines.push(
+    `| config | ${trainCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch', 'vs TF.js', 'vs brain.js'].join(' | ')} | load |`,
+  );
   lines.push(`|---|${new Array(trainCols.length + vsBefore.length + 4).fill('---:').join('|')}|`);
   for (const c of r.configs) {
     const k = best(c, 'kioku', 'trainTokensPerSec').value;
@@ -364,6 +372,19 @@ export function formatReport(r: BenchReport): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const o = parseArgs(process.argv.slice(2));
+  if (o.whole) {
+    const python = o.peers && hasTorch(o.python) ? o.python : null;
+    const results = runWhole({
+      root,
+      python,
+      steps: o.whole,
+      threads: o.threads,
+      torchThreads: o.torchThreads,
+      repeat: o.repeat,
+    });
+    console.log(o.json ? JSON.stringify(results, null, 2) : formatWhole(results, o.whole));
+    process.exit(0);
+  }
   const report = runBench(o);
   console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
 }

@@ -117,7 +117,9 @@ describe('fused optimizer kernels vs src/optim', () => {
     const s = be!.sumSquares(arrays);
     assert.ok(s !== null);
     const ref = globalNorm(arrays) ** 2;
-    console.log(`sumSquares: ${s} (JS loop ${ref}), relative diff ${(Math.abs(s - ref) / ref).toExponential(2)}`);
+    console.log(
+      `sumSquares: ${s} (JS loop ${ref}), relative diff ${(Math.abs(s - ref) / ref).toExponential(2)}`,
+    );
     assert.equal(Math.sqrt(s), globalNorm(arrays)); // the same float64 sum, element after element
     const copy = arrays.map((a) => Float32Array.from(a));
     assert.equal(be!.scaleInPlace(arrays, coef), true);
