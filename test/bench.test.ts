@@ -48,7 +48,10 @@ test('npm run bench works end to end on a tiny configuration', () => {
   // --profile: the per-kernel breakdown of a training step (GEMMs by shape, the rest outside).
   const profile = row['kioku x1'].profile as { kernel: string; msPerStep: number }[];
   assert.ok(Array.isArray(profile) && profile.some((s) => /^gemm [NT]{2} \d+x\d+x\d+$/.test(s.kernel)));
-  assert.ok(profile.some((s) => s.kernel === 'adamUpdate'), 'the fused optimizer kernel runs');
+  assert.ok(
+    profile.some((s) => s.kernel === 'adamUpdate'),
+    'the fused optimizer kernel runs',
+  );
   assert.match(table, /tiny kioku x1: [\d.]+ ms per training step \(mean\), by kernel/);
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(report)));
 });
