@@ -4,7 +4,7 @@
  * everywhere and unknown options refused.
  */
 import { Command, CommanderError } from 'commander';
-import '../index.js';
+import '../index.node.js';
 import { KiokuError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { registerTextCommands } from './text.js';
