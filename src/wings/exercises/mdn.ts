@@ -400,7 +400,6 @@ async function trainWith(
     data,
     { steps: MDN_TRAIN_STEPS, batchSize: 8, seqLen: 60, evalEvery: 0, lr: 1e-2 },
     {},
-    {},
     loss,
   );
   const after = r.final.nllPerPoint;
