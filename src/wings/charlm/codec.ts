@@ -7,7 +7,7 @@
  * const { model, vocab } = charLMFromBytes(new Uint8Array(await file.arrayBuffer()), file.name);
  * ```
  */
-import { decodeCheckpoint } from '../../io/checkpoint-codec.js';
+import { type Checkpoint, decodeCheckpoint } from '../../io/checkpoint-codec.js';
 import { checkDeclaredSize } from '../../io/safetensors.js';
 import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { CELL_KINDS, CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
@@ -33,21 +33,26 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * Decode a char-LM checkpoint; `name` (a path or file name) is quoted in every error. Refuses
- * files of other tasks, a malformed config, and weights that are not what the config
- * declares (checked before anything is allocated).
- */
+/** Decode a char-LM checkpoint's bytes; `name` (a path or file name) is quoted in every error. */
 export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
-  const ckpt = decodeCheckpoint(bytes, { context: name });
+  return charLMFromCheckpoint(decodeCheckpoint(bytes, { context: name }), name);
+}
+
+/**
+ * Build the model a decoded checkpoint describes, refusing foreign and damaged ones with the
+ * reason: another task's model, a malformed `config.model`, weights that do not match the
+ * config (checked before anything is allocated), a missing or inconsistent vocabulary.
+ */
+export function charLMFromCheckpoint(ckpt: Checkpoint, name: string): LoadedCharLM {
   const config = ckpt.config;
   if (!isRecord(config) || config.kind !== CHARLM_KIND) {
     const kind = isRecord(config) && 'kind' in config ? String(config.kind) : 'unknown';
     throw new KiokuError(`${name} is a ${kind} model, not a character language model`);
   }
-  if (!isRecord(config.model)) {
+  const mc = config.model;
+  if (!isRecord(mc)) {
     throw new KiokuError(
-      `${name}: the checkpoint's config.model must be an object, got ${JSON.stringify(config.model)}`,
+      `${name}: the checkpoint's config.model must be an object, got ${JSON.stringify(mc)}`,
     );
   }
   const cfg = config as unknown as CharLMCheckpointConfig;
@@ -64,7 +69,7 @@ export function charLMFromBytes(bytes: Uint8Array, name: string): LoadedCharLM {
   checkDeclaredSize(name, ckpt.model, () => countCharLMParameters(m), { layers: m.layers });
   const extra = isRecord(ckpt.extra) ? ckpt.extra : {};
   if (!Array.isArray(extra.vocab)) throw new KiokuError(`${name}: the checkpoint has no vocabulary`);
-  if (!extra.vocab.every((t) => typeof t === 'string'))
+  if (!extra.vocab.every((c) => typeof c === 'string'))
     throw new KiokuError(`${name}: the vocabulary must be a list of strings`);
   const vocab = new CharVocab(extra.vocab);
   if (vocab.size !== m.vocabSize) {

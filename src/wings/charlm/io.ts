@@ -5,9 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readBytes } from '../../node/safetensors-file.js';
+import { loadCheckpoint } from '../../node/checkpoint-file.js';
 import type { CharVocab } from './vocab.js';
-import { charLMFromBytes, type CharLMCheckpointConfig } from './codec.js';
+import { charLMFromCheckpoint, type CharLMCheckpointConfig } from './codec.js';
 import { KiokuError } from '../../util/errors.js';
 import type { CharLM } from './model.js';
 
@@ -36,6 +36,6 @@ export function loadCharLM(pathOrDir: string): {
   path: string;
 } {
   const path = resolveModelPath(pathOrDir);
-  const { model, vocab, config, step } = charLMFromBytes(readBytes('loadCharLM', path), path);
+  const { model, vocab, config, step } = charLMFromCheckpoint(loadCheckpoint(path), path);
   return { model, vocab, config, step, path };
 }
