@@ -4,7 +4,7 @@
  * everywhere and unknown options refused.
  */
 import { Command, CommanderError } from 'commander';
-import '../index.js';
+import '../index.node.js';
 import { KiokuError } from '../util/errors.js';
 import { setCommandArgs } from '../node/run-dir.js';
 import { VERSION } from '../version.js';
@@ -15,6 +15,7 @@ import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
 import { registerWord2vecCommands } from './word2vec.js';
 import { registerHandwritingCommands } from './handwriting.js';
+import { registerExerciseCommands } from './exercise.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     registerForecastCommands,
     registerSeq2seqCommands,
     registerWord2vecCommands,
+    registerExerciseCommands,
   ];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.

@@ -16,6 +16,7 @@ import { clipGradNorm, clipGradValue, gradNorm } from '../../optim/clip.js';
 import type { OptimizerKind } from '../../optim/factory.js';
 import { Trainer, TrainingDivergedError, type TrainTask } from '../../train/trainer.js';
 import { Rng, type RngState } from '../../util/rng.js';
+import type { Parameter } from '../../nn/module.js';
 import type { SequenceModel } from './model.js';
 
 /** Gradient clipping: none, element-wise to [−c, c] ("value"), or by global L2 norm ("norm"). */
@@ -25,6 +26,11 @@ export interface ClipSpec {
   mode: ClipMode;
   /** c for 'value', the maximal global norm for 'norm'. */
   threshold: number;
+  /**
+   * Another implementation of `mode` (e.g. a learner's, `kioku exercise check clipping`):
+   * clips the parameters' gradients in place and returns the norm before clipping.
+   */
+  apply?: (params: readonly Parameter[], threshold: number) => number;
 }
 
 export interface StepRecord {
@@ -105,6 +111,10 @@ export function applyClip(
     const n = gradNorm(params);
     return { before: n, after: n };
   }
+  if (clip.apply) {
+    const before = clip.apply(params, clip.threshold);
+    return { before, after: gradNorm(params) };
+  }
   if (clip.mode === 'norm') {
     const before = clipGradNorm(params, clip.threshold);
     return { before, after: gradNorm(params) };
@@ -184,6 +194,7 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
       steps: o.steps,
       clip: clip.threshold,
       clipMode: clip.mode,
+      ...(clip.apply ? { clipWith: clip.apply } : {}),
       validateEvery: evalEvery,
       checkpointEvery: Number.MAX_SAFE_INTEGER,
       explodeFactor: 0,
@@ -213,7 +224,7 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
   } catch (err) {
     if (!(err instanceof TrainingDivergedError)) throw err;
     // The diverged step, as the report shows it: its loss and norms, no update.
-    if (clip.mode === 'value') clipGradValue(params, clip.threshold);
+    if (clip.mode === 'value' && !clip.apply) clipGradValue(params, clip.threshold);
     const clippedNorm = clip.mode === 'none' ? err.gradNorm : gradNorm(params);
     history.push({ step: err.step, loss: err.loss, gradNorm: err.gradNorm, clippedNorm, updateNorm: NaN });
     o.onStep?.(history[history.length - 1]);
