@@ -3,7 +3,8 @@
  * (global norm by default, or element-wise), periodic validation, atomic checkpoints named
  * with their validation loss, exact resume, a guard that stops on NaN or exploding loss,
  * and progress events (loss, grad/param norms, tokens/s, ETA). Every kioku model trains
- * through it: char LM, handwriting, sentiment, forecasting, seq2seq.
+ * through it: char LM, handwriting, sentiment, forecasting, seq2seq, word2vec, and the
+ * experiments' short in-memory runs (no store).
  *
  * The guard's bound: with `explodeFactor` f (default 3, as char-rnn) and the run's first
  * training loss L₀ (kept across resumes), a training loss above f·L₀, a validation loss
