@@ -2,7 +2,8 @@
  * `kioku forecast train|predict`: LSTM/GRU forecasting of Mackey–Glass (τ = 17) or the US
  * daily births series, against persistence and linear-AR baselines, with a forecast figure.
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
+import { readDecimal } from '../util/numbers.js';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../node/atomic.js';
 import { type ForecastReport } from '../wings/forecast/train.js';
@@ -40,12 +41,7 @@ function printReport(r: ForecastReport): void {
 function parseValues(text: string, where: string): number[] {
   const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
   if (parts.length === 0) throw new KiokuError(`empty input: ${where} has no values`);
-  return parts.map((p, i) => {
-    const v = Number(p);
-    if (!Number.isFinite(v))
-      throw new KiokuError(`${where}: value ${i + 1} (${JSON.stringify(p)}) is not a number`);
-    return v;
-  });
+  return parts.map((p, i) => readDecimal(p, `${where}: value ${i + 1}`));
 }
 
 export function registerForecastCommands(program: Command): void {
@@ -110,17 +106,12 @@ export function registerForecastCommands(program: Command): void {
     .option('--steps <n>', 'steps ahead (default: the model horizon)', intArg(1, 100000))
     .option('--figure <base>', "write a forecast figure on the model's own series to <base>.svg/.png")
     .action(async (o) => {
+      if (o.values !== undefined && o.input !== undefined)
+        throw new KiokuError('give --values or --input, not both');
       const m = loadForecaster(o.model);
       const steps = o.steps ?? m.model.config.horizon;
       if (o.values !== undefined || o.input !== undefined) {
-        let text: string;
-        if (o.input !== undefined) {
-          try {
-            text = readFileSync(o.input, 'utf8');
-          } catch {
-            throw new KiokuError(`input file not found: ${o.input}`);
-          }
-        } else text = o.values;
+        const text: string = o.input !== undefined ? readTextBounded(o.input, { what: 'input' }) : o.values;
         const hist = parseValues(text, o.input ?? '--values');
         const L = m.model.config.lookback;
         if (hist.length > L)

@@ -11,7 +11,7 @@
  * | `handwriting density` | the predicted next-point density along a line (Graves Fig. 10), end-of-stroke track, mixture weights |
  * | `handwriting hairs` | many sampled continuations from one point of a line |
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../node/files.js';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -110,8 +110,24 @@ function fmtEval(e: EvalInfo): string {
   );
 }
 
+/** `--at 3,10,25`: point indices of a line of `n` points, each in [0, n − 1]. */
+function parseIndexList(flag: string, text: string, n: number): number[] {
+  const parts = text.split(',').map((v) => v.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) {
+    throw new KiokuError(
+      `${flag}: expected comma-separated point numbers in [0, ${n - 1}], got ${JSON.stringify(text)}`,
+    );
+  }
+  return parts.map((p) => {
+    const v = Number(p);
+    if (v > n - 1)
+      throw new KiokuError(`${flag}: point ${v} is past the end of the line (${n} points: 0 to ${n - 1})`);
+    return v;
+  });
+}
+
 function ensureDir(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
 }
 
 export function registerHandwritingCommands(program: Command): void {
@@ -499,11 +515,10 @@ export function registerHandwritingCommands(program: Command): void {
     const o = cmd.opts();
     const loaded = loadHandwritingModel(resolveModelPath(o.model as string));
     const line = resolveLine(o.line as string, o);
-    const ats = o.at
-      ? String(o.at)
-          .split(',')
-          .map((v) => intArg(0, line.length - 1)(v.trim()))
-      : [0.2, 0.4, 0.6, 0.8].map((f) => Math.floor(f * (line.length - 1)));
+    const ats =
+      o.at !== undefined
+        ? parseIndexList('--at', String(o.at), line.length)
+        : [0.2, 0.4, 0.6, 0.8].map((f) => Math.floor(f * (line.length - 1)));
     const drawing = offsetsToDrawing(line);
     const pts = drawing.strokes.flat();
     const palette = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -629,6 +644,10 @@ function registerHandwritingCompare(hw: Command): void {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+    if (names.length === 0)
+      throw new KiokuError(
+        `--models: expected comma-separated model names or files, got ${JSON.stringify(o.models)}`,
+      );
     const data = o.evaluate ? loadStrokeData(dataOptions(o)) : null;
     const rows: string[] = [
       '| cell | layers × units | parameters | steps | validation NLL (nats/sequence) | (nats/point) | SSE (per sequence) |',

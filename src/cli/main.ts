@@ -63,8 +63,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit with code 0; usage errors were already printed by commander.
-      return err.exitCode;
+      // Help and version exit with code 0; usage errors (already printed by commander)
+      // exit with 2, as argparse and click do, so scripts can tell them from failures.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof KiokuError) {
       console.error(`kioku: ${err.message}`);

@@ -2,7 +2,7 @@
  * `kioku train char`, `kioku sample` and `kioku demo`: the character language model from
  * the command line (the lecture's "text generation with LSTM or GRU").
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describeChar } from '../wings/charlm/vocab.js';
@@ -225,17 +225,15 @@ export function registerTextCommands(program: Command): void {
     .option('--top-k <k>', 'sample among the k most probable characters (0 = all)', intArg(0), 0)
     .option('--beam <w>', 'beam search of width w for the most probable continuation', intArg(1, 1000))
     .option('--seed <n>', 'random seed', intArg(0, 2 ** 31), 0)
-    .action((o: Record<string, unknown>) => {
+    .action((o: Record<string, unknown>, cmd: Command) => {
       if (o.prime !== undefined && o.primeFile !== undefined)
         throw new KiokuError('give --prime or --prime-file, not both');
+      if (o.beam !== undefined && cmd.getOptionValueSource('temperature') === 'cli')
+        throw new KiokuError(
+          '--beam finds the most probable continuation and ignores --temperature: give one of them',
+        );
       let prime = o.prime as string | undefined;
-      if (o.primeFile !== undefined) {
-        try {
-          prime = readFileSync(o.primeFile as string, 'utf8');
-        } catch {
-          throw new KiokuError(`prime file ${o.primeFile} not found`);
-        }
-      }
+      if (o.primeFile !== undefined) prime = readTextBounded(o.primeFile as string, { what: 'prime file' });
       const { model, vocab } = loadCharLM(o.model as string);
       const g =
         o.beam !== undefined
