@@ -53,6 +53,7 @@ export {
   type RecurrentForwardResult,
   type RecurrentBackwardOptions,
   type RecurrentBackwardResult,
+  type RecordedSteps,
 } from './nn/recurrent.js';
 export { LSTM, type LSTMOptions } from './nn/lstm.js';
 export { GRU, type GRUOptions } from './nn/gru.js';

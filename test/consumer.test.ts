@@ -194,6 +194,7 @@ describe('the packed tarball', () => {
       'dist/index.d.ts',
       'dist/index.node.js',
       'dist/cli/main.js',
+      'dist/lab/index.html', // the built lab `kioku lab` serves
       'wasm/kioku-simd.wasm',
       'wasm/kioku-simd-shared.wasm',
       'wasm/kioku-relaxed.wasm',
@@ -207,7 +208,7 @@ describe('the packed tarball', () => {
     );
     const stray = paths.filter(
       (p) =>
-        !/^(dist\/.*\.(js|d\.ts)|wasm\/[^/]+\.wasm|bin\/[^/]+\.js|models\/.+|package\.json|LICENSE|README\.md)$/.test(
+        !/^(dist\/.*\.(js|d\.ts)|dist\/lab\/.+|wasm\/[^/]+\.wasm|bin\/[^/]+\.js|models\/.+|package\.json|LICENSE|README\.md)$/.test(
           p,
         ),
     );

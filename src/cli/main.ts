@@ -15,6 +15,7 @@ import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
 import { registerWord2vecCommands } from './word2vec.js';
 import { registerHandwritingCommands } from './handwriting.js';
+import { registerLabCommands } from './lab.js';
 import { registerExerciseCommands } from './exercise.js';
 
 /** Build the full command tree (exported for tests and docs). */
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
     registerForecastCommands,
     registerSeq2seqCommands,
     registerWord2vecCommands,
+    registerLabCommands,
     registerExerciseCommands,
   ];
   for (const r of registrars) r(program);

@@ -45,6 +45,25 @@ export interface RecurrentForwardResult {
   cN?: Tensor;
 }
 
+/**
+ * What one layer and direction computed at every step of the last `forward`, copied out of
+ * the pass's cache (see `RecurrentBase.recordedSteps`). Rows are time-major like `x`.
+ */
+export interface RecordedSteps {
+  T: number;
+  B: number;
+  H: number;
+  /**
+   * [T, B, G·H] per-step activations as the cell's step kernel keeps them: LSTM σ(i), σ(f),
+   * tanh(g), σ(o) in blocks of H; GRU σ(r), σ(z), tanh(n); RNN the pre-activation a_t.
+   */
+  gates: Float32Array;
+  /** [T, B, H] the hidden state h_t after each step. */
+  h: Float32Array;
+  /** LSTM only: [T, B, H] the cell state c_t after each step. */
+  c: Float32Array | null;
+}
+
 export interface RecurrentBackwardOptions {
   /** ∂L/∂hN [numLayers·D, B, H] (e.g. from the next truncated-BPTT chunk). */
   dhN?: Tensor;
@@ -422,6 +441,45 @@ export abstract class RecurrentBase extends Module {
       dx: new Tensor(dx, [T, B, this.inputSize]),
       dh0: new Tensor(dh0, stateShape),
       ...(dc0 ? { dc0: new Tensor(dc0, stateShape) } : {}),
+    };
+  }
+
+  /**
+   * The internals of the last `forward` at every step — gate activations, h_t and (LSTM)
+   * c_t — for layer `layer` and direction `direction` (0 forward, 1 reverse), copied so
+   * they outlive the next pass. This is how visualisations read a cell (LSTMVis; Karpathy,
+   * Johnson & Fei-Fei 2015) without re-implementing it: the step kernels already keep
+   * these activations for backward.
+   *
+   * ```ts
+   * lstm.forward(x);                          // x [T, B, I]
+   * const { gates, c } = lstm.recordedSteps(); // gates [T, B, 4H]: i | f | g | o
+   * const f = gates[(t * B + b) * 4 * H + H + j]; // forget gate of unit j at step t
+   * ```
+   */
+  recordedSteps(layer = 0, direction = 0): RecordedSteps {
+    const where = `${this.kindName}.recordedSteps`;
+    const cache = this.cache;
+    if (!cache) throw new KiokuError(`${where}: call forward first`);
+    const c = cache.dirs[layer]?.[direction];
+    if (!c) {
+      throw new KiokuError(
+        `${where}: no layer ${layer} direction ${direction} (have ${this.numLayers} layer(s), ${this.numDirections} direction(s))`,
+      );
+    }
+    const { T, B } = cache;
+    const H = this.hiddenSize;
+    // Slots: forward h_t is slot t+1, reverse h_t is slot t (see DirectionCache).
+    const first = c.reverse ? 0 : B * H;
+    const states = (slots: FloatArray): Float32Array =>
+      Float32Array.from(slots.subarray(first, first + T * B * H));
+    return {
+      T,
+      B,
+      H,
+      gates: Float32Array.from(c.gates.subarray(0, T * B * this.gateCount * H)),
+      h: states(c.hs),
+      c: c.cs ? states(c.cs) : null,
     };
   }
 

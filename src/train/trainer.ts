@@ -302,6 +302,15 @@ export class Trainer {
     return this.o.steps ?? null;
   }
 
+  /**
+   * The loop as a generator, one `yield` per finished step (after its events, validation and
+   * checkpoint): a caller can interleave several runs step by step (the lab's comparison bench
+   * trains RNN, LSTM and GRU side by side this way) and still gets `run()`'s exact numbers.
+   */
+  steps(): Generator<void, TrainResult> {
+    return this.loop();
+  }
+
   /** Train until `steps` in total or `timeSeconds` of this run have passed (synchronously). */
   run(): TrainResult {
     const steps = this.loop();

@@ -6,6 +6,7 @@
 export * from './synthetic.js';
 export * from './model.js';
 export * from './stepwise.js';
+export * from './grad-through-time.js';
 export * from './spectral.js';
 export * from './gradient-flow.js';
 export * from './train.js';

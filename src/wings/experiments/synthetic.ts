@@ -22,7 +22,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { mackeyGlass } from '../forecast/series.js';
+import { mackeyGlass } from '../forecast/mackey-glass.js';
 
 /** Regression (MSE on `y`) or classification (cross-entropy on `labels`). */
 export type TaskKind = 'regression' | 'classification';

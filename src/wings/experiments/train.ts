@@ -74,6 +74,12 @@ export interface TrainRunOptions {
   onStep?: (r: StepRecord) => void;
 }
 
+/** What `trainSteps` yields after each step: its record and, every `evalEvery` steps, the evaluation. */
+export interface TrainStepEvent {
+  record: StepRecord;
+  evaluation?: EvalRecord;
+}
+
 export interface TrainRunResult {
   history: StepRecord[];
   evals: EvalRecord[];
@@ -178,6 +184,19 @@ class SyntheticTrainTask implements TrainTask {
  * divergence test, its update norms. A diverged run is returned, not thrown.
  */
 export function trainRun(o: TrainRunOptions): TrainRunResult {
+  const it = trainSteps(o);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `trainRun` one step at a time: yields each step's record (and evaluation) and returns the
+ * result. A caller can interleave several runs — the lab trains RNN, LSTM and GRU side by
+ * side this way — and gets exactly `trainRun`'s numbers, since each run owns its RNGs.
+ */
+export function* trainSteps(o: TrainRunOptions): Generator<TrainStepEvent, TrainRunResult, void> {
   const t0 = performance.now();
   const params = o.model.parameters();
   const track = o.trackUpdate ?? true;
@@ -219,8 +238,18 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
     },
   );
   let divergedAt: number | null = null;
+  let seenEvals = 0;
+  const steps = trainer.steps();
   try {
-    trainer.run();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) break;
+      // The Trainer yields after each step's record (onEvent) and any validation of that step.
+      const record = history[history.length - 1];
+      const evaluation = task.evals.length > seenEvals ? task.evals[task.evals.length - 1] : undefined;
+      seenEvals = task.evals.length;
+      yield evaluation ? { record, evaluation } : { record };
+    }
   } catch (err) {
     if (!(err instanceof TrainingDivergedError)) throw err;
     // The diverged step, as the report shows it: its loss and norms, no update.
@@ -229,6 +258,7 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
     history.push({ step: err.step, loss: err.loss, gradNorm: err.gradNorm, clippedNorm, updateNorm: NaN });
     o.onStep?.(history[history.length - 1]);
     divergedAt = err.step;
+    yield { record: history[history.length - 1] };
   }
   const lastStep = history.length ? history[history.length - 1].step : 0;
   let final: EvalRecord;
