@@ -9,20 +9,20 @@
  * `TrainTask`. See `train/charlm-task.ts` for truncated BPTT over a text corpus.
  *
  * ```ts
- * const trainer = new Trainer(task, { optimizer: 'adam', lr: 2e-3, clip: 5, steps: 1000, outDir: 'runs/lm' },
+ * const trainer = new Trainer(task, { optimizer: 'adam', lr: 2e-3, clip: 5, steps: 1000, store: new RunDir('runs/lm') },
  *   { checkpointMeta: () => ({ config, extra: { vocab } }), onEvent: (e) => console.log(e) });
  * const result = trainer.run();
  * ```
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Checkpoint, saveCheckpoint } from '../node/checkpoint-file.js';
+import type { Checkpoint } from '../io/checkpoint-codec.js';
 import { type Module, packParameters } from '../nn/module.js';
 import { clipGradNorm, clipGradValue, gradNorm, paramNorm } from '../optim/clip.js';
 import { createOptimizer, type OptimizerKind, optimizerFromState } from '../optim/factory.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { ConstantLR, type Schedule, type ScheduleJSON, scheduleFromJSON } from '../optim/schedule.js';
 import { checkNumber, KiokuError } from '../util/errors.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
+import type { RunStore } from './run-store.js';
 
 /** The model-specific half of training. */
 export interface TrainTask {
@@ -55,10 +55,11 @@ export interface TrainerOptions {
   timeSeconds?: number;
   /** Validate every N steps (and at the end). Default 100. */
   validateEvery?: number;
-  /** Checkpoint every N steps (and at the end). Default 500. Needs `outDir`. */
+  /** Checkpoint every N steps (and at the end). Default 500. Needs `store`. */
   checkpointEvery?: number;
-  outDir?: string;
-  /** Named checkpoints kept in `outDir/checkpoints` (oldest removed first). Default 5. */
+  /** Where checkpoints go (`RunDir` in `src/node/run-dir.ts` on Node); none are written without one. */
+  store?: RunStore;
+  /** Named checkpoints the store keeps (oldest removed first). Default 5. */
   keepCheckpoints?: number;
   /** Stop when the loss exceeds this factor times the run's first loss (char-rnn uses 3). */
   explodeFactor?: number;
@@ -132,7 +133,7 @@ export class Trainer {
   private readonly baseLr: number;
   private lastGood: string | null = null;
   private readonly o: Required<
-    Omit<TrainerOptions, 'steps' | 'timeSeconds' | 'outDir' | 'schedule' | 'optimizerOptions'>
+    Omit<TrainerOptions, 'steps' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions'>
   > &
     TrainerOptions;
 
@@ -216,7 +217,7 @@ export class Trainer {
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
   }
 
@@ -308,7 +309,7 @@ export class Trainer {
       if (this.step % o.validateEvery === 0 || this.step % o.checkpointEvery === 0 || last) {
         valLoss = this.validate(row);
       }
-      if (o.outDir && this.step % o.checkpointEvery === 0 && !last) this.checkpoint(valLoss);
+      if (o.store && this.step % o.checkpointEvery === 0 && !last) this.checkpoint(valLoss);
       yield;
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -316,7 +317,7 @@ export class Trainer {
       const lastRow = this.history[this.history.length - 1];
       if (lastRow.valLoss === undefined) valLoss = this.validate(lastRow);
     }
-    const checkpoint = o.outDir && this.step > startStep ? this.checkpoint(valLoss) : this.lastGood;
+    const checkpoint = o.store && this.step > startStep ? this.checkpoint(valLoss) : this.lastGood;
     return {
       steps: this.step,
       stoppedBy,
@@ -348,21 +349,14 @@ export class Trainer {
     };
   }
 
-  /** Write `outDir/checkpoints/step-…-val-….safetensors` and `outDir/model.safetensors`, both atomically. */
+  /** Save a named checkpoint (and the latest model) through the store, pruning the oldest. */
   private checkpoint(valLoss: number): string {
-    const dir = this.o.outDir as string;
-    const ckDir = join(dir, 'checkpoints');
-    mkdirSync(ckDir, { recursive: true });
-    const snap = this.snapshot();
-    const named = join(ckDir, checkpointName(this.step, valLoss));
-    saveCheckpoint(named, snap);
-    saveCheckpoint(join(dir, 'model.safetensors'), snap);
+    const store = this.o.store;
+    if (!store) throw new KiokuError('Trainer: checkpoint without a store');
+    const named = store.saveCheckpoint(checkpointName(this.step, valLoss), this.snapshot());
     this.lastGood = named;
-    const old = readdirSync(ckDir)
-      .filter((f) => /^step-\d+-val-.*\.safetensors$/.test(f))
-      .sort();
-    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints)))
-      rmSync(join(ckDir, f), { force: true });
+    const old = store.listCheckpoints();
+    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints))) store.removeCheckpoint(f);
     this.hooks.onEvent?.({ type: 'checkpoint', step: this.step, path: named, valLoss });
     return named;
   }

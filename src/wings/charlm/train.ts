@@ -20,6 +20,7 @@ import { KiokuError } from '../../util/errors.js';
 import { CharLM, type CellKind } from './model.js';
 import { CHARLM_KIND, type CharLMCheckpointConfig } from './io.js';
 import { writeFileAtomic } from '../../node/atomic.js';
+import { RunDir } from '../../node/run-dir.js';
 
 /** Every setting of a char-LM training run, with documented defaults (DEFAULT_CHAR_TRAIN). */
 export interface CharTrainConfig {
@@ -138,7 +139,7 @@ export async function trainCharLM(
       schedule: cfg.decay < 1 ? { kind: 'step', stepSize: cfg.decayEvery, gamma: cfg.decay } : undefined,
       validateEvery: cfg.validateEvery,
       checkpointEvery: cfg.checkpointEvery,
-      outDir: cfg.out,
+      store: new RunDir(cfg.out),
     },
     { onEvent: opts.onEvent, checkpointMeta: () => ({ config, extra: { vocab: [...vocab.tokens] } }) },
   );
