@@ -238,7 +238,7 @@ describe('DNC operations (Graves et al. 2016, Methods), float64 finite differenc
 /** Finite differences of Σ logits ∘ proj against every parameter of a model, unrolled over T steps. */
 function checkWholeModel(model: NTM | DNC, x: Tensor, label: string): void {
   const probe = model.forward(x);
-  const proj = Tensor.fromArray(rand(probe.size), probe.shape as number[], 'float64');
+  const proj = new Tensor(rand(probe.size), probe.shape);
   const loss = (): number => dot(model.forward(x).data, proj.data);
   model.zeroGrad();
   model.forward(x);
@@ -265,7 +265,7 @@ describe('whole cells unrolled over several steps, float64 finite differences', 
       dtype: 'float64',
       seed: 3,
     });
-    const x = Tensor.fromArray(rand(5 * 2 * 4), [5, 2, 4], 'float64');
+    const x = new Tensor(rand(5 * 2 * 4), [5, 2, 4]);
     checkWholeModel(ntm, x, 'NTM');
   });
 
@@ -280,7 +280,7 @@ describe('whole cells unrolled over several steps, float64 finite differences', 
       dtype: 'float64',
       seed: 4,
     });
-    const x = Tensor.fromArray(rand(5 * 2 * 4), [5, 2, 4], 'float64');
+    const x = new Tensor(rand(5 * 2 * 4), [5, 2, 4]);
     checkWholeModel(dnc, x, 'DNC');
   });
 });

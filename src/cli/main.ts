@@ -14,6 +14,7 @@ import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
 import { registerWord2vecCommands } from './word2vec.js';
 import { registerHandwritingCommands } from './handwriting.js';
+import { registerMemoryCommands } from './memory.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     registerForecastCommands,
     registerSeq2seqCommands,
     registerWord2vecCommands,
+    registerMemoryCommands,
   ];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.
