@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { MODEL_KINDS } from '../wings/memory/model.js';
-import { createMemoryRun, loadMemoryRun } from '../wings/memory/run.js';
+import { createMemoryRun, exportMemoryModel, loadMemoryRun } from '../wings/memory/run.js';
 import { TASK_NAMES } from '../wings/memory/tasks.js';
 import { evaluate } from '../wings/memory/train.js';
 import { DEFAULT_MEMORY_MODEL, resolveMemoryModel, writeMemoryReport } from '../wings/memory/report.js';
@@ -95,6 +95,15 @@ export function registerMemoryCommands(program: Command): void {
           `${e.wrongBitsPerSequence.toFixed(3)} wrong bits/seq (${pct(e.bitErrorRate)} of bits), ${pct(e.stepAccuracy)} answer steps right, ` +
           `${pct(e.sequenceAccuracy)} sequences right`,
       );
+    });
+  mem
+    .command('export')
+    .description('write a small shippable copy of a run: weights, config and learning curve, no optimizer state')
+    .requiredOption('--model <path>', 'checkpoint of a finished run (e.g. runs/memory/ntm-copy/model.safetensors)')
+    .requiredOption('--out <file>', 'where to write it (e.g. models/memory/ntm-copy.safetensors)')
+    .action((o) => {
+      const r = exportMemoryModel(o.model, o.out);
+      console.log(`wrote ${o.out} (${(r.bytes / 1024).toFixed(0)} KB, step ${r.step})`);
     });
   mem
     .command('report')

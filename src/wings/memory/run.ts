@@ -10,9 +10,10 @@
  * const { model, task } = loadMemoryRun('runs/memory/ntm-copy/model.safetensors');
  * ```
  */
-import { loadCheckpoint } from '../../node/checkpoint-file.js';
+import { statSync } from 'node:fs';
+import { loadCheckpoint, saveCheckpoint } from '../../node/checkpoint-file.js';
 import { RunDir } from '../../node/run-dir.js';
-import { type TrainEvent, Trainer } from '../../train/trainer.js';
+import { type HistoryRow, type TrainEvent, Trainer } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
 import { buildMemoryModel, type MemoryModel, type MemoryModelConfig, type ModelKind, resolveModelConfig } from './model.js';
 import { makeTask, type MemoryTask, TASK_NAMES, type TaskName } from './tasks.js';
@@ -129,4 +130,32 @@ export function loadMemoryRun(path: string): { model: MemoryModel; task: MemoryT
   const model = buildMemoryModel(config.model);
   model.loadStateDict(ckpt.model);
   return { model, task: taskFromConfig(config.task), config, step: ckpt.step };
+}
+
+/**
+ * Write a shippable copy of a trained checkpoint: weights, config and the learning curve
+ * averaged down to at most `curvePoints` rows, without optimizer state or the training
+ * position (a few hundred KB for the paper's NTM). It loads with `loadMemoryRun` but cannot
+ * be resumed.
+ */
+export function exportMemoryModel(src: string, dst: string, curvePoints = 400): { bytes: number; step: number } {
+  const ckpt = loadCheckpoint(src);
+  if (!isMemoryConfig(ckpt.config)) throw new KiokuError(`${src}: not a kioku memory checkpoint (config.kind must be ${MEMORY_KIND})`);
+  const history = ((ckpt.extra ?? {}) as { history?: HistoryRow[] }).history ?? [];
+  const every = Math.max(1, Math.ceil(history.length / curvePoints));
+  const curve: HistoryRow[] = [];
+  for (let i = 0; i < history.length; i += every) {
+    const win = history.slice(i, i + every);
+    const last = win[win.length - 1];
+    const vals = win.filter((r) => r.valLoss !== undefined);
+    curve.push({
+      step: last.step,
+      loss: win.reduce((s, r) => s + r.loss, 0) / win.length,
+      lr: last.lr,
+      gradNorm: win.reduce((s, r) => s + r.gradNorm, 0) / win.length,
+      ...(vals.length ? { valLoss: vals[vals.length - 1].valLoss } : {}),
+    });
+  }
+  saveCheckpoint(dst, { config: ckpt.config, model: ckpt.model, step: ckpt.step, extra: { history: curve } });
+  return { bytes: statSync(dst).size, step: ckpt.step };
 }
