@@ -216,7 +216,10 @@ describe('DNC operations (Graves et al. 2016, Methods), float64 finite differenc
     const pi = simplex(3);
     const proj = rand(N);
     const loss = (): number =>
-      dot(readModeForward(pi, 0, linkReadForward(L, N, wPrev, true), c, linkReadForward(L, N, wPrev, false)), proj);
+      dot(
+        readModeForward(pi, 0, linkReadForward(L, N, wPrev, true), c, linkReadForward(L, N, wPrev, false)),
+        proj,
+      );
     const b = linkReadForward(L, N, wPrev, true);
     const f = linkReadForward(L, N, wPrev, false);
     const dPi = new Float64Array(3);

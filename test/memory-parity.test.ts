@@ -60,7 +60,11 @@ function run(model: NTM | DNC, c: Case): void {
       const got: number[] = [];
       for (let t = 0; t < T; t++) for (let h = 0; h < heads; h++) got.push(...tr.weightings[h][t]);
       check(`row ${b} head weightings, every step`, got, want);
-      check(`row ${b} memory, every step`, tr.memory.flatMap((m) => Array.from(m)), rowOf(c.views.memory, b));
+      check(
+        `row ${b} memory, every step`,
+        tr.memory.flatMap((m) => Array.from(m)),
+        rowOf(c.views.memory, b),
+      );
     } else {
       const tr = model.trace(b);
       check(`row ${b} write weightings`, tr.write.flat(), rowOf(c.views.write, b));
@@ -69,7 +73,11 @@ function run(model: NTM | DNC, c: Case): void {
       for (let t = 0; t < T; t++) for (let h = 0; h < R; h++) got.push(...tr.read[h][t]);
       check(`row ${b} read weightings`, got, rowOf(c.views.read, b));
       check(`row ${b} usage`, tr.usage.flat(), rowOf(c.views.usage, b));
-      check(`row ${b} memory, every step`, tr.memory.flatMap((m) => Array.from(m)), rowOf(c.views.memory, b));
+      check(
+        `row ${b} memory, every step`,
+        tr.memory.flatMap((m) => Array.from(m)),
+        rowOf(c.views.memory, b),
+      );
     }
   }
   model.zeroGrad();

@@ -10,7 +10,14 @@ import { KiokuError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 import { buildMemoryModel, lstmBaselineParameters } from '../src/wings/memory/model.js';
 import { createMemoryRun, loadMemoryRun, ntmParameterCount } from '../src/wings/memory/run.js';
-import { CopyTask, GraphTask, makeTask, RecallTask, RepeatCopyTask, SortTask } from '../src/wings/memory/tasks.js';
+import {
+  CopyTask,
+  GraphTask,
+  makeTask,
+  RecallTask,
+  RepeatCopyTask,
+  SortTask,
+} from '../src/wings/memory/tasks.js';
 import { evaluate } from '../src/wings/memory/train.js';
 import { runCli } from './helpers/cli.js';
 
@@ -52,7 +59,10 @@ describe('memory task generators', () => {
     const query = item(4);
     const q = [0, 1, 2].find((i) => item(i).every((v, k) => v === query[k]));
     assert.ok(q !== undefined, 'the query is one of the first k − 1 items');
-    const answer = Array.from({ length: il * 4 }, (_, k) => b.y[(5 * (il + 1) + Math.floor(k / 4)) * 4 + (k % 4)]);
+    const answer = Array.from(
+      { length: il * 4 },
+      (_, k) => b.y[(5 * (il + 1) + Math.floor(k / 4)) * 4 + (k % 4)],
+    );
     assert.deepEqual(answer, item(q + 1));
   });
 
@@ -60,9 +70,13 @@ describe('memory task generators', () => {
     const task = new SortTask({ bits: 3 });
     const b = task.sample(new Rng(4), 1, 5);
     assert.equal(b.T, 5 + 1 + 4);
-    const vs = Array.from({ length: 5 }, (_, t) => ({ p: b.x[t * 5 + 3], v: Array.from(b.x.slice(t * 5, t * 5 + 3)) }));
+    const vs = Array.from({ length: 5 }, (_, t) => ({
+      p: b.x[t * 5 + 3],
+      v: Array.from(b.x.slice(t * 5, t * 5 + 3)),
+    }));
     const sorted = [...vs].sort((a, c) => c.p - a.p);
-    for (let t = 0; t < 4; t++) assert.deepEqual(Array.from(b.y.slice((6 + t) * 3, (7 + t) * 3)), sorted[t].v);
+    for (let t = 0; t < 4; t++)
+      assert.deepEqual(Array.from(b.y.slice((6 + t) * 3, (7 + t) * 3)), sorted[t].v);
   });
 
   test('graph traversal: each answer is the node reached by following the labelled edges', () => {
@@ -78,7 +92,8 @@ describe('memory task generators', () => {
       for (let i = 0; i < n; i++) if (a[off + i] === 1) best = i;
       return best;
     };
-    for (let t = 0; t < E; t++) next.set(`${argmax(b.x, t * I, V)},${argmax(b.x, t * I + V, K)}`, argmax(b.x, t * I + V + K, V));
+    for (let t = 0; t < E; t++)
+      next.set(`${argmax(b.x, t * I, V)},${argmax(b.x, t * I + V, K)}`, argmax(b.x, t * I + V + K, V));
     assert.equal(next.size, E, 'one edge per (node, label)');
     let node = argmax(b.x, E * I, V);
     for (let h = 0; h < 3; h++) {
@@ -88,7 +103,10 @@ describe('memory task generators', () => {
   });
 
   test('unknown task names are refused with the choices', () => {
-    assert.throws(() => makeTask('sorting'), (e: unknown) => e instanceof KiokuError && /copy, repeat-copy, recall, sort, graph/.test(e.message));
+    assert.throws(
+      () => makeTask('sorting'),
+      (e: unknown) => e instanceof KiokuError && /copy, repeat-copy, recall, sort, graph/.test(e.message),
+    );
   });
 });
 
@@ -99,12 +117,18 @@ describe('memory models', () => {
     const run = createMemoryRun({ model: 'lstm', task: 'copy', steps: 1 });
     const n = run.model.numParameters();
     console.log(`  NTM ${target} parameters, LSTM ${n} (3 layers)`);
-    assert.equal(n, lstmBaselineParameters(task.inputSize, task.outputSize, run.config.model.hiddenSize as number, 3));
+    assert.equal(
+      n,
+      lstmBaselineParameters(task.inputSize, task.outputSize, run.config.model.hiddenSize as number, 3),
+    );
     assert.ok(Math.abs(n - target) / target < 0.05);
   });
 
   test('a bad configuration names the field', () => {
-    assert.throws(() => buildMemoryModel({ model: 'ntm', inputSize: 3, outputSize: 2, memorySlots: 0 }), /memorySlots/);
+    assert.throws(
+      () => buildMemoryModel({ model: 'ntm', inputSize: 3, outputSize: 2, memorySlots: 0 }),
+      /memorySlots/,
+    );
   });
 });
 
@@ -147,18 +171,46 @@ describe('kioku memory (CLI)', () => {
       assert.match(t.stdout, /ntm copy: 3 steps/);
       const ckpt = join(dir, 'model.safetensors');
       assert.ok(existsSync(ckpt));
-      const l = await runCli(['memory', 'train', '--model', 'lstm', '--steps', '2', '--out', join(dir, 'lstm'), ...small]);
+      const l = await runCli([
+        'memory',
+        'train',
+        '--model',
+        'lstm',
+        '--steps',
+        '2',
+        '--out',
+        join(dir, 'lstm'),
+        ...small,
+      ]);
       assert.equal(l.code, 0, l.stderr);
       const e = await runCli(['memory', 'eval', '--model', ckpt, '--length', '5', '--sequences', '4']);
       assert.equal(e.code, 0, e.stderr);
       assert.match(e.stdout, /ntm copy length 5: [\d.]+ bits\/seq cost/);
       const out = join(dir, 'report');
       const rep = await runCli([
-        'memory', 'report', '--model', ckpt, '--baseline', join(dir, 'lstm', 'model.safetensors'),
-        '--out', out, '--lengths', '2,6', '--sequences', '2', '--view-length', '3',
+        'memory',
+        'report',
+        '--model',
+        ckpt,
+        '--baseline',
+        join(dir, 'lstm', 'model.safetensors'),
+        '--out',
+        out,
+        '--lengths',
+        '2,6',
+        '--sequences',
+        '2',
+        '--view-length',
+        '3',
       ]);
       assert.equal(rep.code, 0, rep.stderr);
-      for (const f of ['report.html', 'results.json', 'figures/learning-curves.svg', 'figures/view-write-weighting-0.png', 'figures/view-memory.svg']) {
+      for (const f of [
+        'report.html',
+        'results.json',
+        'figures/learning-curves.svg',
+        'figures/view-write-weighting-0.png',
+        'figures/view-memory.svg',
+      ]) {
         assert.ok(existsSync(join(out, f)), f);
       }
     } finally {
@@ -170,7 +222,10 @@ describe('kioku memory (CLI)', () => {
     const r = await runCli(['memory', 'train', '--model', 'gru']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /ntm, dnc, lstm|ntm \| dnc \| lstm|Allowed choices/i);
-    assert.throws(() => loadMemoryRun(join('models', 'handwriting', 'lstm.safetensors')), /lstm\.safetensors.*foreign file/);
+    assert.throws(
+      () => loadMemoryRun(join('models', 'handwriting', 'lstm.safetensors')),
+      /lstm\.safetensors.*foreign file/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'kioku-memory-'));
     try {
       const other = join(dir, 'other.safetensors');

@@ -19,10 +19,14 @@ function pct(x: number): string {
 export function registerMemoryCommands(program: Command): void {
   const mem = program
     .command('memory')
-    .description('Memory-augmented networks: the Neural Turing Machine and the Differentiable Neural Computer');
+    .description(
+      'Memory-augmented networks: the Neural Turing Machine and the Differentiable Neural Computer',
+    );
   mem
     .command('train')
-    .description('train an NTM, DNC or LSTM on copy, repeat copy, associative recall, priority sort or graph traversal')
+    .description(
+      'train an NTM, DNC or LSTM on copy, repeat copy, associative recall, priority sort or graph traversal',
+    )
     .option('--model <kind>', MODEL_KINDS.join(' | '), choiceArg(MODEL_KINDS), 'ntm')
     .option('--task <name>', TASK_NAMES.join(' | '), choiceArg(TASK_NAMES), 'copy')
     .option('--out <dir>', 'run directory (default runs/memory/<model>-<task>)')
@@ -36,6 +40,11 @@ export function registerMemoryCommands(program: Command): void {
     .option('--slots <n>', 'memory slots N', intArg(3, 4096))
     .option('--width <n>', 'memory slot width', intArg(1, 1024))
     .option('--reads <n>', 'read heads', intArg(1, 16))
+    .option(
+      '--init-focus <x>',
+      'NTM: focus the learned initial weighting on slot 0 (0 = near uniform, Collier & Beel)',
+      floatArg(0, 50),
+    )
     .option('--min-length <n>', 'shortest training length (task parameter)', intArg(1))
     .option('--max-length <n>', 'longest training length (task parameter)', intArg(1))
     .option('--bits <n>', 'bits per vector (graph: nodes)', intArg(1, 64))
@@ -56,6 +65,7 @@ export function registerMemoryCommands(program: Command): void {
         memorySlots: o.slots,
         memoryWidth: o.width,
         readHeads: o.reads,
+        initFocus: o.initFocus,
         minLength: o.minLength,
         maxLength: o.maxLength,
         bits: o.bits,
@@ -65,7 +75,8 @@ export function registerMemoryCommands(program: Command): void {
               `step ${e.step}  loss ${e.loss.toFixed(4)} nats/bit  |g| ${e.gradNorm.toFixed(2)}  ${e.elapsedSeconds.toFixed(0)} s\n`,
             );
           }
-          if (e.type === 'validate') process.stderr.write(`step ${e.step}  validation ${e.valLoss.toFixed(4)} nats/bit\n`);
+          if (e.type === 'validate')
+            process.stderr.write(`step ${e.step}  validation ${e.valLoss.toFixed(4)} nats/bit\n`);
         },
       });
       process.stderr.write(
@@ -82,7 +93,9 @@ export function registerMemoryCommands(program: Command): void {
     });
   mem
     .command('eval')
-    .description('score a trained model at one length (or the training range): bits per sequence and accuracy')
+    .description(
+      'score a trained model at one length (or the training range): bits per sequence and accuracy',
+    )
     .option('--model <path>', 'checkpoint', DEFAULT_MEMORY_MODEL)
     .option('--length <n>', 'task length parameter (default: random in the training range)', intArg(1))
     .option('--sequences <n>', 'sequences to score', intArg(1), 64)
@@ -98,8 +111,13 @@ export function registerMemoryCommands(program: Command): void {
     });
   mem
     .command('export')
-    .description('write a small shippable copy of a run: weights, config and learning curve, no optimizer state')
-    .requiredOption('--model <path>', 'checkpoint of a finished run (e.g. runs/memory/ntm-copy/model.safetensors)')
+    .description(
+      'write a small shippable copy of a run: weights, config and learning curve, no optimizer state',
+    )
+    .requiredOption(
+      '--model <path>',
+      'checkpoint of a finished run (e.g. runs/memory/ntm-copy/model.safetensors)',
+    )
     .requiredOption('--out <file>', 'where to write it (e.g. models/memory/ntm-copy.safetensors)')
     .action((o) => {
       const r = exportMemoryModel(o.model, o.out);
@@ -107,7 +125,9 @@ export function registerMemoryCommands(program: Command): void {
     });
   mem
     .command('report')
-    .description('write the memory report: learning curves, error vs length (NTM vs LSTM), read/write weightings and memory heat maps')
+    .description(
+      'write the memory report: learning curves, error vs length (NTM vs LSTM), read/write weightings and memory heat maps',
+    )
     .option('--model <path>', 'NTM (or DNC) checkpoint for the memory views', DEFAULT_MEMORY_MODEL)
     .option('--baseline <path>', 'LSTM checkpoint for the generalisation comparison')
     .option('--runs <paths...>', 'more checkpoints whose learning curves to plot')

@@ -205,7 +205,15 @@ export function readForward(mem: Vec, N: number, M: number, w: Vec): Vec {
 }
 
 /** Backward of eq. 2: adds into dMem [N, M] and dW [N]. */
-export function readBackward(mem: Vec, N: number, M: number, w: Vec, dr: ArrayLike<number>, dMem: Vec, dW: Vec): void {
+export function readBackward(
+  mem: Vec,
+  N: number,
+  M: number,
+  w: Vec,
+  dr: ArrayLike<number>,
+  dMem: Vec,
+  dW: Vec,
+): void {
   for (let i = 0; i < N; i++) {
     let acc = 0;
     for (let j = 0; j < M; j++) {

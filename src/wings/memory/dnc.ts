@@ -155,7 +155,14 @@ export class DNC extends Module {
     super();
     const where = 'DNC';
     const c: Required<DNCConfig> = { readHeads: 2, dtype: 'float32', seed: 0, ...config };
-    for (const k of ['inputSize', 'outputSize', 'hiddenSize', 'memorySlots', 'memoryWidth', 'readHeads'] as const) {
+    for (const k of [
+      'inputSize',
+      'outputSize',
+      'hiddenSize',
+      'memorySlots',
+      'memoryWidth',
+      'readHeads',
+    ] as const) {
       checkNumber(where, k, c[k], { min: 1, integer: true });
     }
     this.config = c;
@@ -180,8 +187,18 @@ export class DNC extends Module {
       size: 0,
     };
     this.layout.size = o; // R·W + 3W + 5R + 3, as in the paper
-    this.controller = new StepController({ inputSize: c.inputSize + R * W, hiddenSize: H, dtype: c.dtype, seed: c.seed });
-    this.output = new Linear({ inFeatures: H + R * W, outFeatures: c.outputSize, dtype: c.dtype, seed: c.seed + 1 });
+    this.controller = new StepController({
+      inputSize: c.inputSize + R * W,
+      hiddenSize: H,
+      dtype: c.dtype,
+      seed: c.seed,
+    });
+    this.output = new Linear({
+      inFeatures: H + R * W,
+      outFeatures: c.outputSize,
+      dtype: c.dtype,
+      seed: c.seed + 1,
+    });
     this.interfaceWeight = Parameter.zeros('interface_weight', [o, H], c.dtype);
     this.interfaceBias = Parameter.zeros('interface_bias', [o], c.dtype);
     const rng = new Rng(c.seed + 2);
@@ -346,7 +363,8 @@ export class DNC extends Module {
       be.gemm(true, false, P, H, B, 1, dXi, 0, P, h, 0, H, 1, this.interfaceWeight.grad.data, 0, H);
       be.sumRowsAccumulate(dXi, 0, B, P, this.interfaceBias.grad.data, 0);
       this.controller.backStep(t, dh, dIn);
-      for (let b = 0; b < B; b++) prevGrads[b].r.set(dIn.subarray(b * (X + R * W) + X, (b + 1) * (X + R * W)));
+      for (let b = 0; b < B; b++)
+        prevGrads[b].r.set(dIn.subarray(b * (X + R * W) + X, (b + 1) * (X + R * W)));
       grads = prevGrads;
     }
   }
@@ -381,7 +399,19 @@ export class DNC extends Module {
       const dB = allocFloat(dtype, N);
       const dC = allocFloat(dtype, N);
       const dF = allocFloat(dtype, N);
-      readModeBackward(s.modes, 3 * i, s.backward[i], s.readContent[i].w, s.forward[i], dw, dModes, 3 * i, dB, dC, dF);
+      readModeBackward(
+        s.modes,
+        3 * i,
+        s.backward[i],
+        s.readContent[i].w,
+        s.forward[i],
+        dw,
+        dModes,
+        3 * i,
+        dB,
+        dC,
+        dF,
+      );
       dReadStrengths[i] = contentBackward(s.readContent[i], dC, dMem, dReadKeys.subarray(i * W, (i + 1) * W));
       const wPrev = prev.wr.subarray(i * N, (i + 1) * N);
       const dWPrev = d.wr.subarray(i * N, (i + 1) * N);
@@ -395,7 +425,15 @@ export class DNC extends Module {
     d.mem.set(dMem);
     const dA = allocFloat(dtype, N);
     const dCw = allocFloat(dtype, N);
-    const [dAllocGate, dWriteGate] = writeWeightingBackward(s.alloc.a, s.writeContent.w, s.allocGate, s.writeGate, dWw, dA, dCw);
+    const [dAllocGate, dWriteGate] = writeWeightingBackward(
+      s.alloc.a,
+      s.writeContent.w,
+      s.allocGate,
+      s.writeGate,
+      dWw,
+      dA,
+      dCw,
+    );
     const dWriteKey = allocFloat(dtype, W);
     const dWriteStrength = contentBackward(s.writeContent, dCw, d.mem, dWriteKey);
     const dUsage = g.usage;
@@ -429,7 +467,9 @@ export class DNC extends Module {
     const rows = cache.steps.map((row) => row[b]);
     return {
       write: rows.map((s) => Array.from(s.next.ww)),
-      read: Array.from({ length: R }, (_, i) => rows.map((s) => Array.from(s.next.wr.subarray(i * N, (i + 1) * N)))),
+      read: Array.from({ length: R }, (_, i) =>
+        rows.map((s) => Array.from(s.next.wr.subarray(i * N, (i + 1) * N))),
+      ),
       modes: rows.map((s) => Array.from(s.modes)),
       usage: rows.map((s) => Array.from(s.next.usage)),
       memory: rows.map((s) => Float64Array.from(s.next.mem)),

@@ -30,6 +30,8 @@ export interface MemoryModelConfig {
   memoryWidth?: number;
   readHeads?: number;
   writeHeads?: number;
+  /** NTM: focus of the initial weighting on slot 0 (see `NTMConfig.initFocus`). */
+  initFocus?: number;
   /** LSTM baseline layers (paper: 3). */
   layers?: number;
   /** LSTM baseline: choose hiddenSize so the parameter count is closest to this. */
@@ -46,6 +48,7 @@ export const MEMORY_DEFAULTS = {
   readHeads: 1,
   writeHeads: 1,
   layers: 3,
+  initFocus: 0,
 } as const;
 
 export interface MemoryModel extends Module {
@@ -58,7 +61,14 @@ export class LSTMBaseline extends Module implements MemoryModel {
   readonly lstm: LSTM;
   readonly output: Linear;
 
-  constructor(o: { inputSize: number; outputSize: number; hiddenSize: number; layers: number; dtype?: DType; seed?: number }) {
+  constructor(o: {
+    inputSize: number;
+    outputSize: number;
+    hiddenSize: number;
+    layers: number;
+    dtype?: DType;
+    seed?: number;
+  }) {
     super();
     this.lstm = new LSTM({
       inputSize: o.inputSize,
@@ -68,7 +78,12 @@ export class LSTMBaseline extends Module implements MemoryModel {
       seed: o.seed,
       forgetBias: 1,
     });
-    this.output = new Linear({ inFeatures: o.hiddenSize, outFeatures: o.outputSize, dtype: o.dtype, seed: (o.seed ?? 0) + 1 });
+    this.output = new Linear({
+      inFeatures: o.hiddenSize,
+      outFeatures: o.outputSize,
+      dtype: o.dtype,
+      seed: (o.seed ?? 0) + 1,
+    });
   }
 
   protected override children(): [string, Module][] {
@@ -98,15 +113,23 @@ export function lstmBaselineParameters(I: number, O: number, H: number, L: numbe
 export function lstmWidthForParameters(I: number, O: number, L: number, target: number): number {
   let best = 1;
   for (let H = 1; H <= 4096; H++) {
-    if (Math.abs(lstmBaselineParameters(I, O, H, L) - target) < Math.abs(lstmBaselineParameters(I, O, best, L) - target)) best = H;
+    if (
+      Math.abs(lstmBaselineParameters(I, O, H, L) - target) <
+      Math.abs(lstmBaselineParameters(I, O, best, L) - target)
+    )
+      best = H;
     if (lstmBaselineParameters(I, O, H, L) > target) break;
   }
   return best;
 }
 
-export function resolveModelConfig(c: MemoryModelConfig): Required<Omit<MemoryModelConfig, 'matchParameters'>> & { matchParameters?: number } {
+export function resolveModelConfig(
+  c: MemoryModelConfig,
+): Required<Omit<MemoryModelConfig, 'matchParameters'>> & { matchParameters?: number } {
   if (!MODEL_KINDS.includes(c.model)) {
-    throw new KiokuError(`memory model must be one of ${MODEL_KINDS.join(', ')}, got ${JSON.stringify(c.model)}`);
+    throw new KiokuError(
+      `memory model must be one of ${MODEL_KINDS.join(', ')}, got ${JSON.stringify(c.model)}`,
+    );
   }
   const r = {
     ...MEMORY_DEFAULTS,
@@ -126,12 +149,30 @@ export function resolveModelConfig(c: MemoryModelConfig): Required<Omit<MemoryMo
 
 export function buildMemoryModel(config: MemoryModelConfig): MemoryModel {
   const c = resolveModelConfig(config);
-  const common = { inputSize: c.inputSize, outputSize: c.outputSize, hiddenSize: c.hiddenSize, dtype: c.dtype, seed: c.seed };
+  const common = {
+    inputSize: c.inputSize,
+    outputSize: c.outputSize,
+    hiddenSize: c.hiddenSize,
+    dtype: c.dtype,
+    seed: c.seed,
+  };
   if (c.model === 'ntm') {
-    return new NTM({ ...common, memorySlots: c.memorySlots, memoryWidth: c.memoryWidth, readHeads: c.readHeads, writeHeads: c.writeHeads });
+    return new NTM({
+      ...common,
+      memorySlots: c.memorySlots,
+      memoryWidth: c.memoryWidth,
+      readHeads: c.readHeads,
+      writeHeads: c.writeHeads,
+      initFocus: c.initFocus,
+    });
   }
   if (c.model === 'dnc') {
-    return new DNC({ ...common, memorySlots: c.memorySlots, memoryWidth: c.memoryWidth, readHeads: c.readHeads });
+    return new DNC({
+      ...common,
+      memorySlots: c.memorySlots,
+      memoryWidth: c.memoryWidth,
+      readHeads: c.readHeads,
+    });
   }
   return new LSTMBaseline({ ...common, layers: c.layers });
 }

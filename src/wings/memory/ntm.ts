@@ -69,6 +69,12 @@ export interface NTMConfig {
   writeHeads?: number;
   /** Largest shift h: s covers −h … +h (default 1, the paper's three shifts). */
   shiftRange?: number;
+  /**
+   * Added to slot 0 of the learned initial-weighting bias b_w (default 0: Collier & Beel's
+   * Glorot-uniform bias, near-uniform w_0). ln N starts each head focused on slot 0, which
+   * breaks the slots' symmetry under a constant memory at once.
+   */
+  initFocus?: number;
   dtype?: DType;
   seed?: number;
 }
@@ -131,23 +137,43 @@ export class NTM extends Module {
       readHeads: 1,
       writeHeads: 1,
       shiftRange: 1,
+      initFocus: 0,
       dtype: 'float32',
       seed: 0,
       ...config,
     };
-    for (const k of ['inputSize', 'outputSize', 'hiddenSize', 'memorySlots', 'memoryWidth', 'readHeads'] as const) {
+    for (const k of [
+      'inputSize',
+      'outputSize',
+      'hiddenSize',
+      'memorySlots',
+      'memoryWidth',
+      'readHeads',
+    ] as const) {
       checkNumber(w, k, c[k], { min: 1, integer: true });
     }
     checkNumber(w, 'writeHeads', c.writeHeads, { min: 0, integer: true });
     checkNumber(w, 'shiftRange', c.shiftRange, { min: 0, integer: true });
     if (2 * c.shiftRange + 1 > c.memorySlots) {
-      throw new KiokuError(`${w}: shiftRange ${c.shiftRange} needs at least ${2 * c.shiftRange + 1} memory slots, got ${c.memorySlots}`);
+      throw new KiokuError(
+        `${w}: shiftRange ${c.shiftRange} needs at least ${2 * c.shiftRange + 1} memory slots, got ${c.memorySlots}`,
+      );
     }
     this.config = c;
     const { hiddenSize: H, memoryWidth: M, readHeads: R, memorySlots: N } = c;
     const rng = new Rng(c.seed);
-    this.controller = new StepController({ inputSize: c.inputSize + R * M, hiddenSize: H, dtype: c.dtype, seed: c.seed });
-    this.output = new Linear({ inFeatures: H + R * M, outFeatures: c.outputSize, dtype: c.dtype, seed: c.seed + 1 });
+    this.controller = new StepController({
+      inputSize: c.inputSize + R * M,
+      hiddenSize: H,
+      dtype: c.dtype,
+      seed: c.seed,
+    });
+    this.output = new Linear({
+      inFeatures: H + R * M,
+      outFeatures: c.outputSize,
+      dtype: c.dtype,
+      seed: c.seed + 1,
+    });
     const P = this.headParamCount();
     this.headWeight = Parameter.zeros('head_weight', [P, H], c.dtype);
     this.headBias = Parameter.zeros('head_bias', [P], c.dtype);
@@ -160,7 +186,9 @@ export class NTM extends Module {
     const br = Math.sqrt(6 / (1 + M));
     for (let i = 0; i < R * M; i++) this.initRead.value.data[i] = rng.uniformRange(-br, br);
     const bw = Math.sqrt(6 / (1 + N));
-    for (let i = 0; i < this.initWeighting.value.size; i++) this.initWeighting.value.data[i] = rng.uniformRange(-bw, bw);
+    for (let i = 0; i < this.initWeighting.value.size; i++)
+      this.initWeighting.value.data[i] = rng.uniformRange(-bw, bw);
+    for (let h = 0; h < c.writeHeads + R; h++) this.initWeighting.value.data[h * N] += c.initFocus;
   }
 
   protected override ownParameters(): Parameter[] {
@@ -246,7 +274,12 @@ export class NTM extends Module {
         }
         const r = allocFloat(dtype, R * M);
         for (let hd = 0; hd < R; hd++) {
-          const hs = this.address(xi.subarray(off, off + this.headSize(false)), mem, wPrev[b][Wh + hd], false);
+          const hs = this.address(
+            xi.subarray(off, off + this.headSize(false)),
+            mem,
+            wPrev[b][Wh + hd],
+            false,
+          );
           off += this.headSize(false);
           heads.push(hs);
           r.set(readForward(mem, N, M, hs.sharp.w), hd * M); // eq. 2
@@ -327,7 +360,15 @@ export class NTM extends Module {
     if (!cache) throw new KiokuError('NTM.backward: call forward first');
     const { T, B, steps, reads } = cache;
     const c = this.config;
-    const { hiddenSize: H, memoryWidth: M, memorySlots: N, readHeads: R, writeHeads: Wh, inputSize: X, dtype } = c;
+    const {
+      hiddenSize: H,
+      memoryWidth: M,
+      memorySlots: N,
+      readHeads: R,
+      writeHeads: Wh,
+      inputSize: X,
+      dtype,
+    } = c;
     const be = getBackend();
     const P = this.headParamCount();
     const S = this.shiftCount;
@@ -338,7 +379,9 @@ export class NTM extends Module {
     const dIn = allocFloat(dtype, B * (X + R * M));
     // Carried from step t + 1: ∂L/∂M_t, ∂L/∂w_t per head, ∂L/∂r_t (through the controller input).
     const dMem: Vec[] = Array.from({ length: B }, () => allocFloat(dtype, N * M));
-    let dW: Vec[][] = Array.from({ length: B }, () => Array.from({ length: nHeads }, () => allocFloat(dtype, N)));
+    let dW: Vec[][] = Array.from({ length: B }, () =>
+      Array.from({ length: nHeads }, () => allocFloat(dtype, N)),
+    );
     const dR: Vec[] = Array.from({ length: B }, () => allocFloat(dtype, R * M));
     this.controller.beginBackward();
     for (let t = T - 1; t >= 0; t--) {

@@ -22,7 +22,12 @@ import { lineChart, type VegaLiteSpec } from '../../node/plot.js';
 import type { HistoryRow } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { type ReportFigure, type ReportSection, writeReport, type WrittenReport } from '../experiments/report.js';
+import {
+  type ReportFigure,
+  type ReportSection,
+  writeReport,
+  type WrittenReport,
+} from '../experiments/report.js';
 import { DNC } from './dnc.js';
 import { NTM } from './ntm.js';
 import { loadMemoryRun } from './run.js';
@@ -41,7 +46,9 @@ export function resolveMemoryModel(nameOrPath: string): string {
   if (existsSync(nameOrPath)) return nameOrPath;
   const p = join(pretrainedMemoryDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;
-  throw new KiokuError(`no memory model at ${JSON.stringify(nameOrPath)} (not a file, nor a shipped model in ${pretrainedMemoryDir()})`);
+  throw new KiokuError(
+    `no memory model at ${JSON.stringify(nameOrPath)} (not a file, nor a shipped model in ${pretrainedMemoryDir()})`,
+  );
 }
 
 /** A heat map spec: rows × columns of values (paper Fig. 6 style, dark = large). */
@@ -163,19 +170,37 @@ export function memoryViewFigures(path: string, length: number, seed: number): M
     const tr = model.trace(0);
     figures.push({
       name: 'view-write-weighting',
-      spec: heatmap({ title: 'Write weighting', values: tr.write, x: 'time step', y: 'memory slot', domain: [0, 1] }),
+      spec: heatmap({
+        title: 'Write weighting',
+        values: tr.write,
+        x: 'time step',
+        y: 'memory slot',
+        domain: [0, 1],
+      }),
       caption: 'DNC write weighting: allocation chooses the least used slot.',
     });
     tr.read.forEach((ws, i) =>
       figures.push({
         name: `view-read-weighting-${i}`,
-        spec: heatmap({ title: `Read weighting (head ${i})`, values: ws, x: 'time step', y: 'memory slot', domain: [0, 1] }),
+        spec: heatmap({
+          title: `Read weighting (head ${i})`,
+          values: ws,
+          x: 'time step',
+          y: 'memory slot',
+          domain: [0, 1],
+        }),
         caption: 'DNC read weighting.',
       }),
     );
     figures.push({
       name: 'view-usage',
-      spec: heatmap({ title: 'Usage u_t', values: tr.usage, x: 'time step', y: 'memory slot', domain: [0, 1] }),
+      spec: heatmap({
+        title: 'Usage u_t',
+        values: tr.usage,
+        x: 'time step',
+        y: 'memory slot',
+        domain: [0, 1],
+      }),
       caption: 'Usage rises where the DNC writes and falls where free gates release slots.',
     });
   }
@@ -213,7 +238,11 @@ function curve(path: string): { label: string; rows: { sequences: number; loss: 
   for (let i = 0; i + every <= history.length; i += every) {
     let s = 0;
     for (let j = i; j < i + every; j++) s += history[j].loss;
-    rows.push({ sequences: history[i + every - 1].step * config.train.batchSize, loss: s / every, run: name });
+    rows.push({
+      sequences: history[i + every - 1].step * config.train.batchSize,
+      loss: s / every,
+      run: name,
+    });
   }
   return { label: name, rows };
 }
@@ -252,11 +281,19 @@ export async function writeMemoryReport(o: MemoryReportOptions): Promise<Written
   // Generalisation beyond the training lengths.
   const generalisation: { model: string; results: EvalResult[] }[] = [];
   for (const m of models) {
-    const results = o.lengths.map((L) => evaluate(m.model, m.task, { length: L, sequences: o.sequences, seed: seed + L }));
+    const results = o.lengths.map((L) =>
+      evaluate(m.model, m.task, { length: L, sequences: o.sequences, seed: seed + L }),
+    );
     generalisation.push({ model: m.name, results });
   }
   const genRows = generalisation.flatMap((g) =>
-    g.results.map((r) => ({ model: g.model, length: r.length, wrongBits: r.wrongBitsPerSequence, cost: r.costBitsPerSequence, errorRate: 100 * r.bitErrorRate })),
+    g.results.map((r) => ({
+      model: g.model,
+      length: r.length,
+      wrongBits: r.wrongBitsPerSequence,
+      cost: r.costBitsPerSequence,
+      errorRate: 100 * r.bitErrorRate,
+    })),
   );
   const trainRange = `${main.task.minLength}–${main.task.maxLength}`;
   sections.push({
@@ -267,12 +304,27 @@ export async function writeMemoryReport(o: MemoryReportOptions): Promise<Written
     figures: [
       {
         name: 'generalisation-wrong-bits',
-        spec: lineChart({ title: 'Wrong bits per sequence', data: genRows, x: 'length', y: 'errorRate', color: 'model', yTitle: 'wrong bits (% of answer bits)' }),
+        spec: lineChart({
+          title: 'Wrong bits per sequence',
+          data: genRows,
+          x: 'length',
+          y: 'errorRate',
+          color: 'model',
+          yTitle: 'wrong bits (% of answer bits)',
+        }),
         caption: 'Percentage of answer bits on the wrong side of 0.5 against sequence length.',
       },
       {
         name: 'generalisation-cost',
-        spec: lineChart({ title: 'Cost per sequence', data: genRows, x: 'length', y: 'cost', color: 'model', yTitle: 'bits per sequence', logY: true }),
+        spec: lineChart({
+          title: 'Cost per sequence',
+          data: genRows,
+          x: 'length',
+          y: 'cost',
+          color: 'model',
+          yTitle: 'bits per sequence',
+          logY: true,
+        }),
         caption: 'Binary cross-entropy summed over the answer, in bits per sequence (the paper’s cost).',
       },
     ],

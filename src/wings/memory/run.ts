@@ -15,7 +15,13 @@ import { loadCheckpoint, saveCheckpoint } from '../../node/checkpoint-file.js';
 import { RunDir } from '../../node/run-dir.js';
 import { type HistoryRow, type TrainEvent, Trainer } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
-import { buildMemoryModel, type MemoryModel, type MemoryModelConfig, type ModelKind, resolveModelConfig } from './model.js';
+import {
+  buildMemoryModel,
+  type MemoryModel,
+  type MemoryModelConfig,
+  type ModelKind,
+  resolveModelConfig,
+} from './model.js';
 import { makeTask, type MemoryTask, TASK_NAMES, type TaskName } from './tasks.js';
 import { MemoryTrainTask } from './train.js';
 
@@ -42,6 +48,8 @@ export interface MemoryRunOptions {
   memorySlots?: number;
   memoryWidth?: number;
   readHeads?: number;
+  /** NTM: initial weighting focused on slot 0 by this much (0: Collier & Beel's near-uniform start). */
+  initFocus?: number;
   /** LSTM baseline: match this parameter count (default: the NTM of the same task). */
   matchParameters?: number;
   validateEvery?: number;
@@ -64,8 +72,16 @@ function taskFromConfig(t: MemoryCheckpointConfig['task']): MemoryTask {
 }
 
 /** The parameter count of the NTM for a task (what the LSTM baseline is matched to). */
-export function ntmParameterCount(task: MemoryTask, o: Pick<MemoryRunOptions, 'hiddenSize' | 'memorySlots' | 'memoryWidth' | 'readHeads'> = {}): number {
-  return buildMemoryModel({ model: 'ntm', inputSize: task.inputSize, outputSize: task.outputSize, ...o }).numParameters();
+export function ntmParameterCount(
+  task: MemoryTask,
+  o: Pick<MemoryRunOptions, 'hiddenSize' | 'memorySlots' | 'memoryWidth' | 'readHeads'> = {},
+): number {
+  return buildMemoryModel({
+    model: 'ntm',
+    inputSize: task.inputSize,
+    outputSize: task.outputSize,
+    ...o,
+  }).numParameters();
 }
 
 export function createMemoryRun(o: MemoryRunOptions): {
@@ -75,11 +91,19 @@ export function createMemoryRun(o: MemoryRunOptions): {
   config: MemoryCheckpointConfig;
 } {
   if (!TASK_NAMES.includes(o.task)) {
-    throw new KiokuError(`memory train: --task must be one of ${TASK_NAMES.join(', ')}, got ${JSON.stringify(o.task)}`);
+    throw new KiokuError(
+      `memory train: --task must be one of ${TASK_NAMES.join(', ')}, got ${JSON.stringify(o.task)}`,
+    );
   }
   const taskConfig = { name: o.task, bits: o.bits, minLength: o.minLength, maxLength: o.maxLength };
   const task = taskFromConfig(taskConfig);
-  const sizes = { hiddenSize: o.hiddenSize, memorySlots: o.memorySlots, memoryWidth: o.memoryWidth, readHeads: o.readHeads };
+  const sizes = {
+    hiddenSize: o.hiddenSize,
+    memorySlots: o.memorySlots,
+    memoryWidth: o.memoryWidth,
+    readHeads: o.readHeads,
+  };
+  const ntmOnly = o.model === 'ntm' && o.initFocus !== undefined ? { initFocus: o.initFocus } : {};
   const defined = Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined));
   const modelConfig: MemoryModelConfig = resolveModelConfig({
     model: o.model,
@@ -87,6 +111,7 @@ export function createMemoryRun(o: MemoryRunOptions): {
     outputSize: task.outputSize,
     ...(o.model === 'dnc' ? DNC_DEFAULTS : {}),
     ...(o.model === 'lstm' ? {} : defined),
+    ...ntmOnly,
     ...(o.model === 'lstm' && o.hiddenSize !== undefined ? { hiddenSize: o.hiddenSize } : {}),
     ...(o.model === 'lstm' && o.hiddenSize === undefined
       ? { hiddenSize: undefined, matchParameters: o.matchParameters ?? ntmParameterCount(task, defined) }
@@ -121,7 +146,12 @@ function isMemoryConfig(c: unknown): c is MemoryCheckpointConfig {
 }
 
 /** Rebuild the model (with its trained weights) and its task from a checkpoint file. */
-export function loadMemoryRun(path: string): { model: MemoryModel; task: MemoryTask; config: MemoryCheckpointConfig; step: number } {
+export function loadMemoryRun(path: string): {
+  model: MemoryModel;
+  task: MemoryTask;
+  config: MemoryCheckpointConfig;
+  step: number;
+} {
   const ckpt = loadCheckpoint(path);
   if (!isMemoryConfig(ckpt.config)) {
     throw new KiokuError(`${path}: not a kioku memory checkpoint (config.kind must be ${MEMORY_KIND})`);
@@ -138,9 +168,14 @@ export function loadMemoryRun(path: string): { model: MemoryModel; task: MemoryT
  * position (a few hundred KB for the paper's NTM). It loads with `loadMemoryRun` but cannot
  * be resumed.
  */
-export function exportMemoryModel(src: string, dst: string, curvePoints = 400): { bytes: number; step: number } {
+export function exportMemoryModel(
+  src: string,
+  dst: string,
+  curvePoints = 400,
+): { bytes: number; step: number } {
   const ckpt = loadCheckpoint(src);
-  if (!isMemoryConfig(ckpt.config)) throw new KiokuError(`${src}: not a kioku memory checkpoint (config.kind must be ${MEMORY_KIND})`);
+  if (!isMemoryConfig(ckpt.config))
+    throw new KiokuError(`${src}: not a kioku memory checkpoint (config.kind must be ${MEMORY_KIND})`);
   const history = ((ckpt.extra ?? {}) as { history?: HistoryRow[] }).history ?? [];
   const every = Math.max(1, Math.ceil(history.length / curvePoints));
   const curve: HistoryRow[] = [];

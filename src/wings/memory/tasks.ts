@@ -182,7 +182,8 @@ export class RecallTask implements MemoryTask {
     this.itemLength = o.itemLength ?? 3;
     this.minLength = o.minLength ?? 2;
     this.maxLength = o.maxLength ?? 6;
-    if (this.minLength < 2) throw new KiokuError(`RecallTask: minLength must be ≥ 2 items, got ${this.minLength}`);
+    if (this.minLength < 2)
+      throw new KiokuError(`RecallTask: minLength must be ≥ 2 items, got ${this.minLength}`);
     this.inputSize = this.bits + 2;
     this.outputSize = this.bits;
   }
@@ -196,7 +197,9 @@ export class RecallTask implements MemoryTask {
     const T = (k + 1) * (il + 1) + il;
     const out = alloc(T, B, I, O, k);
     for (let b = 0; b < B; b++) {
-      const items = Array.from({ length: k }, () => Array.from({ length: il }, () => randomBits(rng, this.bits)));
+      const items = Array.from({ length: k }, () =>
+        Array.from({ length: il }, () => randomBits(rng, this.bits)),
+      );
       const q = rng.int(k - 1);
       const put = (t0: number, item: number[][], delim: number): void => {
         out.x[(t0 * B + b) * I + this.bits + delim] = 1;
@@ -246,7 +249,10 @@ export class SortTask implements MemoryTask {
     const T = n + 1 + k;
     const out = alloc(T, B, I, O, n);
     for (let b = 0; b < B; b++) {
-      const vs = Array.from({ length: n }, () => ({ v: randomBits(rng, this.bits), p: rng.uniformRange(-1, 1) }));
+      const vs = Array.from({ length: n }, () => ({
+        v: randomBits(rng, this.bits),
+        p: rng.uniformRange(-1, 1),
+      }));
       for (let t = 0; t < n; t++) {
         for (let j = 0; j < this.bits; j++) out.x[(t * B + b) * I + j] = vs[t].v[j];
         out.x[(t * B + b) * I + this.bits] = vs[t].p;
@@ -353,6 +359,8 @@ export function makeTask(name: string, o: TaskOptions = {}): MemoryTask {
     case 'graph':
       return new GraphTask(o);
     default:
-      throw new KiokuError(`memory task must be one of ${TASK_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+      throw new KiokuError(
+        `memory task must be one of ${TASK_NAMES.join(', ')}, got ${JSON.stringify(name)}`,
+      );
   }
 }

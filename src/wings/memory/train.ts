@@ -29,9 +29,17 @@ export interface MemoryTrainOptions {
 }
 
 /** Forward a batch and return the masked BCE (mean per scored bit, nats) and ∂loss/∂logits. */
-export function batchLoss(model: MemoryModel, batch: MemoryBatch, task: MemoryTask): { loss: number; grad: Tensor; logits: Tensor } {
+export function batchLoss(
+  model: MemoryModel,
+  batch: MemoryBatch,
+  task: MemoryTask,
+): { loss: number; grad: Tensor; logits: Tensor } {
   const dtype = model.parameters()[0].value.dtype;
-  const x = new Tensor(dtype === 'float64' ? Float64Array.from(batch.x) : batch.x, [batch.T, batch.B, task.inputSize]);
+  const x = new Tensor(dtype === 'float64' ? Float64Array.from(batch.x) : batch.x, [
+    batch.T,
+    batch.B,
+    task.inputSize,
+  ]);
   const logits = model.forward(x);
   const r = bceWithLogits(logits, batch.y, { mask: batch.mask });
   return { loss: r.loss, grad: r.grad, logits };
@@ -51,7 +59,9 @@ export class MemoryTrainTask implements TrainTask {
     }
     this.rng = new Rng(options.seed);
     const vr = new Rng(options.seed + 1);
-    this.validation = Array.from({ length: options.validationBatches ?? 4 }, () => task.sample(vr, options.batchSize));
+    this.validation = Array.from({ length: options.validationBatches ?? 4 }, () =>
+      task.sample(vr, options.batchSize),
+    );
   }
 
   trainBatch(): { loss: number; tokens: number } {
@@ -73,7 +83,8 @@ export class MemoryTrainTask implements TrainTask {
 
   setState(state: unknown): void {
     const s = state as { rng?: RngState } | null;
-    if (!s || typeof s !== 'object' || !s.rng) throw new KiokuError('MemoryTrainTask.setState: expected { rng }');
+    if (!s || typeof s !== 'object' || !s.rng)
+      throw new KiokuError('MemoryTrainTask.setState: expected { rng }');
     this.rng.setState(s.rng);
   }
 }
