@@ -42,7 +42,7 @@ export function registerMemoryCommands(program: Command): void {
     .option('--reads <n>', 'read heads', intArg(1, 16))
     .option(
       '--init-focus <x>',
-      'NTM: focus the learned initial weighting on slot 0 (0 = near uniform, Collier & Beel)',
+      'NTM: focus the learned initial weighting on slot 0 (default ln N; 0 = near uniform as Collier & Beel)',
       floatArg(0, 50),
     )
     .option('--min-length <n>', 'shortest training length (task parameter)', intArg(1))

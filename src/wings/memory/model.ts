@@ -30,7 +30,12 @@ export interface MemoryModelConfig {
   memoryWidth?: number;
   readHeads?: number;
   writeHeads?: number;
-  /** NTM: focus of the initial weighting on slot 0 (see `NTMConfig.initFocus`). */
+  /**
+   * NTM: focus of the initial weighting on slot 0 (see `NTMConfig.initFocus`). Default ln N,
+   * which starts each head at about half its weight on slot 0: with near-uniform w_0 and a
+   * constant memory all slots stay interchangeable and the heads stayed diffuse for 30k
+   * training sequences (docs/memory.md).
+   */
   initFocus?: number;
   /** LSTM baseline layers (paper: 3). */
   layers?: number;
@@ -48,7 +53,6 @@ export const MEMORY_DEFAULTS = {
   readHeads: 1,
   writeHeads: 1,
   layers: 3,
-  initFocus: 0,
 } as const;
 
 export interface MemoryModel extends Module {
@@ -138,6 +142,7 @@ export function resolveModelConfig(
     seed: 0,
     ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)),
   } as Required<MemoryModelConfig>;
+  if (c.model === 'ntm' && c.initFocus === undefined) r.initFocus = Math.log(r.memorySlots);
   if (c.model === 'lstm' && c.hiddenSize === undefined && c.matchParameters !== undefined) {
     r.hiddenSize = lstmWidthForParameters(r.inputSize, r.outputSize, r.layers, c.matchParameters);
   }
