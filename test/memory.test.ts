@@ -171,6 +171,10 @@ describe('kioku memory (CLI)', () => {
       assert.match(t.stdout, /ntm copy: 3 steps/);
       const ckpt = join(dir, 'model.safetensors');
       assert.ok(existsSync(ckpt));
+      const res = await runCli(['memory', 'train', '--steps', '5', '--out', dir, '--resume', ...small]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /resuming .* at step 3/);
+      assert.match(res.stdout, /ntm copy: 5 steps/);
       const l = await runCli([
         'memory',
         'train',

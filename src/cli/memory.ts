@@ -4,12 +4,21 @@
  * Trainer; `report` writes learning curves, the length-generalisation test and the memory
  * views (from the shipped NTM copy model when no run is given).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadCheckpoint } from '../node/checkpoint-file.js';
+import { KiokuError } from '../util/errors.js';
 import { MODEL_KINDS } from '../wings/memory/model.js';
 import { createMemoryRun, exportMemoryModel, loadMemoryRun } from '../wings/memory/run.js';
 import { TASK_NAMES } from '../wings/memory/tasks.js';
 import { evaluate } from '../wings/memory/train.js';
-import { DEFAULT_MEMORY_MODEL, resolveMemoryModel, writeMemoryReport } from '../wings/memory/report.js';
+import {
+  DEFAULT_MEMORY_MODEL,
+  defaultBaseline,
+  resolveMemoryModel,
+  writeMemoryReport,
+} from '../wings/memory/report.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 function pct(x: number): string {
@@ -49,6 +58,7 @@ export function registerMemoryCommands(program: Command): void {
     .option('--max-length <n>', 'longest training length (task parameter)', intArg(1))
     .option('--bits <n>', 'bits per vector (graph: nodes)', intArg(1, 64))
     .option('--every <n>', 'print progress every n steps', intArg(1), 50)
+    .option('--resume', 'continue the run saved in --out exactly where it stopped (same settings)')
     .action(async (o) => {
       const out = o.out ?? `runs/memory/${o.model}-${o.task}`;
       const run = createMemoryRun({
@@ -79,6 +89,12 @@ export function registerMemoryCommands(program: Command): void {
             process.stderr.write(`step ${e.step}  validation ${e.valLoss.toFixed(4)} nats/bit\n`);
         },
       });
+      if (o.resume) {
+        const path = join(out, 'model.safetensors');
+        if (!existsSync(path)) throw new KiokuError(`--resume: no run to continue at ${path}`);
+        run.trainer.resume(loadCheckpoint(path));
+        process.stderr.write(`resuming ${path} at step ${run.trainer.step}\n`);
+      }
       process.stderr.write(
         `${o.model} on ${o.task}: ${run.model.numParameters()} parameters, lengths ${run.task.minLength}–${run.task.maxLength}\n`,
       );
@@ -129,7 +145,10 @@ export function registerMemoryCommands(program: Command): void {
       'write the memory report: learning curves, error vs length (NTM vs LSTM), read/write weightings and memory heat maps',
     )
     .option('--model <path>', 'NTM (or DNC) checkpoint for the memory views', DEFAULT_MEMORY_MODEL)
-    .option('--baseline <path>', 'LSTM checkpoint for the generalisation comparison')
+    .option(
+      '--baseline <path>',
+      'LSTM checkpoint for the generalisation comparison (default: the shipped lstm-copy)',
+    )
     .option('--runs <paths...>', 'more checkpoints whose learning curves to plot')
     .option('--out <dir>', 'report directory', 'runs/memory/report')
     .option('--lengths <list>', 'test lengths, comma separated', '10,20,30,40,50,60,80,100,120')
@@ -141,7 +160,7 @@ export function registerMemoryCommands(program: Command): void {
         .map((s: string) => intArg(1)(s.trim()));
       const r = await writeMemoryReport({
         model: o.model,
-        baseline: o.baseline,
+        baseline: o.baseline ?? defaultBaseline(),
         runs: o.runs ?? [],
         out: o.out,
         lengths,

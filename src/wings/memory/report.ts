@@ -223,7 +223,13 @@ export interface MemoryReportOptions {
 
 function label(path: string): string {
   const { config } = loadMemoryRun(resolveMemoryModel(path));
-  return `${config.model.model.toUpperCase()} ${config.task.name}`;
+  const uniform = config.model.model === 'ntm' && !config.model.initFocus ? ' (near-uniform w_0)' : '';
+  return `${config.model.model.toUpperCase()} ${config.task.name}${uniform}`;
+}
+
+/** The shipped LSTM copy baseline, when present (the default `--baseline`). */
+export function defaultBaseline(): string | undefined {
+  return existsSync(join(pretrainedMemoryDir(), 'lstm-copy.safetensors')) ? 'lstm-copy' : undefined;
 }
 
 function curve(path: string): { label: string; rows: { sequences: number; loss: number; run: string }[] } {
