@@ -147,7 +147,7 @@ export function registerMemoryCommands(program: Command): void {
     .option('--model <path>', 'NTM (or DNC) checkpoint for the memory views', DEFAULT_MEMORY_MODEL)
     .option(
       '--baseline <path>',
-      'LSTM checkpoint for the generalisation comparison (default: the shipped lstm-copy)',
+      'LSTM checkpoint for the generalisation comparison (default: the shipped LSTM of the same task)',
     )
     .option('--runs <paths...>', 'more checkpoints whose learning curves to plot')
     .option('--out <dir>', 'report directory', 'runs/memory/report')
@@ -160,7 +160,7 @@ export function registerMemoryCommands(program: Command): void {
         .map((s: string) => intArg(1)(s.trim()));
       const r = await writeMemoryReport({
         model: o.model,
-        baseline: o.baseline ?? defaultBaseline(),
+        baseline: o.baseline ?? defaultBaseline(o.model),
         runs: o.runs ?? [],
         out: o.out,
         lengths,

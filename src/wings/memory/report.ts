@@ -227,9 +227,11 @@ function label(path: string): string {
   return `${config.model.model.toUpperCase()} ${config.task.name}${uniform}`;
 }
 
-/** The shipped LSTM copy baseline, when present (the default `--baseline`). */
-export function defaultBaseline(): string | undefined {
-  return existsSync(join(pretrainedMemoryDir(), 'lstm-copy.safetensors')) ? 'lstm-copy' : undefined;
+/** The default `--baseline` for a model: the shipped LSTM of the same task, when there is one. */
+export function defaultBaseline(model: string): string | undefined {
+  const { task } = loadMemoryRun(resolveMemoryModel(model));
+  const name = `lstm-${task.name}`;
+  return existsSync(join(pretrainedMemoryDir(), `${name}.safetensors`)) ? name : undefined;
 }
 
 function curve(path: string): { label: string; rows: { sequences: number; loss: number; run: string }[] } {
@@ -258,7 +260,15 @@ export async function writeMemoryReport(o: MemoryReportOptions): Promise<Written
   const seed = o.seed ?? 0;
   const main = loadMemoryRun(resolveMemoryModel(o.model));
   const models = [{ name: label(o.model), ...main }];
-  if (o.baseline) models.push({ name: label(o.baseline), ...loadMemoryRun(resolveMemoryModel(o.baseline)) });
+  if (o.baseline) {
+    const base = loadMemoryRun(resolveMemoryModel(o.baseline));
+    if (base.task.name !== main.task.name) {
+      throw new KiokuError(
+        `--baseline ${o.baseline} was trained on ${base.task.name}, the model on ${main.task.name}`,
+      );
+    }
+    models.push({ name: label(o.baseline), ...base });
+  }
   const sections: ReportSection[] = [];
   // Learning curves.
   const curves = [o.model, ...(o.baseline ? [o.baseline] : []), ...o.runs].map(curve);
@@ -352,13 +362,24 @@ export async function writeMemoryReport(o: MemoryReportOptions): Promise<Written
     title: 'Memory-augmented networks: NTM and DNC',
     command: `kioku memory report --model ${o.model}${o.baseline ? ` --baseline ${o.baseline}` : ''} --out ${o.out}`,
     seed,
-    intro: [
-      'The Neural Turing Machine (Graves, Wayne & Danihelka 2014) couples an LSTM controller to an external memory read and written through differentiable attention. On the copy task it learns an algorithm — write each vector to the next slot, then read them back in order — that keeps working on sequences longer than any seen in training, where an LSTM of the same size does not.',
-    ],
-    lookFor: [
-      'The NTM’s wrong-bit curve stays near zero past the training lengths; the LSTM’s rises as soon as the length leaves the training range.',
-      'The write weighting is a sharp diagonal while the input arrives; the read weighting traces the same diagonal after the delimiter.',
-    ],
+    intro:
+      main.config.model.model === 'dnc'
+        ? [
+            'The Differentiable Neural Computer (Graves et al. 2016) replaces the NTM’s location shift with dynamic allocation (write to the least used slot) and a temporal link matrix that lets reads follow the order in which slots were written.',
+          ]
+        : [
+            'The Neural Turing Machine (Graves, Wayne & Danihelka 2014) couples an LSTM controller to an external memory read and written through differentiable attention. On the copy task it learns an algorithm — write each vector to the next slot, then read them back in order — that keeps working on sequences longer than any seen in training, where an LSTM of the same size does not.',
+          ],
+    lookFor:
+      main.config.model.model === 'dnc'
+        ? [
+            'The write weighting moves to a fresh slot at every input step (allocation); usage rises as slots fill.',
+            'In the answer phase the read weighting jumps to the slot after the queried item.',
+          ]
+        : [
+            'The NTM’s wrong-bit curve stays near zero past the training lengths; the LSTM’s rises as soon as the length leaves the training range.',
+            'The write weighting is a sharp diagonal while the input arrives; the read weighting traces the same diagonal after the delimiter.',
+          ],
     sections,
     config: { model: main.config, baseline: o.baseline ?? null, lengths: o.lengths, sequences: o.sequences },
     results: { generalisation, curves: curves.map((c) => c.label) },
