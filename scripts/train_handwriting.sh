@@ -16,5 +16,6 @@ BUDGET=148321
 COMMON="--layers 2 --mixtures 20 --batch 16 --seq-len 150 --steps 3000 --optimizer adam --lr 0.002 --lr-final 0.1 --clip-output 100 --clip-layer 10 --clip-norm 10 --eval-every 250 --seed 1 --data builtin --data-seed 1"
 for cell in ${@:-rnn lstm gru}; do
   $KIOKU handwriting train --cell "$cell" --budget $BUDGET $COMMON \
-    --out "models/handwriting/$cell.safetensors" --curve "docs/figures/handwriting/curve-$cell"
+    --out "runs/handwriting-$cell" --overwrite --curve "docs/figures/handwriting/curve-$cell"
+  cp "runs/handwriting-$cell/handwriting.safetensors" "models/handwriting/$cell.safetensors"
 done

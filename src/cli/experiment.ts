@@ -22,7 +22,11 @@ import { compareReport, DEFAULT_COMPARE, runCompareExperiment } from '../wings/e
 import { gradientSuite, gradientsReport, runGradientsExperiment } from '../wings/experiments/gradients.js';
 import { CELL_KINDS, type CellKind } from '../wings/experiments/model.js';
 import { fmt, type ReportDocument, writeReport } from '../wings/experiments/report.js';
-import { DEFAULT_TRUNCATION, runTruncationExperiment, truncationReport } from '../wings/experiments/truncation.js';
+import {
+  DEFAULT_TRUNCATION,
+  runTruncationExperiment,
+  truncationReport,
+} from '../wings/experiments/truncation.js';
 import type { InitScheme } from '../nn/init.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 import { createProgress } from './progress.js';

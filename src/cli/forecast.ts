@@ -2,7 +2,8 @@
  * `kioku forecast train|predict`: LSTM/GRU forecasting of Mackey–Glass (τ = 17) or the US
  * daily births series, against persistence and linear-AR baselines, with a forecast figure.
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
+import { readDecimal } from '../util/numbers.js';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../node/atomic.js';
 import { type ForecastReport } from '../wings/forecast/train.js';
@@ -18,8 +19,10 @@ import {
 import { KiokuError } from '../util/errors.js';
 import { writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 
-export const DEFAULT_FORECAST_MODEL = 'runs/forecast/model.safetensors';
+export const DEFAULT_FORECAST_RUN = 'runs/forecast';
+export const DEFAULT_FORECAST_MODEL = `${DEFAULT_FORECAST_RUN}/model.safetensors`;
 
 function printReport(r: ForecastReport): void {
   console.log(`${r.series}: ${r.testWindows} test windows, horizon ${r.horizon}`);
@@ -38,22 +41,17 @@ function printReport(r: ForecastReport): void {
 function parseValues(text: string, where: string): number[] {
   const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
   if (parts.length === 0) throw new KiokuError(`empty input: ${where} has no values`);
-  return parts.map((p, i) => {
-    const v = Number(p);
-    if (!Number.isFinite(v))
-      throw new KiokuError(`${where}: value ${i + 1} (${JSON.stringify(p)}) is not a number`);
-    return v;
-  });
+  return parts.map((p, i) => readDecimal(p, `${where}: value ${i + 1}`));
 }
 
 export function registerForecastCommands(program: Command): void {
   const fc = program
     .command('forecast')
     .description('Time-series forecasting with LSTM/GRU (Mackey–Glass, US births)');
-  fc.command('train')
+  addRunFlags(fc.command('train'))
     .description('train a forecaster and compare RMSE/MAE with persistence and linear AR on the test part')
     .option('--series <name>', SERIES_NAMES.join(' or '), choiceArg(SERIES_NAMES), 'mackey-glass')
-    .option('--out <path>', 'where to save the model', DEFAULT_FORECAST_MODEL)
+    .option('--out <dir>', 'run directory (model.safetensors is the model)', DEFAULT_FORECAST_RUN)
     .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), 'lstm')
     .option(
       '--mode <mode>',
@@ -76,6 +74,7 @@ export function registerForecastCommands(program: Command): void {
       const r = await trainForecast({
         series: o.series,
         out: o.out,
+        ...runFlags(o),
         cell: o.cell,
         mode: o.mode,
         hiddenSize: o.hidden,
@@ -89,6 +88,7 @@ export function registerForecastCommands(program: Command): void {
         seed: o.seed,
         log: (m) => process.stderr.write(m + '\n'),
       });
+      if (r.finished) return console.log(r.message);
       printReport(r.report);
       if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
       if (o.figure) {
@@ -106,17 +106,12 @@ export function registerForecastCommands(program: Command): void {
     .option('--steps <n>', 'steps ahead (default: the model horizon)', intArg(1, 100000))
     .option('--figure <base>', "write a forecast figure on the model's own series to <base>.svg/.png")
     .action(async (o) => {
+      if (o.values !== undefined && o.input !== undefined)
+        throw new KiokuError('give --values or --input, not both');
       const m = loadForecaster(o.model);
       const steps = o.steps ?? m.model.config.horizon;
       if (o.values !== undefined || o.input !== undefined) {
-        let text: string;
-        if (o.input !== undefined) {
-          try {
-            text = readFileSync(o.input, 'utf8');
-          } catch {
-            throw new KiokuError(`input file not found: ${o.input}`);
-          }
-        } else text = o.values;
+        const text: string = o.input !== undefined ? readTextBounded(o.input, { what: 'input' }) : o.values;
         const hist = parseValues(text, o.input ?? '--values');
         const L = m.model.config.lookback;
         if (hist.length > L)

@@ -11,8 +11,8 @@
  * | `handwriting density` | the predicted next-point density along a line (Graves Fig. 10), end-of-stroke track, mixture weights |
  * | `handwriting hairs` | many sampled continuations from one point of a line |
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { makeDirs } from '../node/files.js';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import {
   denormalizeOffsets,
@@ -28,7 +28,12 @@ import { loadStrokeData, type StrokeDataOptions, type StrokeSource } from '../wi
 import { densityGrid, predictAlongLine } from '../wings/handwriting/density.js';
 import { type DrawingRow, type DrawOptions, drawingsToSvg } from '../wings/handwriting/draw.js';
 import { densityFigureSpec } from '../wings/handwriting/figures.js';
-import { loadHandwritingModel, resolveModelPath, saveHandwritingModel } from '../wings/handwriting/io.js';
+import {
+  HANDWRITING_MODEL_FILE,
+  loadHandwritingModel,
+  resolveModelPath,
+  saveHandwritingModel,
+} from '../wings/handwriting/io.js';
 import {
   CELL_TYPES,
   type CellType,
@@ -40,12 +45,15 @@ import { sampleHairs, sampleHandwriting } from '../wings/handwriting/sample.js';
 import {
   evaluateHandwriting,
   type EvalInfo,
-  trainHandwriting,
-  type TrainProgress,
+  handwritingEvents,
+  handwritingResult,
+  HandwritingTask,
+  handwritingTrainerOptions,
+  normalizeTrainConfig,
 } from '../wings/handwriting/train.js';
-import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
-import { optimizerFromState } from '../optim/factory.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
+import { fileFingerprint, runTraining } from '../node/run-dir.js';
+import type { TrainEvent } from '../train/trainer.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 import { writeFileAtomic } from '../node/atomic.js';
 import { KiokuError } from '../util/errors.js';
 import { lineChart, svgToPng, vegaLiteToSvg, writeFigure } from '../node/plot.js';
@@ -102,8 +110,24 @@ function fmtEval(e: EvalInfo): string {
   );
 }
 
+/** `--at 3,10,25`: point indices of a line of `n` points, each in [0, n − 1]. */
+function parseIndexList(flag: string, text: string, n: number): number[] {
+  const parts = text.split(',').map((v) => v.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) {
+    throw new KiokuError(
+      `${flag}: expected comma-separated point numbers in [0, ${n - 1}], got ${JSON.stringify(text)}`,
+    );
+  }
+  return parts.map((p) => {
+    const v = Number(p);
+    if (v > n - 1)
+      throw new KiokuError(`${flag}: point ${v} is past the end of the line (${n} points: 0 to ${n - 1})`);
+    return v;
+  });
+}
+
 function ensureDir(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
 }
 
 export function registerHandwritingCommands(program: Command): void {
@@ -114,8 +138,7 @@ export function registerHandwritingCommands(program: Command): void {
     );
 
   addDataOptions(
-    hw
-      .command('train')
+    addRunFlags(hw.command('train'))
       .description(
         'train a handwriting prediction network (stacked RNN/LSTM/GRU with skip connections, MDN output)',
       )
@@ -168,14 +191,17 @@ export function registerHandwritingCommands(program: Command): void {
       .option('--clip-norm <x>', 'clip the global gradient norm (0 = off)', floatArg(0), 10)
       .option('--eval-every <n>', 'validate every n steps (0 = at the end only)', intArg(0), 100)
       .option('--seed <n>', 'seed of initialisation and batch sampling', intArg(0, 2 ** 31), 1)
-      .option('--out <file>', 'where to save the model (.safetensors)', 'runs/handwriting/model.safetensors')
+      .option(
+        '--out <dir>',
+        `run directory: ${'<dir>'}/handwriting.safetensors (the model), model.safetensors and checkpoints/ (for --resume), train-log.json`,
+        'runs/handwriting',
+      )
       .option(
         '--checkpoint-every <n>',
-        'save <out>.ckpt.safetensors (weights, optimizer, step, RNG) every n steps (0 = never)',
+        'save a checkpoint (weights, optimizer, step, RNG) every n steps (0 = at the end and on Ctrl-C only)',
         intArg(0),
         0,
       )
-      .option('--resume', 'continue exactly from <out>.ckpt.safetensors (only --steps may differ)')
       .option('--curve <base>', 'also write the validation curve figure to <base>.svg/.png')
       .option('--quiet', 'no progress output')
       .option('--config <file>', 'JSON file setting any of these options by camelCase name (flags win)'),
@@ -221,7 +247,7 @@ export function registerHandwritingCommands(program: Command): void {
       format: `train ${cell} |{bar}| {value}/{total} steps | loss {loss} nats/pt | valid {val} nats/seq | ETA {eta_formatted}`,
     });
     let val = '-';
-    const trainConfig = {
+    const trainConfig = normalizeTrainConfig({
       optimizer: o.optimizer as 'adam' | 'graves-rmsprop' | 'rmsprop',
       lr: o.lr as number | undefined,
       lrFinal: o.lrFinal as number,
@@ -232,67 +258,58 @@ export function registerHandwritingCommands(program: Command): void {
       evalEvery: o.evalEvery as number,
       seed: o.seed as number,
       checkpointEvery: o.checkpointEvery as number,
-    };
-    // Checkpoints (weights, optimizer state, step, RNG) for an exact --resume.
-    const ckptPath = `${(o.out as string).replace(/\.safetensors$/, '')}.ckpt.safetensors`;
-    const runConfig = { model: modelConfig, train: trainConfig, data: dataOptions(o) };
-    const resume: { optimizer?: Optimizer; progress?: TrainProgress } = {};
-    if (o.resume) {
-      if (!existsSync(ckptPath))
-        throw new KiokuError(
-          `--resume: no checkpoint at ${ckptPath} (train with --checkpoint-every N first)`,
-        );
-      const ck = loadCheckpoint(ckptPath);
-      const { steps: _a, ...was } = (ck.config as typeof runConfig).train;
-      const { steps: _b, ...now } = trainConfig;
-      const same =
-        JSON.stringify({ ...(ck.config as typeof runConfig), train: was }) ===
-        JSON.stringify({ ...runConfig, train: now });
-      if (!same) {
-        throw new KiokuError(
-          `--resume: ${ckptPath} was written with other options (${JSON.stringify(ck.config)}); only --steps may change`,
-        );
-      }
-      model.loadStateDict(ck.model);
-      resume.optimizer = optimizerFromState(model.parameters(), ck.optimizer as OptimizerState);
-      resume.progress = { ...(ck.extra as TrainProgress), step: ck.step, rng: ck.rng! };
-      log(`resuming from ${ckptPath} at step ${ck.step}`);
-    }
-    let result;
+    });
+    const out = o.out as string;
+    const data0 = dataOptions(o);
+    let task: HandwritingTask | null = null;
+    let hwEvents: ((e: TrainEvent) => void) | null = null;
+    let run;
     try {
-      result = await trainHandwriting(
-        model,
-        data,
-        trainConfig,
-        {
-          onStep: (s) => progress.update(s.step, { loss: s.loss.toFixed(3), val }),
-          onEval: (e) => {
-            val = e.nllPerSequence.toFixed(1);
-            progress.log(fmtEval(e));
-          },
-          onCheckpoint: (p, opt) => {
-            if (!(o.checkpointEvery as number) && !o.resume) return;
-            ensureDir(ckptPath);
-            saveCheckpoint(ckptPath, {
-              config: runConfig,
-              model: model.stateDict(),
-              optimizer: opt.state(),
-              step: p.step,
-              rng: p.rng,
-              extra: { history: p.history, skippedSteps: p.skippedSteps },
-            });
-          },
+      run = await runTraining({
+        out,
+        ...runFlags(o),
+        settings: {
+          ...modelConfig,
+          ...trainConfig,
+          clip: undefined,
+          clipOutput: trainConfig.clip.output,
+          clipLayer: trainConfig.clip.layer,
+          clipNorm: trainConfig.clip.norm,
+          ...data0,
+          path: data0.path !== undefined ? fileFingerprint(data0.path) : undefined,
+          validPath: data0.validPath !== undefined ? fileFingerprint(data0.validPath) : undefined,
         },
-        resume,
-      );
+        log: (m) => progress.log(m),
+        onEvent: (e) => hwEvents?.(e),
+        build: () => {
+          task = new HandwritingTask(model, data, trainConfig);
+          hwEvents = handwritingEvents(task, {
+            onStep: (st) => progress.update(st.step, { loss: st.loss.toFixed(3), val }),
+            onEval: (ev) => {
+              val = ev.nllPerSequence.toFixed(1);
+              progress.log(fmtEval(ev));
+            },
+          });
+          return {
+            task,
+            options: handwritingTrainerOptions(trainConfig),
+            meta: () => ({
+              config: { kind: 'kioku-handwriting-run', model: modelConfig },
+              extra: { stats: data.stats },
+            }),
+          };
+        },
+      });
     } finally {
       progress.stop();
     }
+    if (run.finished) return console.log(run.message);
+    if (!task) return;
+    const result = handwritingResult(task, trainConfig, run.result.skippedSteps);
     const seconds = (Date.now() - t0) / 1000;
-    const out = o.out as string;
-    ensureDir(out);
     const f = result.final;
-    saveHandwritingModel(out, model, data.stats, {
+    const modelFile = join(out, HANDWRITING_MODEL_FILE);
+    saveHandwritingModel(modelFile, model, data.stats, {
       data: data.description,
       dataOptions: dataOptions(o),
       train: result.config,
@@ -335,7 +352,7 @@ export function registerHandwritingCommands(program: Command): void {
     console.log(
       `${cell} ${layers}×${hidden} (${model.numParameters()} parameters), ${steps} steps in ${seconds.toFixed(0)} s: ` +
         `validation NLL ${f.nllPerSequence.toFixed(1)} nats/sequence, ${f.nllPerPoint.toFixed(4)} nats/point, SSE ${f.ssePerSequence.toFixed(2)}/sequence ` +
-        `(${f.sequences} lines, ${f.points} points); saved ${out}`,
+        `(${f.sequences} lines, ${f.points} points); saved ${modelFile}`,
     );
   });
 
@@ -498,11 +515,10 @@ export function registerHandwritingCommands(program: Command): void {
     const o = cmd.opts();
     const loaded = loadHandwritingModel(resolveModelPath(o.model as string));
     const line = resolveLine(o.line as string, o);
-    const ats = o.at
-      ? String(o.at)
-          .split(',')
-          .map((v) => intArg(0, line.length - 1)(v.trim()))
-      : [0.2, 0.4, 0.6, 0.8].map((f) => Math.floor(f * (line.length - 1)));
+    const ats =
+      o.at !== undefined
+        ? parseIndexList('--at', String(o.at), line.length)
+        : [0.2, 0.4, 0.6, 0.8].map((f) => Math.floor(f * (line.length - 1)));
     const drawing = offsetsToDrawing(line);
     const pts = drawing.strokes.flat();
     const palette = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -628,6 +644,10 @@ function registerHandwritingCompare(hw: Command): void {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+    if (names.length === 0)
+      throw new KiokuError(
+        `--models: expected comma-separated model names or files, got ${JSON.stringify(o.models)}`,
+      );
     const data = o.evaluate ? loadStrokeData(dataOptions(o)) : null;
     const rows: string[] = [
       '| cell | layers × units | parameters | steps | validation NLL (nats/sequence) | (nats/point) | SSE (per sequence) |',

@@ -4,8 +4,9 @@
  * everywhere and unknown options refused.
  */
 import { Command, CommanderError } from 'commander';
-import '../index.js';
+import '../index.node.js';
 import { KiokuError } from '../util/errors.js';
+import { setCommandArgs } from '../node/run-dir.js';
 import { VERSION } from '../version.js';
 import { registerTextCommands } from './text.js';
 import { registerExperimentCommands } from './experiment.js';
@@ -14,6 +15,7 @@ import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
 import { registerWord2vecCommands } from './word2vec.js';
 import { registerHandwritingCommands } from './handwriting.js';
+import { registerExerciseCommands } from './exercise.js';
 import { registerMemoryCommands } from './memory.js';
 
 /** Build the full command tree (exported for tests and docs). */
@@ -38,6 +40,7 @@ export function buildProgram(): Command {
     registerForecastCommands,
     registerSeq2seqCommands,
     registerWord2vecCommands,
+    registerExerciseCommands,
     registerMemoryCommands,
   ];
   for (const r of registrars) r(program);
@@ -56,17 +59,20 @@ export function buildProgram(): Command {
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  setCommandArgs(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit with code 0; usage errors were already printed by commander.
-      return err.exitCode;
+      // Help and version exit with code 0; usage errors (already printed by commander)
+      // exit with 2, as argparse and click do, so scripts can tell them from failures.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof KiokuError) {
       console.error(`kioku: ${err.message}`);
-      return 1;
+      // A stopped training run (Ctrl-C) exits 130 like an interrupted shell command.
+      return 'exitCode' in err && typeof err.exitCode === 'number' ? err.exitCode : 1;
     }
     throw err;
   }

@@ -4,7 +4,8 @@
  * the command line win over the file, and the file over the documented defaults.
  * Unknown keys and wrong types in the file are refused with the key named.
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
+import { parseJson } from '../util/json.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import { KiokuError } from '../util/errors.js';
 
@@ -53,16 +54,8 @@ export function mergeConfigFile(cmd: Command): Record<string, unknown> {
   const opts = cmd.opts();
   const file = opts.config as string | undefined;
   if (!file) return opts;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    const why =
-      (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'not found'
-        : `not valid JSON (${(err as Error).message})`;
-    throw new KiokuError(`config file ${file}: ${why}`);
-  }
+  // Bounded, regular files only, BOM skipped as for data files, depth-limited JSON.
+  const raw = parseJson(readTextBounded(file, { what: 'config file' }), `config file ${file}`);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new KiokuError(`config file ${file}: expected a JSON object`);
   const byKey = new Map(cmd.options.map((o) => [o.attributeName(), o]));

@@ -9,8 +9,10 @@ import { loadSentiment, predictSentiment, trainSentiment } from '../wings/sentim
 import { writeFileAtomic } from '../node/atomic.js';
 import { KiokuError } from '../util/errors.js';
 import { choiceArg, floatArg, intArg } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 
-export const DEFAULT_SENTIMENT_MODEL = 'runs/sentiment/model.safetensors';
+export const DEFAULT_SENTIMENT_RUN = 'runs/sentiment';
+export const DEFAULT_SENTIMENT_MODEL = `${DEFAULT_SENTIMENT_RUN}/model.safetensors`;
 
 /** A bar of width `w` for p in [0, 1] (centre = 0.5). */
 function bar(p: number, w = 20): string {
@@ -23,10 +25,9 @@ export function registerSentimentCommands(program: Command): void {
     .command('sentiment')
     .description('Sentiment classification of review text (many-to-one), IMDB 25k/25k');
   const d = DEFAULT_SENTIMENT_CONFIG;
-  sent
-    .command('train')
+  addRunFlags(sent.command('train'))
     .description('train a (Bi)LSTM/GRU classifier on the fixed IMDB split and report test accuracy')
-    .option('--out <path>', 'where to save the model', DEFAULT_SENTIMENT_MODEL)
+    .option('--out <dir>', 'run directory (model.safetensors is the model)', DEFAULT_SENTIMENT_RUN)
     .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), d.cell)
     .option('--no-bidirectional', 'use a unidirectional layer')
     .option('--pool <mode>', `pooling over time: ${POOL_MODES.join(', ')}`, choiceArg(POOL_MODES), d.pool)
@@ -51,6 +52,7 @@ export function registerSentimentCommands(program: Command): void {
     .action(async (o) => {
       const r = await trainSentiment({
         out: o.out,
+        ...runFlags(o),
         cell: o.cell,
         bidirectional: o.bidirectional,
         pool: o.pool,
@@ -73,6 +75,7 @@ export function registerSentimentCommands(program: Command): void {
         seed: o.seed,
         log: (m) => process.stderr.write(m + '\n'),
       });
+      if (r.finished) return console.log(r.message);
       console.log(
         `test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} reviews), ${r.steps} steps, ${r.seconds.toFixed(0)} s, ${Math.round(r.tokensPerSecond)} tokens/s`,
       );

@@ -12,18 +12,19 @@ import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
 import { KiokuError } from '../util/errors.js';
 import { writeFigure } from '../node/plot.js';
 import { choiceArg, floatArg, intArg } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 
-export const DEFAULT_SEQ2SEQ_MODEL = 'runs/seq2seq/g2p.safetensors';
+export const DEFAULT_SEQ2SEQ_RUN = 'runs/seq2seq';
+export const DEFAULT_SEQ2SEQ_MODEL = `${DEFAULT_SEQ2SEQ_RUN}/model.safetensors`;
 
 export function registerSeq2seqCommands(program: Command): void {
   const s2s = program
     .command('seq2seq')
     .description('Encoder–decoder with attention: grapheme-to-phoneme on the CMU dictionary');
   const d = DEFAULT_SEQ2SEQ_CONFIG;
-  s2s
-    .command('train')
+  addRunFlags(s2s.command('train'))
     .description('train G2P (teacher forcing) and report WER/PER on the held-out words')
-    .option('--out <path>', 'where to save the model', DEFAULT_SEQ2SEQ_MODEL)
+    .option('--out <dir>', 'run directory (model.safetensors is the model)', DEFAULT_SEQ2SEQ_RUN)
     .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), d.cell)
     .option(
       '--attention <kind>',
@@ -54,6 +55,7 @@ export function registerSeq2seqCommands(program: Command): void {
       const r = await trainG2P({
         initModel: o.initModel,
         out: o.out,
+        ...runFlags(o),
         cell: o.cell,
         attention: o.attention,
         bidirectional: o.bidirectional,
@@ -70,6 +72,7 @@ export function registerSeq2seqCommands(program: Command): void {
         seed: o.seed,
         log: (m) => process.stderr.write(m + '\n'),
       });
+      if (r.finished) return console.log(r.message);
       console.log(
         `test WER ${(100 * r.test.wer).toFixed(2)}% PER ${(100 * r.test.per).toFixed(2)}% on ${r.test.words} words (beam ${o.beam}); ${r.steps} steps, ${r.seconds.toFixed(0)} s`,
       );

@@ -2,7 +2,7 @@
  * `kioku train char`, `kioku sample` and `kioku demo`: the character language model from
  * the command line (the lecture's "text generation with LSTM or GRU").
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describeChar } from '../wings/charlm/vocab.js';
@@ -13,6 +13,7 @@ import {
   type CharTrainConfig,
   type CharTrainRun,
   DEFAULT_CHAR_TRAIN,
+  type RunFlags,
   trainCharLM,
 } from '../wings/charlm/train.js';
 import { beamSearch, type Generation, sample } from '../wings/charlm/generate.js';
@@ -20,14 +21,16 @@ import { OPTIMIZER_KINDS } from '../optim/factory.js';
 import type { TrainEvent } from '../train/trainer.js';
 import { KiokuError } from '../util/errors.js';
 import { lineChart, writeFigure } from '../node/plot.js';
+import type { FinishedRun } from '../node/run-dir.js';
 import { choiceArg, floatArg, intArg, mergeConfigFile } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 import { createProgress } from './progress.js';
 
 const D = DEFAULT_CHAR_TRAIN;
 
 function addTrainOptions(cmd: Command, defaults: Partial<CharTrainConfig> = {}): Command {
   const d = { ...D, ...defaults };
-  return cmd
+  return addRunFlags(cmd)
     .option(
       '--data <file>',
       `UTF-8 text file, or ${BUILTIN_CORPUS} (State of the Union addresses 1961-2021)`,
@@ -119,8 +122,8 @@ function toTrainConfig(o: Record<string, unknown>): CharTrainConfig {
 async function trainWithProgress(
   cfg: CharTrainConfig,
   quiet: boolean,
-  resume = false,
-): Promise<CharTrainRun> {
+  flags: RunFlags = {},
+): Promise<CharTrainRun | FinishedRun> {
   const byTime = cfg.steps === undefined;
   const total = byTime ? Math.ceil(cfg.time as number) : (cfg.steps as number);
   const progress = createProgress({
@@ -144,7 +147,7 @@ async function trainWithProgress(
     }
   };
   try {
-    return await trainCharLM(cfg, { onEvent, resume });
+    return await trainCharLM(cfg, { ...flags, onEvent, log: (m) => progress.log(m) });
   } finally {
     progress.stop();
   }
@@ -198,12 +201,14 @@ export function registerTextCommands(program: Command): void {
   addTrainOptions(
     train
       .command('char')
-      .description('train a character-level language model (truncated BPTT, clipping, LR decay, checkpoints)')
-      .option('--resume', 'continue the run saved in --out exactly where it stopped'),
+      .description(
+        'train a character-level language model (truncated BPTT, clipping, LR decay, checkpoints)',
+      ),
   ).action(async (_opts, cmd: Command) => {
     const o = mergeConfigFile(cmd);
     const cfg = toTrainConfig(o);
-    const run = await trainWithProgress(cfg, Boolean(o.quiet), Boolean(o.resume));
+    const run = await trainWithProgress(cfg, Boolean(o.quiet), runFlags(o));
+    if (run.finished) return console.log(run.message);
     const fig = await writeLossFigure(run);
     console.log(summary(run));
     console.log(`loss curve: ${fig.svg}, ${fig.png}`);
@@ -220,17 +225,15 @@ export function registerTextCommands(program: Command): void {
     .option('--top-k <k>', 'sample among the k most probable characters (0 = all)', intArg(0), 0)
     .option('--beam <w>', 'beam search of width w for the most probable continuation', intArg(1, 1000))
     .option('--seed <n>', 'random seed', intArg(0, 2 ** 31), 0)
-    .action((o: Record<string, unknown>) => {
+    .action((o: Record<string, unknown>, cmd: Command) => {
       if (o.prime !== undefined && o.primeFile !== undefined)
         throw new KiokuError('give --prime or --prime-file, not both');
+      if (o.beam !== undefined && cmd.getOptionValueSource('temperature') === 'cli')
+        throw new KiokuError(
+          '--beam finds the most probable continuation and ignores --temperature: give one of them',
+        );
       let prime = o.prime as string | undefined;
-      if (o.primeFile !== undefined) {
-        try {
-          prime = readFileSync(o.primeFile as string, 'utf8');
-        } catch {
-          throw new KiokuError(`prime file ${o.primeFile} not found`);
-        }
-      }
+      if (o.primeFile !== undefined) prime = readTextBounded(o.primeFile as string, { what: 'prime file' });
       const { model, vocab } = loadCharLM(o.model as string);
       const g =
         o.beam !== undefined
@@ -276,7 +279,9 @@ export function registerTextCommands(program: Command): void {
           (cfg.steps !== undefined ? `for ${cfg.steps} steps` : `for ${cfg.time} s`) +
           ` → ${cfg.out}`,
       );
-      const run = await trainWithProgress(cfg, Boolean(o.quiet));
+      // The demo is a throwaway run: it starts over in its --out every time.
+      const run = await trainWithProgress(cfg, Boolean(o.quiet), { overwrite: true });
+      if (run.finished) return;
       const fig = await writeLossFigure(run);
       console.log(summary(run));
       console.log(`loss curve: ${fig.png}`);

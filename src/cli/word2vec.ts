@@ -10,21 +10,21 @@ import {
   DEFAULT_WORD2VEC_CONFIG,
   loadWord2vec,
   neighbors,
-  saveWord2vec,
   trainWord2vec,
 } from '../wings/word2vec/model.js';
 import { writeWord2vecText } from '../wings/word2vec/io.js';
 import { choiceArg, floatArg, intArg } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 
-export const DEFAULT_WORD2VEC_MODEL = 'runs/word2vec/model.safetensors';
+export const DEFAULT_WORD2VEC_RUN = 'runs/word2vec';
+export const DEFAULT_WORD2VEC_MODEL = `${DEFAULT_WORD2VEC_RUN}/model.safetensors`;
 
 export function registerWord2vecCommands(program: Command): void {
   const w2v = program.command('word2vec').description('word2vec embeddings (skip-gram, CBOW) on review text');
   const d = DEFAULT_WORD2VEC_CONFIG;
-  w2v
-    .command('train')
+  addRunFlags(w2v.command('train'))
     .description('train on the 25k IMDB training reviews (the sentiment test reviews are never read)')
-    .option('--out <path>', 'where to save the model', DEFAULT_WORD2VEC_MODEL)
+    .option('--out <dir>', 'run directory (model.safetensors is the model)', DEFAULT_WORD2VEC_RUN)
     .option('--arch <arch>', 'skipgram or cbow', choiceArg(['skipgram', 'cbow'] as const), d.arch)
     .option('--dim <n>', 'vector size', intArg(1, 2048), d.dim)
     .option('--window <n>', 'max window radius', intArg(1, 50), d.window)
@@ -37,11 +37,11 @@ export function registerWord2vecCommands(program: Command): void {
     .option('--docs <n>', 'use only the first n training reviews', intArg(1, 25000), 25000)
     .option('--export <file>', 'also write the vectors in word2vec text format')
     .option('--seed <n>', 'random seed', intArg(), d.seed)
-    .action((o) => {
+    .action(async (o) => {
       const docs = imdbSplit(loadImdb())
         .train.slice(0, o.docs)
         .map((r) => tokenize(r.text));
-      const r = trainWord2vec(
+      const r = await trainWord2vec(
         docs,
         {
           arch: o.arch,
@@ -56,8 +56,9 @@ export function registerWord2vecCommands(program: Command): void {
           ...(o.lr !== undefined ? { lr: o.lr } : {}),
         },
         (m) => process.stderr.write(m + '\n'),
+        { out: o.out, ...runFlags(o), settings: { docs: o.docs } },
       );
-      saveWord2vec(o.out, r.model);
+      if (r.finished) return console.log(r.message);
       if (o.export)
         writeWord2vecText(
           o.export,

@@ -17,6 +17,8 @@ export type { Checkpoint } from '../io/checkpoint-codec.js';
 export interface RunStore {
   /** Human-readable location of the run (a directory path), used in messages. */
   readonly location: string;
+  /** Where the latest checkpoint lives (what a resume continues from). */
+  readonly latest: string;
   /**
    * Save `ckpt` under the checkpoint name `name` (kept among the named checkpoints) and as
    * the run's latest model, each atomically. Returns where the named checkpoint lives.

@@ -22,7 +22,7 @@ import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { RNN } from '../../nn/rnn.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
@@ -63,6 +63,22 @@ export function makeRecurrent(
     default:
       throw new KiokuError(`cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(cell)}`);
   }
+}
+
+/**
+ * The number of trainable scalars a config describes, without building the model:
+ * embedding V·E, the recurrent stack (`countRecurrentParameters`), head H·V + V. Loaders
+ * compare it with the file.
+ */
+export function countCharLMParameters(c: CharLMConfig): number {
+  const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+  const rnn = countRecurrentParameters({
+    gates,
+    inputSize: c.embed,
+    hiddenSize: c.hidden,
+    numLayers: c.layers,
+  });
+  return c.vocabSize * c.embed + rnn + c.hidden * c.vocabSize + c.vocabSize;
 }
 
 export class CharLM extends Module {

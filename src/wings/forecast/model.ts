@@ -2,7 +2,7 @@ import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 
@@ -20,6 +20,19 @@ export interface ForecastConfig {
   lookback: number;
   horizon: number;
   mode: ForecastMode;
+}
+
+/** Trainable scalars of a forecaster config, without building it (recurrent stack + head). */
+export function countForecastParameters(c: ForecastConfig): number {
+  const gates = c.cell === 'lstm' ? 4 : 3;
+  const outputs = c.mode === 'direct' ? c.horizon : 1;
+  const rnn = countRecurrentParameters({
+    gates,
+    inputSize: 1,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+  });
+  return rnn + c.hiddenSize * outputs + outputs;
 }
 
 export function validateForecastConfig(c: ForecastConfig): ForecastConfig {

@@ -5,10 +5,10 @@ import { Linear } from '../../nn/linear.js';
 import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
 import { MaskedPooling, POOL_MODES, type PoolMode } from '../../nn/pooling.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
 
 /** Architecture of a sentiment classifier (saved with the model). */
 export interface SentimentConfig {
@@ -35,6 +35,20 @@ export const DEFAULT_SENTIMENT_CONFIG: Omit<SentimentConfig, 'vocabSize'> = {
   dropout: 0.3,
   maxLen: 500,
 };
+
+/** Trainable scalars of a sentiment config, without building it (embedding, RNN, pooled head). */
+export function countSentimentParameters(c: SentimentConfig): number {
+  const D = c.bidirectional ? 2 : 1;
+  const rnn = countRecurrentParameters({
+    gates: c.cell === 'lstm' ? 4 : 3,
+    inputSize: c.embedDim,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    bidirectional: c.bidirectional,
+  });
+  const pooled = new MaskedPooling(c.pool, D).outFeatures(D * c.hiddenSize);
+  return c.vocabSize * c.embedDim + rnn + pooled + 1;
+}
 
 export function validateSentimentConfig(c: SentimentConfig): SentimentConfig {
   const w = 'sentiment config';
@@ -75,6 +89,7 @@ export class SentimentModel extends Module {
   readonly rnn: RecurrentBase;
   readonly pool: MaskedPooling;
   readonly fc: Linear;
+  private readonly dropRng: Rng;
   private readonly embDrop: Dropout;
   private readonly outDrop: Dropout;
   private cache: { T: number; B: number } | null = null;
@@ -105,9 +120,21 @@ export class SentimentModel extends Module {
       outFeatures: 1,
       seed: seed + 2,
     });
-    const rng = new Rng(seed + 3);
+    const rng = (this.dropRng = new Rng(seed + 3));
     this.embDrop = new Dropout(c.dropout, rng);
     this.outDrop = new Dropout(c.dropout, rng);
+  }
+
+  /** States of every RNG the model draws from in training (dropout), for exact resume. */
+  rngStates(): RngState[] {
+    return [this.rnn.rng.getState(), this.dropRng.getState()];
+  }
+
+  setRngStates(states: RngState[]): void {
+    if (!Array.isArray(states) || states.length !== 2)
+      throw new KiokuError('SentimentModel: expected 2 RNG states in the checkpoint');
+    this.rnn.rng.setState(states[0]);
+    this.dropRng.setState(states[1]);
   }
 
   protected override children(): [string, Module][] {

@@ -6,10 +6,10 @@ import { Linear } from '../../nn/linear.js';
 import { softmaxCrossEntropy } from '../../nn/losses.js';
 import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
 
 /** Architecture of an encoder–decoder with attention (saved with the model). */
 export interface Seq2SeqConfig {
@@ -35,6 +35,34 @@ export const DEFAULT_SEQ2SEQ_CONFIG: Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab'
   attention: 'dot',
   dropout: 0.1,
 };
+
+/**
+ * Trainable scalars of a seq2seq config, without building it: two embeddings, the
+ * encoder, a one-layer decoder of width K = D·encoderHidden, the attention score
+ * (dot 0, general K², additive 2K² + 2K), combine 2K·K + K and the output K·V_tgt + V_tgt.
+ */
+export function countSeq2SeqParameters(c: Seq2SeqConfig): number {
+  const D = c.bidirectional ? 2 : 1;
+  const K = D * c.encoderHidden;
+  const gates = c.cell === 'lstm' ? 4 : 3;
+  const encoder = countRecurrentParameters({
+    gates,
+    inputSize: c.embedDim,
+    hiddenSize: c.encoderHidden,
+    numLayers: c.encoderLayers,
+    bidirectional: c.bidirectional,
+  });
+  const decoder = countRecurrentParameters({ gates, inputSize: c.embedDim, hiddenSize: K, numLayers: 1 });
+  const attention = c.attention === 'dot' ? 0 : c.attention === 'general' ? K * K : 2 * K * K + 2 * K;
+  return (
+    (c.srcVocab + c.tgtVocab) * c.embedDim +
+    encoder +
+    decoder +
+    attention +
+    (2 * K * K + K) +
+    (K * c.tgtVocab + c.tgtVocab)
+  );
+}
 
 export function validateSeq2SeqConfig(c: Seq2SeqConfig): Seq2SeqConfig {
   const w = 'seq2seq config';
@@ -97,6 +125,7 @@ export class Seq2Seq extends Module {
   readonly attention: Attention;
   readonly combine: Linear;
   readonly out: Linear;
+  private readonly dropRng: Rng;
   private readonly drops: Dropout[];
 
   constructor(config: Seq2SeqConfig, seed = 0) {
@@ -125,8 +154,20 @@ export class Seq2Seq extends Module {
     this.attention = new Attention({ kind: c.attention, queryDim: K, keyDim: K, seed: seed + 4 });
     this.combine = new Linear({ inFeatures: 2 * K, outFeatures: K, seed: seed + 5 });
     this.out = new Linear({ inFeatures: K, outFeatures: c.tgtVocab, seed: seed + 6 });
-    const rng = new Rng(seed + 7);
+    const rng = (this.dropRng = new Rng(seed + 7));
     this.drops = [new Dropout(c.dropout, rng), new Dropout(c.dropout, rng), new Dropout(c.dropout, rng)];
+  }
+
+  /** States of every RNG the model draws from in training (dropout), for exact resume. */
+  rngStates(): RngState[] {
+    return [this.encoder.rng.getState(), this.dropRng.getState()];
+  }
+
+  setRngStates(states: RngState[]): void {
+    if (!Array.isArray(states) || states.length !== 2)
+      throw new KiokuError('Seq2Seq: expected 2 RNG states in the checkpoint');
+    this.encoder.rng.setState(states[0]);
+    this.dropRng.setState(states[1]);
   }
 
   protected override children(): [string, Module][] {
