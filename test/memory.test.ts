@@ -222,6 +222,14 @@ describe('kioku memory (CLI)', () => {
     }
   });
 
+  test('eval with default flags scores the shipped NTM copy model', async () => {
+    const r = await runCli(['memory', 'eval', '--length', '20', '--sequences', '8']);
+    assert.equal(r.code, 0, r.stderr);
+    console.log(`  ${r.stdout.trim()}`);
+    const wrong = Number(/([\d.]+) wrong bits\/seq/.exec(r.stdout)?.[1]);
+    assert.ok(wrong < 1, `the shipped NTM copies length 20 with < 1 wrong bit, got ${wrong}`);
+  });
+
   test('bad input: unknown model kind, and a checkpoint that is not a memory model', async () => {
     const r = await runCli(['memory', 'train', '--model', 'gru']);
     assert.notEqual(r.code, 0);

@@ -4,13 +4,9 @@
  * Trainer; `report` writes learning curves, the length-generalisation test and the memory
  * views (from the shipped NTM copy model when no run is given).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadCheckpoint } from '../node/checkpoint-file.js';
-import { KiokuError } from '../util/errors.js';
 import { MODEL_KINDS } from '../wings/memory/model.js';
-import { createMemoryRun, exportMemoryModel, loadMemoryRun } from '../wings/memory/run.js';
+import { exportMemoryModel, loadMemoryRun, trainMemory } from '../wings/memory/run.js';
 import { TASK_NAMES } from '../wings/memory/tasks.js';
 import { evaluate } from '../wings/memory/train.js';
 import {
@@ -20,6 +16,7 @@ import {
   writeMemoryReport,
 } from '../wings/memory/report.js';
 import { choiceArg, floatArg, intArg } from './options.js';
+import { addRunFlags, runFlags } from './run-flags.js';
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
@@ -31,8 +28,7 @@ export function registerMemoryCommands(program: Command): void {
     .description(
       'Memory-augmented networks: the Neural Turing Machine and the Differentiable Neural Computer',
     );
-  mem
-    .command('train')
+  addRunFlags(mem.command('train'))
     .description(
       'train an NTM, DNC or LSTM on copy, repeat copy, associative recall, priority sort or graph traversal',
     )
@@ -58,13 +54,13 @@ export function registerMemoryCommands(program: Command): void {
     .option('--max-length <n>', 'longest training length (task parameter)', intArg(1))
     .option('--bits <n>', 'bits per vector (graph: nodes)', intArg(1, 64))
     .option('--every <n>', 'print progress every n steps', intArg(1), 50)
-    .option('--resume', 'continue the run saved in --out exactly where it stopped (same settings)')
     .action(async (o) => {
       const out = o.out ?? `runs/memory/${o.model}-${o.task}`;
-      const run = createMemoryRun({
+      const r = await trainMemory({
         model: o.model,
         task: o.task,
         out,
+        ...runFlags(o),
         steps: o.time === undefined ? o.steps : undefined,
         timeSeconds: o.time,
         batchSize: o.batch,
@@ -79,6 +75,7 @@ export function registerMemoryCommands(program: Command): void {
         minLength: o.minLength,
         maxLength: o.maxLength,
         bits: o.bits,
+        log: (m) => process.stderr.write(`${m}\n`),
         onEvent: (e) => {
           if (e.type === 'step' && e.step % o.every === 0) {
             process.stderr.write(
@@ -89,20 +86,15 @@ export function registerMemoryCommands(program: Command): void {
             process.stderr.write(`step ${e.step}  validation ${e.valLoss.toFixed(4)} nats/bit\n`);
         },
       });
-      if (o.resume) {
-        const path = join(out, 'model.safetensors');
-        if (!existsSync(path)) throw new KiokuError(`--resume: no run to continue at ${path}`);
-        run.trainer.resume(loadCheckpoint(path));
-        process.stderr.write(`resuming ${path} at step ${run.trainer.step}\n`);
+      if (r.finished) {
+        console.log(r.message);
+        return;
       }
-      process.stderr.write(
-        `${o.model} on ${o.task}: ${run.model.numParameters()} parameters, lengths ${run.task.minLength}–${run.task.maxLength}\n`,
-      );
-      const r = await run.trainer.runAsync();
-      const e = evaluate(run.model, run.task, { sequences: 64, seed: 12345 });
+      const e = evaluate(r.model, r.task, { sequences: 64, seed: 12345 });
       console.log(
-        `${o.model} ${o.task}: ${r.steps} steps in ${r.seconds.toFixed(0)} s; validation loss ${r.valLoss.toFixed(4)} nats/bit; ` +
-          `training lengths: ${e.costBitsPerSequence.toFixed(2)} bits/seq cost, ${e.wrongBitsPerSequence.toFixed(2)} wrong bits/seq, ` +
+        `${o.model} ${o.task}: ${r.result.steps} steps in ${r.result.seconds.toFixed(0)} s (${r.model.numParameters()} parameters); ` +
+          `validation loss ${r.result.valLoss.toFixed(4)} nats/bit; training lengths ${r.task.minLength}–${r.task.maxLength}: ` +
+          `${e.costBitsPerSequence.toFixed(2)} bits/seq cost, ${e.wrongBitsPerSequence.toFixed(2)} wrong bits/seq, ` +
           `${pct(e.stepAccuracy)} answer steps right`,
       );
       console.log(`saved ${out}/model.safetensors`);

@@ -5,15 +5,21 @@
  * model and task settings so `kioku memory report` can rebuild both.
  *
  * ```ts
- * const run = createMemoryRun({ model: 'ntm', task: 'copy', out: 'runs/memory/ntm-copy' });
- * const result = await run.trainer.runAsync();
+ * const run = await trainMemory({ model: 'ntm', task: 'copy', out: 'runs/memory/ntm-copy' });
+ * const inMemory = createMemoryRun({ model: 'dnc', task: 'recall', steps: 100 }).trainer.run();
  * const { model, task } = loadMemoryRun('runs/memory/ntm-copy/model.safetensors');
  * ```
  */
 import { statSync } from 'node:fs';
 import { loadCheckpoint, saveCheckpoint } from '../../node/checkpoint-file.js';
-import { RunDir } from '../../node/run-dir.js';
-import { type HistoryRow, type TrainEvent, Trainer } from '../../train/trainer.js';
+import { type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
+import {
+  type HistoryRow,
+  type TrainEvent,
+  Trainer,
+  type TrainerOptions,
+  type TrainResult,
+} from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
 import {
   buildMemoryModel,
@@ -31,8 +37,6 @@ export const MEMORY_KIND = 'kioku-memory';
 export interface MemoryRunOptions {
   model: ModelKind;
   task: TaskName;
-  /** Run directory (checkpoints, model.safetensors). None: nothing is written. */
-  out?: string;
   steps?: number;
   timeSeconds?: number;
   batchSize?: number;
@@ -84,11 +88,13 @@ export function ntmParameterCount(
   }).numParameters();
 }
 
-export function createMemoryRun(o: MemoryRunOptions): {
-  trainer: Trainer;
+/** The pieces of a run: model, task, the TrainTask and the Trainer options (no store). */
+export function memoryRunParts(o: MemoryRunOptions): {
   model: MemoryModel;
   task: MemoryTask;
   config: MemoryCheckpointConfig;
+  trainTask: MemoryTrainTask;
+  options: Omit<TrainerOptions, 'store'>;
 } {
   if (!TASK_NAMES.includes(o.task)) {
     throw new KiokuError(
@@ -122,23 +128,88 @@ export function createMemoryRun(o: MemoryRunOptions): {
   const train = { batchSize: o.batchSize ?? 16, lr: o.lr ?? 1e-3, clip: o.clip ?? 10, seed: o.seed ?? 0 };
   const config: MemoryCheckpointConfig = { kind: MEMORY_KIND, model: modelConfig, task: taskConfig, train };
   const trainTask = new MemoryTrainTask(model, task, { batchSize: train.batchSize, seed: train.seed });
-  const trainer = new Trainer(
-    trainTask,
-    {
-      optimizer: 'adam',
-      lr: train.lr,
-      clip: train.clip,
-      steps: o.steps ?? (o.timeSeconds === undefined ? 2000 : undefined),
-      timeSeconds: o.timeSeconds,
-      validateEvery: o.validateEvery ?? 100,
-      checkpointEvery: o.checkpointEvery ?? 500,
-      store: o.out ? new RunDir(o.out) : undefined,
-      // Losses are per scored bit; the first batches sit near ln 2, so a 3× rise is real divergence.
-      explodeFactor: 3,
+  const options: Omit<TrainerOptions, 'store'> = {
+    optimizer: 'adam',
+    lr: train.lr,
+    clip: train.clip,
+    steps: o.steps ?? (o.timeSeconds === undefined ? 2000 : undefined),
+    timeSeconds: o.timeSeconds,
+    validateEvery: o.validateEvery ?? 100,
+    checkpointEvery: o.checkpointEvery ?? 500,
+    // Losses are per scored bit; the first batches sit near ln 2, so a 3× rise is real divergence.
+    explodeFactor: 3,
+  };
+  return { model, task, config, trainTask, options };
+}
+
+/** A run in memory (library use, tests): the Trainer without a run directory. */
+export function createMemoryRun(o: MemoryRunOptions): {
+  trainer: Trainer;
+  model: MemoryModel;
+  task: MemoryTask;
+  config: MemoryCheckpointConfig;
+} {
+  const p = memoryRunParts(o);
+  const trainer = new Trainer(p.trainTask, p.options, {
+    onEvent: o.onEvent,
+    checkpointMeta: () => ({ config: p.config }),
+  });
+  return { trainer, model: p.model, task: p.task, config: p.config };
+}
+
+/**
+ * `kioku memory train`: a run directory with every guarantee of `runTraining` (lock, refusal
+ * to overwrite, exact `--resume` with the settings checked, Ctrl-C checkpoint, train-log.json).
+ */
+export async function trainMemory(
+  o: MemoryRunOptions & RunFlags & { out: string; log?: (m: string) => void },
+): Promise<
+  | FinishedRun
+  | {
+      finished: false;
+      model: MemoryModel;
+      task: MemoryTask;
+      config: MemoryCheckpointConfig;
+      result: TrainResult;
+    }
+> {
+  const settings: Record<string, unknown> = {
+    model: o.model,
+    task: o.task,
+    steps: o.steps,
+    time: o.timeSeconds,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    clip: o.clip,
+    seed: o.seed,
+    bits: o.bits,
+    minLength: o.minLength,
+    maxLength: o.maxLength,
+    hiddenSize: o.hiddenSize,
+    memorySlots: o.memorySlots,
+    memoryWidth: o.memoryWidth,
+    readHeads: o.readHeads,
+    initFocus: o.initFocus,
+  };
+  let parts: ReturnType<typeof memoryRunParts> | null = null;
+  const r = await runTraining({
+    out: o.out,
+    resume: o.resume,
+    overwrite: o.overwrite,
+    allowChange: o.allowChange,
+    settings,
+    onEvent: o.onEvent,
+    log: o.log,
+    build: () => {
+      const p = memoryRunParts(o);
+      parts = p;
+      return { task: p.trainTask, options: p.options, meta: () => ({ config: p.config }) };
     },
-    { onEvent: o.onEvent, checkpointMeta: () => ({ config }) },
-  );
-  return { trainer, model, task, config };
+  });
+  if (r.finished) return r;
+  const p = parts as ReturnType<typeof memoryRunParts> | null;
+  if (!p) throw new KiokuError('memory train: the run was not built');
+  return { finished: false, model: p.model, task: p.task, config: p.config, result: r.result };
 }
 
 function isMemoryConfig(c: unknown): c is MemoryCheckpointConfig {
