@@ -17,6 +17,7 @@ import { registerWord2vecCommands } from './word2vec.js';
 import { registerHandwritingCommands } from './handwriting.js';
 import { registerLabCommands } from './lab.js';
 import { registerExerciseCommands } from './exercise.js';
+import { registerMemoryCommands } from './memory.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     registerWord2vecCommands,
     registerLabCommands,
     registerExerciseCommands,
+    registerMemoryCommands,
   ];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.

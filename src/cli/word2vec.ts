@@ -38,9 +38,10 @@ export function registerWord2vecCommands(program: Command): void {
     .option('--export <file>', 'also write the vectors in word2vec text format')
     .option('--seed <n>', 'random seed', intArg(), d.seed)
     .action(async (o) => {
-      const docs = imdbSplit(loadImdb())
-        .train.slice(0, o.docs)
-        .map((r) => tokenize(r.text));
+      const docs = (): string[][] =>
+        imdbSplit(loadImdb())
+          .train.slice(0, o.docs)
+          .map((r) => tokenize(r.text));
       const r = await trainWord2vec(
         docs,
         {

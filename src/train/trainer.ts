@@ -3,7 +3,8 @@
  * (global norm by default, or element-wise), periodic validation, atomic checkpoints named
  * with their validation loss, exact resume, a guard that stops on NaN or exploding loss,
  * and progress events (loss, grad/param norms, tokens/s, ETA). Every kioku model trains
- * through it: char LM, handwriting, sentiment, forecasting, seq2seq.
+ * through it: char LM, handwriting, sentiment, forecasting, seq2seq, word2vec, and the
+ * experiments' short in-memory runs (no store).
  *
  * The guard's bound: with `explodeFactor` f (default 3, as char-rnn) and the run's first
  * training loss L₀ (kept across resumes), a training loss above f·L₀, a validation loss
@@ -68,6 +69,11 @@ export interface TrainerOptions {
   /** Clipping threshold (global L2 norm, or absolute value for 'value'). Default 5. */
   clip?: number;
   clipMode?: ClipMode;
+  /**
+   * Another implementation of the clipping `clipMode` names (e.g. a learner's, in
+   * `kioku exercise check clipping`): clips the gradients in place, returns the norm before.
+   */
+  clipWith?: (params: readonly Parameter[], threshold: number) => number;
   /** Stop after this many steps in total (including steps before a resume) ... */
   steps?: number;
   /** ... or after this many passes over the data (steps = epochs × task.stepsPerEpoch) ... */
@@ -89,6 +95,11 @@ export interface TrainerOptions {
    */
   explodeFactor?: number;
   /**
+   * Stop when a training loss exceeds this absolute value (e.g. 100× a task's chance-level
+   * loss, as the experiments use); none by default.
+   */
+  maxLoss?: number;
+  /**
    * Skip a step whose loss or gradient is non-finite (no update) instead of stopping, and
    * stop after this many such steps in a row. 0 (default): stop at the first one.
    */
@@ -108,6 +119,8 @@ export type TrainEvent =
       paramNorm: number;
       /** ‖Δθ‖ / ‖θ‖ of this update: ~1e-3 is healthy (Karpathy's rule of thumb). */
       updateRatio: number;
+      /** ‖Δθ‖: the size of the step actually taken. */
+      updateNorm: number;
       tokensPerSec: number;
       etaSeconds: number | null;
       elapsedSeconds: number;
@@ -160,6 +173,9 @@ export class TrainingDivergedError extends KiokuError {
     message: string,
     readonly step: number,
     readonly lastGoodCheckpoint: string | null,
+    /** The loss and gradient norm (before clipping) of the step that stopped the run. */
+    readonly loss: number = NaN,
+    readonly gradNorm: number = NaN,
   ) {
     super(message);
     this.name = 'TrainingDivergedError';
@@ -183,7 +199,10 @@ export class Trainer {
   private validatedAt = -1;
   private best: { step: number; valLoss: number; params: FloatArray[] } | null = null;
   private readonly o: Required<
-    Omit<TrainerOptions, 'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions'>
+    Omit<
+      TrainerOptions,
+      'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions' | 'maxLoss' | 'clipWith'
+    >
   > &
     TrainerOptions;
 
@@ -224,6 +243,7 @@ export class Trainer {
       throw new KiokuError(`${where}: give steps or timeSeconds`);
     if (o.steps !== undefined) checkNumber(where, 'steps', o.steps, { min: 1, integer: true });
     if (o.timeSeconds !== undefined) checkNumber(where, 'timeSeconds', o.timeSeconds, { min: 0.001 });
+    if (o.maxLoss !== undefined) checkNumber(where, 'maxLoss', o.maxLoss);
     checkNumber(where, 'validateEvery', o.validateEvery, { min: 1, integer: true });
     checkNumber(where, 'checkpointEvery', o.checkpointEvery, { min: 1, integer: true });
     if (o.explodeFactor !== 0) checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
@@ -280,6 +300,15 @@ export class Trainer {
   /** The step count this run stops at (`steps`, or `epochs` × steps per epoch); null for a time budget only. */
   get totalSteps(): number | null {
     return this.o.steps ?? null;
+  }
+
+  /**
+   * The loop as a generator, one `yield` per finished step (after its events, validation and
+   * checkpoint): a caller can interleave several runs step by step (the lab's comparison bench
+   * trains RNN, LSTM and GRU side by side this way) and still gets `run()`'s exact numbers.
+   */
+  steps(): Generator<void, TrainResult> {
+    return this.loop();
   }
 
   /** Train until `steps` in total or `timeSeconds` of this run have passed (synchronously). */
@@ -345,19 +374,19 @@ export class Trainer {
       }
       const { loss, tokens: n } = batch;
       tokens += n;
-      const gNorm = Number.isFinite(loss)
-        ? own
-          ? 0
-          : o.clipMode === 'norm' && o.clip > 0
-            ? clipGradNorm(params, o.clip)
-            : gradNorm(params)
-        : NaN;
+      const gNorm = Number.isFinite(loss) ? (own ? 0 : this.clipNorm(params)) : NaN;
       let row: HistoryRow | null = null;
       if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
         // A bad batch: skip it (no update) while `skipNonFinite` allows, else stop.
         const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${gNorm}`;
         if (++badInARow >= Math.max(o.skipNonFinite, 1))
-          this.diverged(o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what, lr, gNorm);
+          this.diverged(
+            o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what,
+            lr,
+            gNorm,
+            this.step + 1,
+            loss,
+          );
         this.skippedSteps++;
         this.step++;
         this.hooks.onEvent?.({ type: 'skip', step: this.step, loss, gradNorm: gNorm });
@@ -369,10 +398,14 @@ export class Trainer {
             `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${this.firstLoss.toFixed(4)}`,
             lr,
             gNorm,
+            this.step + 1,
+            loss,
           );
         }
+        if (o.maxLoss !== undefined && loss > o.maxLoss)
+          this.diverged(`loss ${loss.toFixed(4)} is above ${o.maxLoss}`, lr, gNorm, this.step + 1, loss);
         if (!own) {
-          if (o.clipMode === 'value') clipGradValue(params, o.clip);
+          if (o.clipMode === 'value' && !o.clipWith) clipGradValue(params, o.clip);
           for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
           this.optimizer.step();
         }
@@ -416,6 +449,13 @@ export class Trainer {
     };
   }
 
+  /** The gradient's global norm before clipping; clips by norm here (or with `clipWith`). */
+  private clipNorm(params: Parameter[]): number {
+    const o = this.o;
+    if (o.clipMode !== 'none' && o.clipWith) return o.clipWith(params, o.clip);
+    return o.clipMode === 'norm' && o.clip > 0 ? clipGradNorm(params, o.clip) : gradNorm(params);
+  }
+
   /** Progress event of a completed update (norms, update ratio, speed, ETA). */
   private emitStep(
     row: HistoryRow,
@@ -428,7 +468,13 @@ export class Trainer {
     const o = this.o;
     const pNorm = paramNorm(params);
     if (!Number.isFinite(pNorm))
-      this.diverged('parameters became non-finite after the update', row.lr, row.gradNorm, row.step);
+      this.diverged(
+        'parameters became non-finite after the update',
+        row.lr,
+        row.gradNorm,
+        row.step,
+        row.loss,
+      );
     if (!this.hooks.onEvent) return;
     let dNorm = 0;
     for (let i = 0; i < params.length; i++) {
@@ -456,6 +502,7 @@ export class Trainer {
       gradNorm: row.gradNorm,
       paramNorm: pNorm,
       updateRatio: pNorm > 0 ? Math.sqrt(dNorm) / pNorm : 0,
+      updateNorm: Math.sqrt(dNorm),
       tokensPerSec: tokens / now,
       etaSeconds: eta,
       elapsedSeconds: now,
@@ -526,7 +573,7 @@ export class Trainer {
     return named;
   }
 
-  private diverged(what: string, lr: number, gNorm: number, step = this.step + 1): never {
+  private diverged(what: string, lr: number, gNorm: number, step = this.step + 1, loss = NaN): never {
     const keep = this.lastGood
       ? `the last good checkpoint is kept at ${this.lastGood}`
       : 'no checkpoint had been written yet';
@@ -535,6 +582,8 @@ export class Trainer {
         'Try a lower --lr or a smaller --clip.',
       step,
       this.lastGood,
+      loss,
+      gNorm,
     );
   }
 }

@@ -6,7 +6,6 @@
  */
 import { Parameter } from '../../nn/module.js';
 import { clipGradNorm, clipGradValue } from '../../optim/clip.js';
-import { SGD } from '../../optim/sgd.js';
 import { clippingModel, DEFAULT_CLIPPING } from '../experiments/clipping.js';
 import { makeTask } from '../experiments/synthetic.js';
 import { type ClipSpec, trainRun } from '../experiments/train.js';
@@ -182,11 +181,11 @@ function trainingRun(s: ClippingSolution): CheckItem {
   const task = makeTask(o.task, { length: o.length, seed: 0 });
   const run = (clip: ClipSpec | undefined): { diverged: boolean; at: number | null; loss: number } => {
     const model = clippingModel(o, task, 0);
-    const optimizer = new SGD(model.parameters(), { lr: o.lr });
     const r = trainRun({
       task,
       model,
-      optimizer,
+      optimizer: 'sgd',
+      lr: o.lr,
       steps: CLIP_TRAIN_STEPS,
       batch: o.batch,
       seed: 100003,

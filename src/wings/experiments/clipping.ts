@@ -17,7 +17,6 @@
  */
 import { makeTask, type SyntheticTask, type TaskName } from './synthetic.js';
 import type { InitScheme } from '../../nn/init.js';
-import { SGD } from '../../optim/sgd.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
 import { type CellKind, SequenceModel } from './model.js';
 import { fmt, type ReportDocument } from './report.js';
@@ -105,7 +104,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Train every (mode, seed) pair; `onProgress(done, total)` counts steps. */
 /** The model of the clipping experiment (also trained by `kioku exercise check clipping`). */
 export function clippingModel(
   o: Required<ClippingOptions>,
@@ -124,6 +122,7 @@ export function clippingModel(
   });
 }
 
+/** Train every (mode, seed) pair; `onProgress(done, total)` counts steps. */
 export function runClippingExperiment(
   opts: ClippingOptions = {},
   onProgress?: (done: number, total: number, label: string) => void,
@@ -142,12 +141,12 @@ export function runClippingExperiment(
       const seed = o.seed + k;
       // Same weights and batches for every mode: only the clipping differs.
       const model = clippingModel(o, task, seed);
-      const optimizer = new SGD(model.parameters(), { lr: o.lr });
       const startDone = done;
       const r = trainRun({
         task,
         model,
-        optimizer,
+        optimizer: 'sgd',
+        lr: o.lr,
         steps: o.steps,
         batch: o.batch,
         seed: seed + 100003,

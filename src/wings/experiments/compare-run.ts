@@ -13,7 +13,6 @@
  * ```
  */
 import { makeTask, type TaskName } from './synthetic.js';
-import { Adam } from '../../optim/adam.js';
 import type { InitScheme } from '../../nn/init.js';
 import { getBackend } from '../../tensor/backend.js';
 import { Rng } from '../../util/rng.js';
@@ -171,11 +170,11 @@ export function planCompare(opts: CompareOptions = {}): ComparePlan {
           init: o.init,
           ...(cell === 'lstm' ? { forgetBias: o.forgetBias } : {}),
         });
-        const optimizer = new Adam(model.parameters(), { lr: o.lr });
         const steps = trainSteps({
           task,
           model,
-          optimizer,
+          optimizer: 'adam',
+          lr: o.lr,
           steps: o.steps,
           batch: o.batch,
           seed: seed + 7 * length, // same batches for every cell

@@ -19,7 +19,7 @@ import { Linear } from '../../nn/linear.js';
 import { mseLoss, softmaxCrossEntropy } from '../../nn/losses.js';
 import { GRU } from '../../nn/gru.js';
 import { LSTM } from '../../nn/lstm.js';
-import type { Parameter } from '../../nn/module.js';
+import { Module } from '../../nn/module.js';
 import type { RecurrentBase } from '../../nn/recurrent.js';
 import { RNN } from '../../nn/rnn.js';
 import { type DType, Tensor } from '../../tensor/tensor.js';
@@ -131,13 +131,14 @@ export interface RunResult {
 }
 
 /** A recurrent layer with a linear read-out, trained on a `SyntheticTask`. */
-export class SequenceModel {
+export class SequenceModel extends Module {
   readonly cell: CellKind;
   readonly rnn: RNN | LSTM | GRU;
   readonly head: Linear;
   readonly hidden: number;
 
   constructor(opts: CellOptions & { outputSize: number }) {
+    super();
     this.cell = opts.cell;
     this.hidden = opts.hidden;
     this.rnn = makeCell(opts);
@@ -149,17 +150,12 @@ export class SequenceModel {
     });
   }
 
-  parameters(): Parameter[] {
-    return [...this.rnn.parameters(), ...this.head.parameters()];
-  }
-
-  numParameters(): number {
-    return this.rnn.numParameters() + this.head.numParameters();
-  }
-
-  zeroGrad(): void {
-    this.rnn.zeroGrad();
-    this.head.zeroGrad();
+  /** Parameters: the recurrent layer's (`rnn.…`), then the read-out's (`head.…`). */
+  protected override children(): [string, Module][] {
+    return [
+      ['rnn', this.rnn],
+      ['head', this.head],
+    ];
   }
 
   /** The recurrent layer itself (for inspection). */
