@@ -21,6 +21,7 @@ registerDefaultBackend(createDefaultBackend);
 
 export { Tensor, allocFloat, expectShape, type DType, type FloatArray } from './tensor/tensor.js';
 export { getBackend, setBackend, type Backend } from './tensor/backend.js';
+export { keep, openScope, withScope, type MemoryScope, type ScopedMemory } from './tensor/scope.js';
 export { ReferenceBackend } from './tensor/reference.js';
 export {
   createBackend,

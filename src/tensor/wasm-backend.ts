@@ -187,6 +187,21 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     if (a instanceof Float32Array) this.heap.release(a);
   }
 
+  /** Start a memory scope (the policy: `tensor/scope.ts`; the mechanism: `WasmHeap.openScope`). */
+  openScope(): void {
+    this.heap.openScope();
+  }
+
+  /** End the innermost memory scope, releasing what it allocated and did not keep. */
+  closeScope(): void {
+    this.heap.closeScope();
+  }
+
+  /** Take `a`'s memory out of every open scope (see `tensor/scope.ts`). */
+  keep(a: FloatArray): void {
+    if (a instanceof Float32Array) this.heap.keep(a);
+  }
+
   // ---- argument staging ----
   //
   // Arrays outside the WASM memory are copied into a per-backend scratch arena for the

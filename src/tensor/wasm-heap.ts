@@ -128,6 +128,17 @@ export class WasmHeap {
   zeroFill: ((ptr: number, bytes: number) => void) | null = null;
   /** Arrays handed out as ordinary JS arrays because the heap was full or past its soft cap. */
   fallbackCount = 0;
+  /**
+   * Debug: fill every block released by a scope or `release` with NaN, and hold it back
+   * from reuse until the next outermost scope closes (after the one that released it), so
+   * a use after release reads NaN instead of another value's numbers
+   * (KIOKU_POISON_RELEASED=1; see `tensor/scope.ts`).
+   */
+  poisonReleased: boolean;
+  /** Open scopes, innermost last: the tracked blocks allocated in each and not kept. */
+  private readonly scopes: Set<Owner>[] = [];
+  /** Poison mode: released blocks not yet back in the bins. */
+  private quarantine: Block[] = [];
 
   constructor(opts: {
     shared: boolean;
@@ -139,8 +150,12 @@ export class WasmHeap {
     /** Shared memory: growth limit (default 4 GiB). */
     maxBytes?: number;
     softCapBytes?: number;
+    /** Default: the KIOKU_POISON_RELEASED environment variable is set to 1. */
+    poisonReleased?: boolean;
   }) {
     this.shared = opts.shared;
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    this.poisonReleased = opts.poisonReleased ?? env?.KIOKU_POISON_RELEASED === '1';
     if (opts.shared) {
       const initial = Math.ceil(Math.max(opts.initialBytes ?? 32 << 20, opts.base + PAGE) / PAGE);
       this.limit = opts.maxBytes ?? 4 * 1024 * 1024 * 1024 - PAGE;
@@ -349,7 +364,38 @@ export class WasmHeap {
     const owner: Owner = { ballast: block.size >= BALLAST_MIN ? ballast(block.size) : null, block };
     a.owner = owner;
     this.registry.register(owner, block, owner);
+    this.scopes.at(-1)?.add(owner);
     return a;
+  }
+
+  /**
+   * Start a scope: every block `allocF32` hands out from now until the matching `closeScope`
+   * is released when it closes, unless `keep` took it out. Scopes nest; returns the depth.
+   */
+  openScope(): number {
+    return this.scopes.push(new Set());
+  }
+
+  /** End the innermost scope, releasing its blocks that were not kept (see `openScope`). */
+  closeScope(): void {
+    const scope = this.scopes.pop();
+    if (scope === undefined) throw new KiokuError('WASM heap: closeScope without an open scope');
+    // Poison mode: the blocks of the previous outermost scope go back now, this one's wait.
+    const held = this.scopes.length === 0 ? this.quarantine.splice(0) : [];
+    for (const owner of scope) this.releaseOwner(owner);
+    for (const b of held) this.freeBlock(b);
+  }
+
+  /**
+   * Take the block under `a` (an array from `allocF32`, or any view of one) out of every
+   * open scope: it is then recycled only when unreachable, as outside scopes. Arrays not in
+   * a scope, and ordinary JS arrays, are left as they are.
+   */
+  keep(a: Float32Array): void {
+    if (!(a instanceof WasmFloat32Array)) return;
+    const owner = a.owner as Owner | undefined;
+    if (owner === undefined) return;
+    for (const scope of this.scopes) scope.delete(owner);
   }
 
   /**
@@ -360,9 +406,24 @@ export class WasmHeap {
     const owner = (a as WasmFloat32Array).owner as Owner | undefined;
     if (!(a instanceof WasmFloat32Array) || owner === undefined || owner.block === null) return;
     if (a.byteOffset !== owner.block.addr) return; // a view into the block, not the block itself
+    for (const scope of this.scopes) scope.delete(owner);
+    this.releaseOwner(owner);
+  }
+
+  private releaseOwner(owner: Owner): void {
+    const b = owner.block;
+    if (b === null) return;
     this.registry.unregister(owner);
-    this.untrack(owner.block);
     owner.block = null;
+    owner.ballast = null;
+    if (!this.poisonReleased) {
+      this.untrack(b);
+      return;
+    }
+    // Poison: NaN everywhere, and no reuse until the next outermost scope closes.
+    this.f32.fill(NaN, b.addr / 4, (b.addr + b.size) / 4);
+    this.trackedBytes -= b.size;
+    this.quarantine.push(b);
   }
 
   private untrack(b: Block): void {

@@ -17,7 +17,12 @@
  *
  * The model-specific part — which batch comes next, forward, loss, backward, and what
  * state must survive a resume (data position, carried hidden state, RNG states) — is a
- * `TrainTask`. See `train/charlm-task.ts` for truncated BPTT over a text corpus.
+ * `TrainTask`. See `wings/charlm/task.ts` for truncated BPTT over a text corpus.
+ *
+ * Memory: each step (trainBatch, clipping, optimizer step) and each `validate()` runs in a
+ * memory scope (`tensor/scope.ts`, the one memory-release policy): backend buffers allocated
+ * there are released when it ends, so a task must `keep` what it carries to the next step
+ * (a truncated-BPTT hidden state). Parameters and optimizer state are allocated outside.
  *
  * ```ts
  * const trainer = new Trainer(task, { optimizer: 'adam', lr: 2e-3, clip: 5, steps: 1000, store: new RunDir('runs/lm') },
@@ -34,6 +39,7 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { ConstantLR, type Schedule, type ScheduleJSON, scheduleFromJSON } from '../optim/schedule.js';
 import { checkNumber, KiokuError } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
+import { openScope, withScope } from '../tensor/scope.js';
 import type { RunStore } from './run-store.js';
 
 /** The model-specific half of training. */
@@ -321,9 +327,8 @@ export class Trainer {
   }
 
   /**
-   * `run()`, but letting the event loop turn after every step: the WASM backend recycles its
-   * buffers from finalizers that only run between tasks, so long runs stay fast and small.
-   * Same numbers as `run()`.
+   * `run()`, but letting the event loop turn after every step (timers, signal handlers,
+   * progress output; the GC's finalizers recycle what scopes do not). Same numbers as `run()`.
    */
   async runAsync(): Promise<TrainResult> {
     const steps = this.loop();
@@ -362,59 +367,68 @@ export class Trainer {
       const own = this.task.updatesItself === true;
       if (own) for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
       else this.task.model.zeroGrad();
-      let batch: { loss: number; tokens: number };
-      try {
-        batch = this.task.trainBatch();
-      } catch (err) {
-        // A layer refusing NaN input means the weights feeding it have gone bad.
-        if (err instanceof KiokuError && !Number.isFinite(paramNorm(params))) {
-          this.diverged(`parameters are no longer finite (${err.message})`, lr, NaN);
-        }
-        throw err;
-      }
-      const { loss, tokens: n } = batch;
-      tokens += n;
-      const gNorm = Number.isFinite(loss) ? (own ? 0 : this.clipNorm(params)) : NaN;
+      // The step's memory scope (policy: tensor/scope.ts): forward/backward buffers, caches
+      // and clipping scratch are released when the step's update is done.
+      const scope = openScope();
       let row: HistoryRow | null = null;
-      if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
-        // A bad batch: skip it (no update) while `skipNonFinite` allows, else stop.
-        const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${gNorm}`;
-        if (++badInARow >= Math.max(o.skipNonFinite, 1))
-          this.diverged(
-            o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what,
-            lr,
-            gNorm,
-            this.step + 1,
-            loss,
-          );
-        this.skippedSteps++;
-        this.step++;
-        this.hooks.onEvent?.({ type: 'skip', step: this.step, loss, gradNorm: gNorm });
-      } else {
-        badInARow = 0;
-        this.firstLoss ??= loss;
-        if (o.explodeFactor > 0 && loss > o.explodeFactor * this.firstLoss) {
-          this.diverged(
-            `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${this.firstLoss.toFixed(4)}`,
-            lr,
-            gNorm,
-            this.step + 1,
-            loss,
-          );
+      let skipped: { loss: number; gradNorm: number } | null = null;
+      try {
+        let batch: { loss: number; tokens: number };
+        try {
+          batch = this.task.trainBatch();
+        } catch (err) {
+          // A layer refusing NaN input means the weights feeding it have gone bad.
+          if (err instanceof KiokuError && !Number.isFinite(paramNorm(params))) {
+            this.diverged(`parameters are no longer finite (${err.message})`, lr, NaN);
+          }
+          throw err;
         }
-        if (o.maxLoss !== undefined && loss > o.maxLoss)
-          this.diverged(`loss ${loss.toFixed(4)} is above ${o.maxLoss}`, lr, gNorm, this.step + 1, loss);
-        if (!own) {
-          if (o.clipMode === 'value' && !o.clipWith) clipGradValue(params, o.clip);
-          for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
-          this.optimizer.step();
+        const { loss, tokens: n } = batch;
+        tokens += n;
+        const gNorm = Number.isFinite(loss) ? (own ? 0 : this.clipNorm(params)) : NaN;
+        if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
+          // A bad batch: skip it (no update) while `skipNonFinite` allows, else stop.
+          const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${gNorm}`;
+          if (++badInARow >= Math.max(o.skipNonFinite, 1))
+            this.diverged(
+              o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what,
+              lr,
+              gNorm,
+              this.step + 1,
+              loss,
+            );
+          this.skippedSteps++;
+          this.step++;
+          skipped = { loss, gradNorm: gNorm };
+        } else {
+          badInARow = 0;
+          this.firstLoss ??= loss;
+          if (o.explodeFactor > 0 && loss > o.explodeFactor * this.firstLoss) {
+            this.diverged(
+              `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${this.firstLoss.toFixed(4)}`,
+              lr,
+              gNorm,
+              this.step + 1,
+              loss,
+            );
+          }
+          if (o.maxLoss !== undefined && loss > o.maxLoss)
+            this.diverged(`loss ${loss.toFixed(4)} is above ${o.maxLoss}`, lr, gNorm, this.step + 1, loss);
+          if (!own) {
+            if (o.clipMode === 'value' && !o.clipWith) clipGradValue(params, o.clip);
+            for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+            this.optimizer.step();
+          }
+          this.step++;
+          lastLoss = loss;
+          row = { step: this.step, loss, lr, gradNorm: gNorm };
+          this.history.push(row);
         }
-        this.step++;
-        lastLoss = loss;
-        row = { step: this.step, loss, lr, gradNorm: gNorm };
-        this.history.push(row);
-        this.emitStep(row, params, prev, tokens, t0, startStep);
+      } finally {
+        scope.close();
       }
+      if (skipped) this.hooks.onEvent?.({ type: 'skip', step: this.step, ...skipped });
+      if (row) this.emitStep(row, params, prev, tokens, t0, startStep);
       const last = o.steps !== undefined && this.step >= o.steps;
       if (this.step % o.validateEvery === 0 || this.step % o.checkpointEvery === 0 || last) {
         valLoss = this.validate(row, lr);
@@ -511,7 +525,7 @@ export class Trainer {
 
   /** Validate, stop if the validation loss is outside the guard's bound, and track the best weights. */
   private validate(row: HistoryRow | null, lr: number): number {
-    const v = this.task.validate();
+    const v = withScope(() => this.task.validate());
     this.validatedAt = this.step;
     if (row) row.valLoss = v;
     this.hooks.onEvent?.({ type: 'validate', step: this.step, valLoss: v });

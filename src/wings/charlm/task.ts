@@ -6,6 +6,7 @@
  */
 import type { CharLM, RecurrentState } from './model.js';
 import { softmaxCrossEntropy } from '../../nn/losses.js';
+import { keep } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 import type { RngState } from '../../util/rng.js';
@@ -61,6 +62,7 @@ export class CharLMTask implements TrainTask {
     const { loss, grad } = softmaxCrossEntropy(logits, batch.targets);
     this.model.backward(grad);
     this.carried = state; // detached: the next window's backward stops here
+    keep(state.h, state.c); // outlives the Trainer's step scope (tensor/scope.ts)
     return { loss, tokens: T * B };
   }
 

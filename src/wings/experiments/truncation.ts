@@ -18,6 +18,7 @@
  */
 import { IGNORE, lagRecall, type TaskBatch } from './synthetic.js';
 import { Trainer, type TrainTask } from '../../train/trainer.js';
+import { keep } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -135,6 +136,7 @@ class TruncatedTask implements TrainTask {
       // The state goes on; its gradient does not (unchain_backward): the next chunk starts
       // from hN as a constant.
       this.state = r.state;
+      keep(r.state?.h, r.state?.c); // outlives the Trainer's step scope (tensor/scope.ts)
       this.u++;
       if (r.count > 0) {
         r.backward();
