@@ -11,6 +11,7 @@
  *   w_t = w_{t-1} − γ / (1 − β₁ᵗ) · m_t / (√v_t / √(1 − β₂ᵗ) + ε)
  */
 import type { Parameter } from '../nn/module.js';
+import type { AdamStepParams } from '../tensor/optim-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { booleanOption, describe, numberOption, readOptionBag } from './options.js';
@@ -37,18 +38,7 @@ export interface AdamConfig {
   amsgrad: boolean;
 }
 
-/** Scalars of one `adamUpdate` call. */
-export interface AdamStepParams {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** True for AdamW: shrink w by (1 − lr·λ) instead of adding λ·w to the gradient. */
-  decoupled: boolean;
-  /** 1-based step number t (for the bias corrections). */
-  step: number;
-}
+export type { AdamStepParams };
 
 /**
  * One Adam/AdamW step over flat arrays, in place: `w`, `g`, `m` (exp_avg), `v` (exp_avg_sq)

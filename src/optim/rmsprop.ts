@@ -12,6 +12,7 @@
  *   w_t = w_{t-1} − γ d_t / a_t                            (μ = 0)
  */
 import type { Parameter } from '../nn/module.js';
+import type { RMSpropConfig } from '../tensor/optim-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { booleanOption, numberOption, readOptionBag } from './options.js';
@@ -32,7 +33,7 @@ export interface RMSpropOptions {
   centered?: boolean;
 }
 
-export type RMSpropConfig = Required<RMSpropOptions>;
+export type { RMSpropConfig };
 
 /**
  * One RMSprop step over flat arrays, in place: `w`, `g`, `squareAvg` [n]; `gradAvg` [n]

@@ -9,6 +9,7 @@
  *   w_t = w_{t-1} − γ d_t
  */
 import type { Parameter } from '../nn/module.js';
+import type { SGDStepParams } from '../tensor/optim-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { booleanOption, numberOption, readOptionBag } from './options.js';
@@ -29,11 +30,7 @@ export interface SGDOptions {
 
 export type SGDConfig = Required<SGDOptions>;
 
-/** Hyper-parameters of one `sgdUpdate` call. */
-export interface SGDStepParams extends SGDConfig {
-  /** True on the first step: the momentum buffer is set to the gradient, not blended. */
-  firstStep: boolean;
-}
+export type { SGDStepParams };
 
 /**
  * One SGD step over flat arrays, in place: `w` [n], `g` [n] (read only), `buf` [n] momentum
