@@ -9,9 +9,7 @@ import type {
   RnnStepGradArgs,
   SoftmaxXentArgs,
 } from './backend.js';
-import type { AdamStepParams } from '../optim/adam.js';
-import type { RMSpropConfig } from '../optim/rmsprop.js';
-import type { SGDStepParams } from '../optim/sgd.js';
+import type { AdamStepParams, RMSpropConfig, SGDStepParams } from './optim-kernels.js';
 import { ReferenceBackend } from './reference.js';
 import type { DType, FloatArray } from './tensor.js';
 import { WasmHeap } from './wasm-heap.js';
