@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import '../src/index.js';
 import { CharLM, type CellKind } from '../src/wings/charlm/model.js';
 import { DEFAULT_CHAR_TRAIN, trainCharLM } from '../src/wings/charlm/train.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import { CharVocab } from '../src/wings/charlm/vocab.js';
 import { builtinCorpus } from '../src/wings/charlm/corpus.js';
 

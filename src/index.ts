@@ -5,14 +5,15 @@
  * import { LSTM, Linear, Tensor, softmaxCrossEntropy } from 'kioku';
  * ```
  */
-import { registerDefaultBackend } from './tensor/backend.js';
+import { registerDefaultBackend } from './tensor/current-backend.js';
 import { createDefaultBackend } from './tensor/select.js';
 
 // The fastest available backend (WASM SIMD where it runs), unless KIOKU_BACKEND=js|wasm says otherwise.
 registerDefaultBackend(createDefaultBackend);
 
 export { Tensor, allocFloat, expectShape, type DType, type FloatArray } from './tensor/tensor.js';
-export { getBackend, setBackend, type Backend } from './tensor/backend.js';
+export { type Backend } from './tensor/backend.js';
+export { getBackend, setBackend } from './tensor/current-backend.js';
 export { ReferenceBackend } from './tensor/reference.js';
 export { createBackend, createDefaultBackend, useBackend, preloadWasm, type BackendName } from './tensor/select.js';
 export { KiokuError } from './util/errors.js';

@@ -1,4 +1,5 @@
-import { type Backend, getBackend, type RowMask } from '../tensor/backend.js';
+import { type Backend, type RowMask } from '../tensor/backend.js';
+import { getBackend } from '../tensor/current-backend.js';
 import { type DType, expectDType, expectShape, type FloatArray, Tensor } from '../tensor/tensor.js';
 import { check, checkNumber, KiokuError, shapeToString } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

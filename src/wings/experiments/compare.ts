@@ -13,7 +13,7 @@
  */
 import { makeTask, type TaskName } from './synthetic.js';
 import { Adam } from '../../optim/adam.js';
-import { getBackend } from '../../tensor/backend.js';
+import { getBackend } from '../../tensor/current-backend.js';
 import { Rng } from '../../util/rng.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
 import { type CellKind, hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
