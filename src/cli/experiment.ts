@@ -20,7 +20,7 @@ import {
 } from '../wings/experiments/clipping.js';
 import { compareReport, DEFAULT_COMPARE, runCompareExperiment } from '../wings/experiments/compare.js';
 import { gradientSuite, gradientsReport, runGradientsExperiment } from '../wings/experiments/gradients.js';
-import { CELL_KINDS, type CellKind } from '../wings/experiments/model.js';
+import { cellNames } from '../nn/cells.js';
 import { fmt, type ReportDocument, writeReport } from '../wings/experiments/report.js';
 import { DEFAULT_TRUNCATION, runTruncationExperiment, truncationReport } from '../wings/experiments/truncation.js';
 import type { InitScheme } from '../nn/init.js';
@@ -118,7 +118,7 @@ export function registerExperimentCommands(program: Command): void {
       .option(
         '--cells <list>',
         'custom suite: cells (rnn,lstm,gru); without any suite flag the default suite runs',
-        listArg(choiceArg(CELL_KINDS)),
+        listArg(choiceArg(cellNames())),
       )
       .option(
         '--init <list>',
@@ -156,7 +156,7 @@ export function registerExperimentCommands(program: Command): void {
     const custom = ['cells', 'init', 'radius', 'activation', 'forgetBias'].some((k) => o[k] !== undefined);
     const configs = custom
       ? gradientSuite({
-          cells: o.cells as CellKind[] | undefined,
+          cells: o.cells as string[] | undefined,
           inits: o.init as InitScheme[] | undefined,
           gains: o.radius as number[] | undefined,
           activations: o.activation as ('tanh' | 'relu')[] | undefined,
@@ -209,7 +209,7 @@ export function registerExperimentCommands(program: Command): void {
         intArg(1, 100000),
         D.length,
       )
-      .option('--cell <cell>', 'rnn, lstm or gru', choiceArg(CELL_KINDS), D.cell)
+      .option('--cell <cell>', 'rnn, lstm or gru', choiceArg(cellNames()), D.cell)
       .option(
         '--activation <name>',
         'RNN activation: tanh or relu',
@@ -236,7 +236,7 @@ export function registerExperimentCommands(program: Command): void {
     const opts: ClippingOptions = {
       task: o.task as TaskName,
       length: o.length as number,
-      cell: o.cell as CellKind,
+      cell: o.cell as string,
       nonlinearity: o.activation as 'tanh' | 'relu',
       init: o.init as InitScheme,
       gain: o.radius as number,
@@ -290,7 +290,7 @@ export function registerExperimentCommands(program: Command): void {
         listArg(intArg(1, 100000)),
         C.lengths,
       )
-      .option('--cells <list>', 'cells to compare', listArg(choiceArg(CELL_KINDS)), C.cells)
+      .option('--cells <list>', 'cells to compare', listArg(choiceArg(cellNames())), C.cells)
       .option('--budget <n>', 'parameters per model (default: those of an LSTM with H = 32)', intArg(1, 1e9))
       .option('--steps <n>', 'Adam steps per run', intArg(1, 10000000), C.steps)
       .option('--batch <n>', 'batch size', intArg(1, 4096), C.batch)
@@ -307,7 +307,7 @@ export function registerExperimentCommands(program: Command): void {
       {
         task: o.task as TaskName,
         lengths: o.length as number[],
-        cells: o.cells as CellKind[],
+        cells: o.cells as string[],
         budget: o.budget as number | undefined,
         steps: o.steps as number,
         batch: o.batch as number,
@@ -356,7 +356,7 @@ export function registerExperimentCommands(program: Command): void {
       .option('--lag <n>', 'delay of the recall task (the dependency span)', intArg(1, 100000), TR.lag)
       .option('--symbols <n>', 'alphabet size', intArg(2, 1000), TR.symbols)
       .option('--k <list>', 'truncation lengths', listArg(intArg(1, 100000)), TR.ks)
-      .option('--cell <cell>', 'rnn, lstm or gru', choiceArg(CELL_KINDS), TR.cell)
+      .option('--cell <cell>', 'rnn, lstm or gru', choiceArg(cellNames()), TR.cell)
       .option('--hidden <n>', 'hidden units', intArg(1, 4096), TR.hidden)
       .option('--batch <n>', 'parallel streams', intArg(1, 4096), TR.batch)
       .option('--updates <n>', 'parameter updates (chunks) per k', intArg(1, 10000000), TR.updates)
@@ -371,7 +371,7 @@ export function registerExperimentCommands(program: Command): void {
         lag: o.lag as number,
         symbols: o.symbols as number,
         ks: o.k as number[],
-        cell: o.cell as CellKind,
+        cell: o.cell as string,
         hidden: o.hidden as number,
         batch: o.batch as number,
         updates: o.updates as number,

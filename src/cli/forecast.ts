@@ -17,6 +17,7 @@ import {
 } from '../wings/forecast/train.js';
 import { KiokuError } from '../util/errors.js';
 import { writeFigure } from '../node/plot.js';
+import { cellNames } from '../nn/cells.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 export const DEFAULT_FORECAST_MODEL = 'runs/forecast/model.safetensors';
@@ -54,7 +55,7 @@ export function registerForecastCommands(program: Command): void {
     .description('train a forecaster and compare RMSE/MAE with persistence and linear AR on the test part')
     .option('--series <name>', SERIES_NAMES.join(' or '), choiceArg(SERIES_NAMES), 'mackey-glass')
     .option('--out <path>', 'where to save the model', DEFAULT_FORECAST_MODEL)
-    .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), 'lstm')
+    .option('--cell <cell>', `recurrent cell: ${cellNames().join(', ')}`, choiceArg(cellNames()), 'lstm')
     .option(
       '--mode <mode>',
       'direct (H outputs) or recursive (1 output fed back)',

@@ -29,13 +29,8 @@ import { densityGrid, predictAlongLine } from '../wings/handwriting/density.js';
 import { type DrawingRow, type DrawOptions, drawingsToSvg } from '../wings/handwriting/draw.js';
 import { densityFigureSpec } from '../wings/handwriting/figures.js';
 import { loadHandwritingModel, resolveModelPath, saveHandwritingModel } from '../wings/handwriting/io.js';
-import {
-  CELL_TYPES,
-  type CellType,
-  countParameters,
-  HandwritingModel,
-  hiddenSizeForBudget,
-} from '../wings/handwriting/model.js';
+import { countParameters, HandwritingModel, hiddenSizeForBudget } from '../wings/handwriting/model.js';
+import { cellNames } from '../nn/cells.js';
 import { sampleHairs, sampleHandwriting } from '../wings/handwriting/sample.js';
 import {
   evaluateHandwriting,
@@ -119,7 +114,7 @@ export function registerHandwritingCommands(program: Command): void {
       .description(
         'train a handwriting prediction network (stacked RNN/LSTM/GRU with skip connections, MDN output)',
       )
-      .option('--cell <cell>', 'recurrent cell: rnn, lstm or gru', choiceArg(CELL_TYPES), 'lstm')
+      .option('--cell <cell>', 'recurrent cell: rnn, lstm or gru', choiceArg(cellNames()), 'lstm')
       .option('--hidden <n>', 'hidden units per layer', intArg(1, 4096), 64)
       .option(
         '--budget <n>',
@@ -181,7 +176,7 @@ export function registerHandwritingCommands(program: Command): void {
       .option('--config <file>', 'JSON file setting any of these options by camelCase name (flags win)'),
   ).action(async (_opts, cmd: Command) => {
     const o = mergeConfigFile(cmd);
-    const cell = o.cell as CellType;
+    const cell = o.cell as string;
     const layers = o.layers as number;
     const mixtures = o.mixtures as number;
     const skip = o.skip as boolean;

@@ -8,6 +8,7 @@ import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
 import { loadSentiment, predictSentiment, trainSentiment } from '../wings/sentiment/train.js';
 import { writeFileAtomic } from '../node/atomic.js';
 import { KiokuError } from '../util/errors.js';
+import { cellNames } from '../nn/cells.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 export const DEFAULT_SENTIMENT_MODEL = 'runs/sentiment/model.safetensors';
@@ -27,7 +28,7 @@ export function registerSentimentCommands(program: Command): void {
     .command('train')
     .description('train a (Bi)LSTM/GRU classifier on the fixed IMDB split and report test accuracy')
     .option('--out <path>', 'where to save the model', DEFAULT_SENTIMENT_MODEL)
-    .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), d.cell)
+    .option('--cell <cell>', `recurrent cell: ${cellNames().join(', ')}`, choiceArg(cellNames()), d.cell)
     .option('--no-bidirectional', 'use a unidirectional layer')
     .option('--pool <mode>', `pooling over time: ${POOL_MODES.join(', ')}`, choiceArg(POOL_MODES), d.pool)
     .option('--embed <n>', 'embedding size', intArg(1, 4096), d.embedDim)

@@ -11,6 +11,7 @@ import { attentionHeatmap } from '../wings/seq2seq/figure.js';
 import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
 import { KiokuError } from '../util/errors.js';
 import { writeFigure } from '../node/plot.js';
+import { cellNames } from '../nn/cells.js';
 import { choiceArg, floatArg, intArg } from './options.js';
 
 export const DEFAULT_SEQ2SEQ_MODEL = 'runs/seq2seq/g2p.safetensors';
@@ -24,7 +25,7 @@ export function registerSeq2seqCommands(program: Command): void {
     .command('train')
     .description('train G2P (teacher forcing) and report WER/PER on the held-out words')
     .option('--out <path>', 'where to save the model', DEFAULT_SEQ2SEQ_MODEL)
-    .option('--cell <cell>', 'lstm or gru', choiceArg(['lstm', 'gru'] as const), d.cell)
+    .option('--cell <cell>', `recurrent cell: ${cellNames().join(', ')}`, choiceArg(cellNames()), d.cell)
     .option(
       '--attention <kind>',
       `score function: ${ATTENTION_KINDS.join(', ')}`,

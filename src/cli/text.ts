@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describeChar } from '../wings/charlm/vocab.js';
 import { BUILTIN_CORPUS } from '../wings/charlm/corpus.js';
-import { CELL_KINDS } from '../wings/charlm/model.js';
+import { cellNames } from '../nn/cells.js';
 import { loadCharLM } from '../wings/charlm/io.js';
 import {
   type CharTrainConfig,
@@ -33,7 +33,7 @@ function addTrainOptions(cmd: Command, defaults: Partial<CharTrainConfig> = {}):
       `UTF-8 text file, or ${BUILTIN_CORPUS} (State of the Union addresses 1961-2021)`,
       d.data,
     )
-    .option('--cell <cell>', 'recurrent cell: lstm, gru or rnn', choiceArg(CELL_KINDS), d.cell)
+    .option('--cell <cell>', 'recurrent cell: lstm, gru or rnn', choiceArg(cellNames()), d.cell)
     .option('--hidden <n>', 'hidden units per layer', intArg(1, 8192), d.hidden)
     .option('--layers <n>', 'stacked recurrent layers', intArg(1, 16), d.layers)
     .option('--embed <n>', 'character embedding size', intArg(1, 4096), d.embed)
@@ -257,7 +257,7 @@ export function registerTextCommands(program: Command): void {
     .option('--steps <n>', 'training steps instead of the time budget', intArg(1))
     .option('--time <seconds>', 'training time budget', floatArg(0, Infinity, true), 120)
     .option('--out <dir>', 'output directory', 'runs/demo')
-    .option('--cell <cell>', 'recurrent cell', choiceArg(CELL_KINDS), 'lstm')
+    .option('--cell <cell>', 'recurrent cell', choiceArg(cellNames()), 'lstm')
     .option('--prime <text>', 'prime for the samples', 'The ')
     .option('--quiet', 'no progress bar')
     .action(async (o: Record<string, unknown>) => {

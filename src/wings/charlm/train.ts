@@ -17,7 +17,7 @@ import type { OptimizerKind } from '../../optim/factory.js';
 import { CharLMTask } from './task.js';
 import { type ClipMode, type TrainEvent, Trainer, type TrainResult } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
-import { CharLM, type CellKind } from './model.js';
+import { CharLM } from './model.js';
 import { CHARLM_KIND, type CharLMCheckpointConfig } from './io.js';
 import { writeFileAtomic } from '../../node/atomic.js';
 
@@ -25,7 +25,7 @@ import { writeFileAtomic } from '../../node/atomic.js';
 export interface CharTrainConfig {
   /** UTF-8 text file, or `builtin:sotu` (State of the Union addresses, 1961–2021). */
   data: string;
-  cell: CellKind;
+  cell: string;
   hidden: number;
   layers: number;
   embed: number;

@@ -16,14 +16,14 @@ import { Adam } from '../../optim/adam.js';
 import { getBackend } from '../../tensor/current-backend.js';
 import { Rng } from '../../util/rng.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
-import { type CellKind, hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
+import { hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
 import { fmt, type ReportDocument } from './report.js';
 import { type EvalRecord, trainRun } from './train.js';
 
 export interface CompareOptions {
   task?: TaskName;
   lengths?: number[];
-  cells?: CellKind[];
+  cells?: string[];
   /** Parameter budget per model (recurrent layer + read-out). Default: an LSTM with H = 32. */
   budget?: number;
   steps?: number;
@@ -62,7 +62,7 @@ export const DEFAULT_COMPARE: Required<Omit<CompareOptions, 'budget'>> & { budge
 
 export interface CompareRecord {
   length: number;
-  cell: CellKind;
+  cell: string;
   seed: number;
   hidden: number;
   params: number;
@@ -76,7 +76,7 @@ export interface CompareRecord {
 
 export interface CompareRow {
   length: number;
-  cell: CellKind;
+  cell: string;
   hidden: number;
   params: number;
   /** Mean and standard deviation over seeds of the final evaluation loss. */

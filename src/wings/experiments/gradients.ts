@@ -17,7 +17,7 @@
 import type { InitScheme } from '../../nn/init.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
 import { type FlowConfig, type FlowResult, measureGradientFlow } from './gradient-flow.js';
-import type { CellKind } from './model.js';
+
 import { fmt, type ReportDocument } from './report.js';
 
 export interface GradientsOptions {
@@ -49,7 +49,7 @@ export const DEFAULT_GRADIENT_SUITE: FlowConfig[] = [
  * (RNN: activation; LSTM: forget bias; orthogonal/xavier: gain).
  */
 export function gradientSuite(o: {
-  cells?: CellKind[];
+  cells?: string[];
   inits?: InitScheme[];
   gains?: number[];
   activations?: ('tanh' | 'relu')[];

@@ -23,7 +23,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
-import { type CellKind, type RecurrentState, SequenceModel } from './model.js';
+import { type RecurrentState, SequenceModel } from './model.js';
 import { fmt, type ReportDocument } from './report.js';
 
 export interface TruncationOptions {
@@ -33,7 +33,7 @@ export interface TruncationOptions {
   symbols?: number;
   /** Truncation lengths k to try. */
   ks?: number[];
-  cell?: CellKind;
+  cell?: string;
   hidden?: number;
   /** Parallel streams. */
   batch?: number;
