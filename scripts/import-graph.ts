@@ -38,7 +38,8 @@ export const FLOOR_ORDER = [
 /** Module path (relative to src/, with .ts) → the modules it imports. */
 export type ImportGraph = Map<string, string[]>;
 
-const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
 function listTs(dir: string): string[] {
   const out: string[] = [];
