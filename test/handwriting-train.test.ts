@@ -156,7 +156,7 @@ describe('kioku handwriting (CLI)', () => {
     const lines = data.train.map((s) => denormalizeOffsets(s, data.stats));
     const f = join(dir, 'lines.json');
     writeFileSync(f, toStroke3Json(lines));
-    const m = join(dir, 'cli.safetensors');
+    const m = join(dir, 'cli'); // the run directory
     const t = await run([
       'handwriting',
       'train',
@@ -189,7 +189,7 @@ describe('kioku handwriting (CLI)', () => {
       t.out,
       /gru 2×8 \(\d+ parameters\), 4 steps .*validation NLL -?[\d.]+ nats\/sequence, -?[\d.]+ nats\/point, SSE/,
     );
-    const info = loadHandwritingModel(m).info as { valid: { nllPerSequence: number }; history: unknown[] };
+    const info = loadHandwritingModel(join(m, 'model.safetensors')).info as { valid: { nllPerSequence: number }; history: unknown[] };
     assert.equal(info.history.length, 2);
     const e = await run([
       'handwriting',
@@ -229,8 +229,8 @@ describe('kioku handwriting (CLI)', () => {
       '20',
     ]);
     assert.equal(s.code, 0, s.err);
-    assert.ok(existsSync(join(dir, 'sample.svg')) && existsSync(join(dir, 'sample.png')));
-    assert.match(readFileSync(join(dir, 'sample.svg'), 'utf8'), /^<svg[^>]*>.*<path d="M/);
+    assert.ok(existsSync(join(dir, 'sample', 'sample.svg')) && existsSync(join(dir, 'sample', 'sample.png')));
+    assert.match(readFileSync(join(dir, 'sample', 'sample.svg'), 'utf8'), /^<svg[^>]*>.*<path d="M/);
     const d = await run([
       'handwriting',
       'density',
@@ -244,8 +244,8 @@ describe('kioku handwriting (CLI)', () => {
       join(dir, 'density'),
     ]);
     assert.equal(d.code, 0, d.err);
-    assert.ok(readFileSync(join(dir, 'density.svg'), 'utf8').includes('data:image/png;base64,'));
-    assert.ok(readFileSync(join(dir, 'density.png')).length > 1000);
+    assert.ok(readFileSync(join(dir, 'density', 'density.svg'), 'utf8').includes('data:image/png;base64,'));
+    assert.ok(readFileSync(join(dir, 'density', 'density.png')).length > 1000);
     const h = await run([
       'handwriting',
       'hairs',
@@ -263,7 +263,7 @@ describe('kioku handwriting (CLI)', () => {
       join(dir, 'hairs'),
     ]);
     assert.equal(h.code, 0, h.err);
-    assert.ok(existsSync(join(dir, 'hairs.png')));
+    assert.ok(existsSync(join(dir, 'hairs', 'hairs.png')));
   });
 
   test('--resume continues exactly: 3 + 3 steps give the weights of 6 steps', async () => {
@@ -293,14 +293,14 @@ describe('kioku handwriting (CLI)', () => {
       '3',
       '--quiet',
     ];
-    const a = join(dir, 'straight.safetensors');
-    const b = join(dir, 'resumed.safetensors');
+    const a = join(dir, 'straight');
+    const b = join(dir, 'resumed');
     assert.equal((await run([...common, '--steps', '6', '--out', a])).code, 0);
     assert.equal((await run([...common, '--steps', '3', '--out', b])).code, 0);
     const r = await run([...common, '--steps', '6', '--out', b, '--resume']);
     assert.equal(r.code, 0, r.err);
-    const wa = loadHandwritingModel(a).model.stateDict();
-    const wb = loadHandwritingModel(b).model.stateDict();
+    const wa = loadHandwritingModel(join(a, 'model.safetensors')).model.stateDict();
+    const wb = loadHandwritingModel(join(b, 'model.safetensors')).model.stateDict();
     let diff = 0;
     for (const k of Object.keys(wa))
       for (let i = 0; i < wa[k].size; i++) diff = Math.max(diff, Math.abs(wa[k].data[i] - wb[k].data[i]));
@@ -308,7 +308,7 @@ describe('kioku handwriting (CLI)', () => {
     assert.equal(diff, 0);
     const bad = await run([...common, '--steps', '6', '--out', b, '--resume', '--hidden', '7']);
     assert.equal(bad.code, 1);
-    assert.match(bad.err, /--resume: .*resumed\.ckpt\.safetensors was written with other options/);
+    assert.match(bad.err, /--resume: .*resumed\/checkpoint\.safetensors was written with other options/);
   });
 
   test('clear errors for bad input', async () => {

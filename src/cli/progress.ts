@@ -55,7 +55,16 @@ export function createProgress(opts: {
     cliProgress.Presets.shades_classic,
   );
   // Custom {tokens} show '-' until the first update instead of their literal name.
-  const builtIn = new Set(['bar', 'percentage', 'value', 'total', 'eta', 'eta_formatted', 'duration', 'duration_formatted']);
+  const builtIn = new Set([
+    'bar',
+    'percentage',
+    'value',
+    'total',
+    'eta',
+    'eta_formatted',
+    'duration',
+    'duration_formatted',
+  ]);
   const blank: ProgressFields = {};
   for (const m of (opts.format ?? '').matchAll(/\{(\w+)\}/g)) if (!builtIn.has(m[1])) blank[m[1]] = '-';
   bar.start(opts.total, 0, blank);

@@ -43,6 +43,8 @@ export interface OptionSpec<Out> {
   readonly required?: boolean;
   /** The long flag when it differs from the kebab-cased key. */
   readonly flag?: string;
+  /** A one-letter short flag (`-k`) instead of a long one. */
+  readonly short?: boolean;
   /** The default, shown in help (`undefined`: none). */
   readonly defaultValue: Out;
   /** Parse the flag's text; throws with "expected …, got …". */
@@ -51,7 +53,8 @@ export interface OptionSpec<Out> {
   fromJson(v: unknown): Out;
 }
 
-type Common = { flag?: string; arg?: string };
+/** `flag`: the long flag when it is not the kebab-cased key; `short`: the flag is `-<flag>` (one letter). */
+type Common = { flag?: string; arg?: string; short?: boolean };
 
 function describe(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
@@ -70,7 +73,9 @@ function rangeText(min: number, max: number, minExclusive: boolean): string {
 function checkRange(n: number, kind: string, min: number, max: number, minExclusive: boolean): number {
   if ((minExclusive ? n <= min : n < min) || n > max) {
     const closed = !minExclusive && min > -Infinity && max < Infinity;
-    throw new Error(`expected ${kind} ${closed ? `in [${min}, ${max}]` : rangeText(min, max, minExclusive)}, got ${n}`);
+    throw new Error(
+      `expected ${kind} ${closed ? `in [${min}, ${max}]` : rangeText(min, max, minExclusive)}, got ${n}`,
+    );
   }
   return n;
 }
@@ -91,6 +96,7 @@ function numberSpec(help: string, o: NumOpts & { minExclusive?: boolean }, integ
     help,
     arg: o.arg ?? (integer ? 'n' : 'x'),
     flag: o.flag,
+    short: o.short,
     required: o.required,
     parse: (raw: string): number => {
       const ok = integer ? /^\s*[+-]?\d+\s*$/.test(raw) : raw.trim() !== '' && Number.isFinite(Number(raw));
@@ -134,6 +140,7 @@ export function str(help: string, o: StrOpts & { default?: string } = {}): Optio
     help,
     arg: o.arg ?? 'text',
     flag: o.flag,
+    short: o.short,
     required: o.required,
     defaultValue: o.default,
     parse: (raw) => raw,
@@ -148,7 +155,7 @@ export function str(help: string, o: StrOpts & { default?: string } = {}): Optio
 export function choice<T extends string>(
   help: string,
   choices: readonly T[] | (() => readonly T[]),
-  o: Common & { default: T },
+  o: Common & { default: NoInfer<T> },
 ): OptionSpec<T>;
 export function choice<T extends string>(
   help: string,
@@ -158,7 +165,7 @@ export function choice<T extends string>(
 export function choice<T extends string>(
   help: string,
   choices: readonly T[] | (() => readonly T[]),
-  o: Common & { default?: T } = {},
+  o: Common & { default?: NoInfer<T> } = {},
 ): OptionSpec<T | undefined> {
   const list = (): readonly T[] => (typeof choices === 'function' ? choices() : choices);
   const check = (v: unknown): T => {
@@ -169,6 +176,7 @@ export function choice<T extends string>(
     help: `${help} (${list().join(', ')})`,
     arg: o.arg ?? 'name',
     flag: o.flag,
+    short: o.short,
     defaultValue: o.default,
     parse: check,
     fromJson: check,
@@ -176,13 +184,17 @@ export function choice<T extends string>(
 }
 
 /** A switch: `--name` turns it on (default off); `default: true` makes it `--no-name`. */
-export function flag(help: string, o: { default?: boolean; flag?: string } = {}): OptionSpec<boolean> {
+export function flag(
+  help: string,
+  o: { default?: boolean; flag?: string; short?: boolean } = {},
+): OptionSpec<boolean> {
   const on = o.default ?? false;
   return {
     help,
     switch: true,
     negate: on,
     flag: o.flag,
+    short: o.short,
     defaultValue: on,
     parse: () => !on,
     fromJson: (v) => {
@@ -198,31 +210,40 @@ export function flag(help: string, o: { default?: boolean; flag?: string } = {})
  */
 export function list<T>(
   help: string,
-  item: OptionSpec<T>,
-  o: Common & { default: readonly T[] },
+  item: OptionSpec<T | undefined>,
+  o: Common & { default: readonly NoInfer<T>[] },
 ): OptionSpec<T[]>;
-export function list<T>(help: string, item: OptionSpec<T>, o?: Common): OptionSpec<T[] | undefined>;
 export function list<T>(
   help: string,
-  item: OptionSpec<T>,
-  o: Common & { default?: readonly T[] } = {},
+  item: OptionSpec<T | undefined>,
+  o?: Common,
+): OptionSpec<T[] | undefined>;
+export function list<T>(
+  help: string,
+  item: OptionSpec<T | undefined>,
+  o: Common & { default?: readonly NoInfer<T>[] } = {},
 ): OptionSpec<T[] | undefined> {
+  const defined = (v: T | undefined): T => {
+    if (v === undefined) throw new Error('expected a value in every list position');
+    return v;
+  };
   const parse = (raw: string): T[] => {
     const parts = raw.split(',').map((s) => s.trim());
     if (parts.some((p) => p === '')) throw new Error(`expected a comma-separated list, got "${raw}"`);
-    return parts.map((p) => item.parse(p));
+    return parts.map((p) => defined(item.parse(p)));
   };
   return {
     help,
     arg: o.arg ?? 'list',
     flag: o.flag,
+    short: o.short,
     defaultValue: o.default ? [...o.default] : undefined,
     parse,
     fromJson: (v) => {
       if (typeof v === 'string') return parse(v);
       if (!Array.isArray(v))
         throw new Error(`expected an array or a comma-separated string, got ${describe(v)}`);
-      return v.map((e) => item.fromJson(e));
+      return v.map((e) => defined(item.fromJson(e)));
     },
   };
 }
@@ -274,7 +295,10 @@ function showDefault(v: unknown): string | undefined {
 
 function commanderOption(key: string, spec: OptionSpec<unknown>): Option {
   const name = flagName(key, spec);
-  const flags = spec.switch ? `--${spec.negate ? 'no-' : ''}${name}` : `--${name} <${spec.arg ?? 'value'}>`;
+  const dash = spec.short ? '-' : '--';
+  const flags = spec.switch
+    ? `${dash}${spec.negate ? 'no-' : ''}${name}`
+    : `${dash}${name} <${spec.arg ?? 'value'}>`;
   const def = spec.switch ? undefined : showDefault(spec.defaultValue);
   const help = `${spec.help}${spec.required ? ' (required)' : ''}${def !== undefined ? ` (default: ${def})` : ''}`;
   const opt = new Option(flags, help);
@@ -339,8 +363,10 @@ export function resolveValues<S extends Schema>(
         );
       }
     }
-    if (value === undefined && spec.required)
-      throw new UsageError(`missing --${flagName(key, spec)} (or "${key}" in --config)`);
+    if (value === undefined && spec.required) {
+      const f = flagName(key, spec);
+      throw new UsageError(`missing ${spec.short ? '-' : '--'}${f} (or "${key}" in --config)`);
+    }
     out[key] = value;
   }
   if (!conforms(schema, out)) throw new KiokuError('internal: option values incomplete');
@@ -379,7 +405,7 @@ export function defineCommand<S extends Schema, R>(spec: CommandSpec<S, R>): Def
           typeof config === 'string' ? config : undefined,
         );
         const result = await spec.run(values, args);
-        if (values.json) console.log(JSON.stringify(result, jsonReplacer, 2));
+        if (values.json) console.log(JSON.stringify(result, jsonReplacer));
         else spec.print?.(result, values);
       });
       return cmd;

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
@@ -25,14 +26,22 @@ export function saveTaskModel<C extends object>(
   extra: Record<string, unknown>,
   step: number,
 ): void {
+  mkdirSync(dirname(path), { recursive: true });
   saveCheckpoint(path, { config: { ...config, task }, model, step, extra });
 }
 
+/** The model file of a run directory (`<dir>/model.safetensors`). */
+export function taskModelFile(runDir: string): string {
+  return join(runDir, 'model.safetensors');
+}
+
 /**
- * Load a model saved by `saveTaskModel`, refusing a missing file, a corrupt or foreign
- * file (from `loadCheckpoint`) and a model trained for another task.
+ * Load a model saved by `saveTaskModel` (from its file or its run directory), refusing a
+ * missing file, a corrupt or foreign file (from `loadCheckpoint`) and a model trained for
+ * another task.
  */
-export function loadTaskModel<C>(path: string, task: SequenceTask): TaskModelFile<C> {
+export function loadTaskModel<C>(pathOrDir: string, task: SequenceTask): TaskModelFile<C> {
+  const path = existsSync(pathOrDir) && statSync(pathOrDir).isDirectory() ? taskModelFile(pathOrDir) : pathOrDir;
   if (!existsSync(path))
     throw new KiokuError(`model file not found: ${path} (train one with 'kioku ${task} train')`);
   const ckpt = loadCheckpoint(path);

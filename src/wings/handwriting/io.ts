@@ -16,7 +16,7 @@
  * const { model, stats, info } = loadHandwritingModel('models/handwriting/lstm.safetensors');
  * ```
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOffsetStats, type OffsetStats } from './strokes.js';
@@ -88,11 +88,16 @@ export function pretrainedDir(): string {
 }
 
 /**
- * Resolve `--model`: a path to a file, or the name of a pretrained model (`lstm`, `gru`,
- * `rnn` → `models/handwriting/<name>.safetensors`).
+ * Resolve `--model`: a path to a file, a run directory (its `model.safetensors`), or the
+ * name of a pretrained model (`lstm`, `gru`, `rnn` → `models/handwriting/<name>.safetensors`).
  */
 export function resolveModelPath(nameOrPath: string): string {
-  if (existsSync(nameOrPath)) return nameOrPath;
+  if (existsSync(nameOrPath)) {
+    if (!statSync(nameOrPath).isDirectory()) return nameOrPath;
+    const inRun = join(nameOrPath, 'model.safetensors');
+    if (existsSync(inRun)) return inRun;
+    throw new KiokuError(`${nameOrPath} is a directory without a model.safetensors (train into it first)`);
+  }
   const p = join(pretrainedDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;
   throw new KiokuError(
