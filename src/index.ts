@@ -36,10 +36,26 @@ export {
   type RecurrentForwardResult,
   type RecurrentBackwardOptions,
   type RecurrentBackwardResult,
+  type RecurrentState,
+  type StateSlot,
+  fromState,
+  finalState,
 } from './nn/recurrent.js';
 export { LSTM, type LSTMOptions } from './nn/lstm.js';
 export { GRU, type GRUOptions } from './nn/gru.js';
 export { RNN, type RNNOptions } from './nn/rnn.js';
+export {
+  registerCell,
+  unregisterCell,
+  cellNames,
+  cellSpec,
+  cellDefaults,
+  createCell,
+  recurrentParameterCount,
+  type CellSpec,
+  type CellOptions,
+  type CellExtras,
+} from './nn/cells.js';
 export {
   softmaxCrossEntropy,
   mseLoss,
