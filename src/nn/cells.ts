@@ -79,6 +79,11 @@ export function createCell(name: string, opts: CellOptions): RecurrentBase {
   return spec.create(opts);
 }
 
+/** Whether cell `name` takes the option `extra` (e.g. `cellTakes('lstm', 'forgetBias')`). */
+export function cellTakes(name: string, extra: keyof CellExtras): boolean {
+  return cellSpec(name).extras.includes(extra);
+}
+
 /** The settings models start from for cell `name` (e.g. `{ forgetBias: 1 }` for the LSTM). */
 export function cellDefaults(name: string): CellExtras {
   return { ...cellSpec(name).defaults };

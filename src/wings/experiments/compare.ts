@@ -144,7 +144,7 @@ export function runCompareExperiment(
           hidden,
           outputSize: task.outputSize,
           seed,
-          ...(cell === 'lstm' ? { forgetBias: o.forgetBias } : {}),
+          forgetBias: o.forgetBias, // for the cells that take it (LSTM)
         });
         const optimizer = new Adam(model.parameters(), { lr: o.lr });
         const start = done;

@@ -22,7 +22,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { makeCell } from './model.js';
-import { cellSpec } from '../../nn/cells.js';
+import { cellSpec, cellTakes } from '../../nn/cells.js';
 import { eigenvalues, spectralRadius } from './spectral.js';
 import { backpropSteps, stepJacobian, type StepTrace, unroll } from './stepwise.js';
 
@@ -84,12 +84,12 @@ export interface FlowResult {
 export function flowLabel(c: FlowConfig): string {
   const init = c.init ?? 'pytorch';
   let s = c.cell.toUpperCase();
-  if (c.cell === 'rnn') s += ` ${c.nonlinearity ?? 'tanh'}`;
+  if (cellTakes(c.cell, 'nonlinearity')) s += ` ${c.nonlinearity ?? 'tanh'}`;
   s += ` · ${init}`;
   if ((init === 'orthogonal' || init.startsWith('xavier')) && c.gain !== undefined) {
     s += init === 'orthogonal' ? ` ρ=${c.gain}` : ` gain=${c.gain}`;
   }
-  if (c.cell === 'lstm' && c.forgetBias !== undefined) s += ` · b_f=${c.forgetBias}`;
+  if (cellTakes(c.cell, 'forgetBias') && c.forgetBias !== undefined) s += ` · b_f=${c.forgetBias}`;
   return s;
 }
 
@@ -184,7 +184,7 @@ export function measureGradientFlow(
     seed: checkNumber(where, 'seed', cfg.seed ?? 0, { min: 0, integer: true }),
     ...(cfg.gain !== undefined ? { gain: cfg.gain } : {}),
     ...(cfg.forgetBias !== undefined ? { forgetBias: cfg.forgetBias } : {}),
-    ...(cfg.cell === 'rnn' ? { nonlinearity: cfg.nonlinearity ?? 'tanh' } : {}),
+    ...(cellTakes(cfg.cell, 'nonlinearity') ? { nonlinearity: cfg.nonlinearity ?? 'tanh' } : {}),
   } as FlowResult['config'];
   const { hidden: H, inputSize: I, length: T, batch: B, seed } = config;
   const layer = makeCell({ ...config, inputSize: I, hidden: H, seed });

@@ -16,6 +16,7 @@
  * run.rows.map((r) => [r.k, r.accuracy]); // ≈ chance for k ≤ 5, high for k = 20
  * ```
  */
+import { cellDefaults } from '../../nn/cells.js';
 import { lagRecall, type TaskBatch } from './synthetic.js';
 import { clipGradNorm } from '../../optim/clip.js';
 import { Adam } from '../../optim/adam.js';
@@ -109,7 +110,7 @@ export function trainTruncated(
     hidden: o.hidden,
     outputSize: stream.outputSize,
     seed: o.seed,
-    ...(o.cell === 'lstm' ? { forgetBias: 1 } : {}),
+    ...cellDefaults(o.cell), // LSTM: forget-gate bias 1
   });
   const opt = new Adam(model.parameters(), { lr: o.lr });
   const data = stream.sample(o.batch, new Rng(o.seed + 99991));
