@@ -30,14 +30,18 @@ function matchHidden(cell: string): number {
 const rows = [];
 for (const cell of ['lstm', 'gru', 'rnn'] as const) {
   const hidden = cell === 'lstm' ? lstmHidden : matchHidden(cell);
-  const run = await trainCharLM({
-    ...DEFAULT_CHAR_TRAIN,
-    cell,
-    hidden,
-    time: seconds,
-    out: `runs/compare-cells/${cell}`,
-    validateEvery: 100,
-  });
+  const run = await trainCharLM(
+    {
+      ...DEFAULT_CHAR_TRAIN,
+      cell,
+      hidden,
+      time: seconds,
+      out: `runs/compare-cells/${cell}`,
+      validateEvery: 100,
+    },
+    { overwrite: true },
+  );
+  if (run.finished) throw new Error('unreachable: a fresh run cannot be finished');
   const r = run.result;
   const row = {
     cell,

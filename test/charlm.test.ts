@@ -79,6 +79,7 @@ describe('char language model', () => {
     const straight = await trainCharLM(tinyConfig(dir, { out: join(dir, 'a') }));
     await trainCharLM(tinyConfig(dir, { out: join(dir, 'b'), steps: 6 }));
     const resumed = await trainCharLM(tinyConfig(dir, { out: join(dir, 'b') }), { resume: true });
+    assert.ok(!straight.finished && !resumed.finished);
     assert.equal(resumed.result.steps, 12);
     let worst = 0;
     const sa = straight.model.stateDict();
@@ -105,6 +106,7 @@ describe('char language model', () => {
       decay: 1,
     });
     const run = await trainCharLM(cfg);
+    assert.ok(!run.finished);
     const first = run.result.history[0].loss;
     console.log(
       `  loss ${first.toFixed(3)} → train ${run.result.finalLoss.toFixed(3)}, validation ${run.result.valLoss.toFixed(3)} nats/char after ${run.result.steps} steps`,

@@ -88,6 +88,7 @@ for (const mode of ['direct', 'recursive'] as const) {
       lr: 0.01,
       batchSize: 16,
     });
+    assert.ok(!r.finished);
     const by = Object.fromEntries(r.report.scores.map((s) => [s.method.split(' ')[0], s.all.rmse]));
     console.log(
       `  ${mode}: RMSE@1..5 ${Object.entries(by)
@@ -99,7 +100,7 @@ for (const mode of ['direct', 'recursive'] as const) {
 }
 
 test('save/load, forecastFrom, figure, and the commands', async () => {
-  const model = join(dir, 'sine.safetensors');
+  const model = join(dir, 'sine-run');
   await trainForecast({ values: sine, lookback: 10, horizon: 4, hiddenSize: 6, epochs: 2, out: model });
   const m = loadForecaster(model);
   assert.equal(m.norm.mean > 9 && m.norm.mean < 11, true);
@@ -146,7 +147,7 @@ test('save/load, forecastFrom, figure, and the commands', async () => {
 });
 
 test('CLI: forecast train on Mackey–Glass (tiny budget) prints the baseline table and writes the figure', async () => {
-  const out = join(dir, 'mg.safetensors');
+  const out = join(dir, 'mg-run');
   const fig = join(dir, 'mg');
   const r = await runCli([
     'forecast',

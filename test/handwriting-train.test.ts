@@ -10,7 +10,7 @@ import { drawingBounds, offsetsToDrawing } from '../src/wings/handwriting/stroke
 import { toStroke3Json } from '../src/wings/handwriting/strokes-stroke3.js';
 import { loadStrokeData, type StrokeData } from '../src/wings/handwriting/data.js';
 import { densityGrid, predictAlongLine } from '../src/wings/handwriting/density.js';
-import { loadHandwritingModel, saveHandwritingModel } from '../src/wings/handwriting/io.js';
+import { loadHandwritingModel, resolveModelPath, saveHandwritingModel } from '../src/wings/handwriting/io.js';
 import { HandwritingModel } from '../src/wings/handwriting/model.js';
 import { encodePng } from '../src/wings/handwriting/png.js';
 import { sampleHairs, sampleHandwriting } from '../src/wings/handwriting/sample.js';
@@ -156,7 +156,7 @@ describe('kioku handwriting (CLI)', () => {
     const lines = data.train.map((s) => denormalizeOffsets(s, data.stats));
     const f = join(dir, 'lines.json');
     writeFileSync(f, toStroke3Json(lines));
-    const m = join(dir, 'cli'); // the run directory
+    const m = join(dir, 'runs', 'cli');
     const t = await run([
       'handwriting',
       'train',
@@ -189,7 +189,10 @@ describe('kioku handwriting (CLI)', () => {
       t.out,
       /gru 2×8 \(\d+ parameters\), 4 steps .*validation NLL -?[\d.]+ nats\/sequence, -?[\d.]+ nats\/point, SSE/,
     );
-    const info = loadHandwritingModel(join(m, 'model.safetensors')).info as { valid: { nllPerSequence: number }; history: unknown[] };
+    const info = loadHandwritingModel(join(m, 'handwriting.safetensors')).info as {
+      valid: { nllPerSequence: number };
+      history: unknown[];
+    };
     assert.equal(info.history.length, 2);
     const e = await run([
       'handwriting',
@@ -299,8 +302,8 @@ describe('kioku handwriting (CLI)', () => {
     assert.equal((await run([...common, '--steps', '3', '--out', b])).code, 0);
     const r = await run([...common, '--steps', '6', '--out', b, '--resume']);
     assert.equal(r.code, 0, r.err);
-    const wa = loadHandwritingModel(join(a, 'model.safetensors')).model.stateDict();
-    const wb = loadHandwritingModel(join(b, 'model.safetensors')).model.stateDict();
+    const wa = loadHandwritingModel(resolveModelPath(a)).model.stateDict();
+    const wb = loadHandwritingModel(resolveModelPath(b)).model.stateDict();
     let diff = 0;
     for (const k of Object.keys(wa))
       for (let i = 0; i < wa[k].size; i++) diff = Math.max(diff, Math.abs(wa[k].data[i] - wb[k].data[i]));
@@ -308,7 +311,10 @@ describe('kioku handwriting (CLI)', () => {
     assert.equal(diff, 0);
     const bad = await run([...common, '--steps', '6', '--out', b, '--resume', '--hidden', '7']);
     assert.equal(bad.code, 1);
-    assert.match(bad.err, /--resume: .*resumed\/checkpoint\.safetensors was written with other options/);
+    assert.match(
+      bad.err,
+      /--resume: .*resumed.model\.safetensors was trained with other settings.*hiddenSize was 6, now 7/,
+    );
   });
 
   test('clear errors for bad input', async () => {

@@ -142,7 +142,7 @@ test('schedules refuse bad options, steps and JSON', () => {
   );
   refuses(
     () => scheduleFromJSON({ kind: 'onecycle' }),
-    /scheduleFromJSON: expected kind "constant", "step", "exponential", "cosine" or "warmup", got "onecycle"/,
+    /scheduleFromJSON: expected kind "constant", "step", "exponential", "cosine", "linear" or "warmup", got "onecycle"/,
   );
   refuses(() => scheduleFromJSON(null), /scheduleFromJSON: expected an object with a kind, got null/);
   refuses(

@@ -135,6 +135,7 @@ test('learning check: BiLSTM with masked mean+max pooling separates synthetic re
     evalEvery: 16,
     evalSize: 128,
   });
+  assert.ok(!r.finished);
   console.log(
     `  curve: ${r.curve.map((c) => `${c.step}:${(100 * c.evalAccuracy).toFixed(0)}%`).join(' ')}; test accuracy ${(100 * r.testAccuracy).toFixed(1)}%`,
   );
@@ -142,7 +143,7 @@ test('learning check: BiLSTM with masked mean+max pooling separates synthetic re
 });
 
 test('save/load round trip and token-by-token trace (every prefix, last equals the prediction)', async () => {
-  const out = join(dir, 'syn.safetensors');
+  const out = join(dir, 'syn-run');
   await trainSentiment({
     data: { train: synthetic(128, 3), test: synthetic(32, 4) },
     embedDim: 8,
@@ -168,7 +169,7 @@ test('save/load round trip and token-by-token trace (every prefix, last equals t
 });
 
 test('CLI: train on a small subset, predict with trace, and error paths', async () => {
-  const model = join(dir, 'cli.safetensors');
+  const model = join(dir, 'cli-run');
   const tr = await runCli([
     'sentiment',
     'train',

@@ -181,7 +181,7 @@ const tinyDict = (): { train: G2PEntry[]; dev: G2PEntry[]; test: G2PEntry[] } =>
 };
 
 test('G2P training on a tiny letter→phone dictionary, save/load, translate with attention', async () => {
-  const out = join(dir, 'g2p.safetensors');
+  const out = join(dir, 'g2p-run');
   const r = await trainG2P({
     data: tinyDict(),
     epochs: 4,
@@ -193,6 +193,7 @@ test('G2P training on a tiny letter→phone dictionary, save/load, translate wit
     beam: 3,
     out,
   });
+  assert.ok(!r.finished);
   console.log(
     `  tiny G2P: dev WER per epoch ${r.dev.map((d) => (100 * d.wer).toFixed(0) + '%').join(' ')}, test WER ${(100 * r.test.wer).toFixed(1)}% PER ${(100 * r.test.per).toFixed(1)}%`,
   );
@@ -203,8 +204,9 @@ test('G2P training on a tiny letter→phone dictionary, save/load, translate wit
     batchSize: 16,
     lr: 0.003,
     initModel: out,
-    out: join(dir, 'g2p2.safetensors'),
+    out: join(dir, 'g2p2-run'),
   });
+  assert.ok(!warm.finished);
   console.log(
     `  warm start: test WER ${(100 * warm.test.wer).toFixed(1)}% (from ${(100 * r.test.wer).toFixed(1)}%)`,
   );
@@ -223,7 +225,7 @@ test('G2P training on a tiny letter→phone dictionary, save/load, translate wit
 });
 
 test('CLI: translate with figure; error paths (missing model, wrong task, empty input)', async () => {
-  const model = join(dir, 'cli.safetensors');
+  const model = join(dir, 'cli-run');
   await trainG2P({ data: tinyDict(), epochs: 1, batchSize: 32, encoderHidden: 8, embedDim: 8, out: model });
   const fig = join(dir, 'fig', 'attn');
   const r = await runCli([

@@ -12,6 +12,7 @@ import { setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { CharLMTask } from '../src/wings/charlm/task.js';
 import { Trainer, TrainingDivergedError } from '../src/train/trainer.js';
+import { RunDir } from '../src/node/run-dir.js';
 
 setBackend(new ReferenceBackend());
 const text = 'to be or not to be, that is the question.\n'.repeat(40);
@@ -36,7 +37,7 @@ test('a NaN loss stops training with a diagnosis and keeps the last good checkpo
   const task = makeTask();
   const trainer = new Trainer(
     task,
-    { optimizer: 'adam', lr: 1e-2, steps: 20, checkpointEvery: 5, outDir: out },
+    { optimizer: 'adam', lr: 1e-2, steps: 20, checkpointEvery: 5, store: new RunDir(out) },
     {
       onEvent: (e) => {
         // Simulate a numerical blow-up after step 7: poison one weight.

@@ -76,8 +76,8 @@ function topicCorpus(n: number): string[][] {
 }
 
 for (const arch of ['skipgram', 'cbow'] as const) {
-  test(`learning check (${arch}): words of one topic become nearest neighbours`, () => {
-    const r = trainWord2vec(topicCorpus(400), {
+  test(`learning check (${arch}): words of one topic become nearest neighbours`, async () => {
+    const r = await trainWord2vec(topicCorpus(400), {
       arch,
       dim: 16,
       window: 3,
@@ -87,6 +87,7 @@ for (const arch of ['skipgram', 'cbow'] as const) {
       epochs: 3,
       seed: 2,
     });
+    assert.ok(!r.finished);
     console.log(`  ${arch} loss per tenth: ${r.lossCurve.map((l) => l.toFixed(3)).join(' ')}`);
     assert.ok(r.lossCurve.at(-1)! < r.lossCurve[0]);
     const nn = neighbors(r.model, 'cat', 4).map((x) => x.word);
@@ -98,9 +99,10 @@ for (const arch of ['skipgram', 'cbow'] as const) {
   });
 }
 
-test('subsampling drops frequent words more often (C-tool keep probability)', () => {
+test('subsampling drops frequent words more often (C-tool keep probability)', async () => {
   const docs = [Array.from({ length: 2000 }, (_, i) => (i % 10 === 0 ? `rare${i % 3}` : 'the'))];
-  const r = trainWord2vec(docs, { dim: 4, sample: 1e-3, minCount: 1, epochs: 1 });
+  const r = await trainWord2vec(docs, { dim: 4, sample: 1e-3, minCount: 1, epochs: 1 });
+  assert.ok(!r.finished);
   assert.ok(r.words === 2000);
 });
 
@@ -120,7 +122,8 @@ test('word2vec text format round trip; corrupt files refused', () => {
 });
 
 test('CLI: neighbors/analogy/export on a saved model, and error paths', async () => {
-  const r = trainWord2vec(topicCorpus(200), { dim: 8, sample: 0, minCount: 1, epochs: 2 });
+  const r = await trainWord2vec(topicCorpus(200), { dim: 8, sample: 0, minCount: 1, epochs: 2 });
+  assert.ok(!r.finished);
   const model = join(dir, 'w2v.safetensors');
   saveWord2vec(model, r.model);
   assert.deepEqual(loadWord2vec(model).vocab.tokens, r.model.vocab.tokens);

@@ -21,7 +21,9 @@ import {
   trainCharLM,
 } from '../wings/charlm/train.js';
 import { describeChar } from '../wings/charlm/vocab.js';
+import type { FinishedRun, RunFlags } from '../node/run-dir.js';
 import { createProgress } from './progress.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } from './schema.js';
 
 const D = DEFAULT_CHAR_TRAIN;
@@ -72,7 +74,7 @@ const trainOptions = {
     arg: 'dir',
     default: D.out,
   }),
-  resume: flag('continue the run saved in --out exactly where it stopped'),
+  ...runOptions,
   quiet: flag('no progress output'),
 };
 
@@ -95,8 +97,8 @@ interface TrainSummary {
 async function trainWithProgress(
   cfg: CharTrainConfig,
   quiet: boolean,
-  resume: boolean,
-): Promise<{ run: CharTrainRun; summary: TrainSummary }> {
+  flags: RunFlags,
+): Promise<{ run: CharTrainRun; summary: TrainSummary } | FinishedRun> {
   const byTime = cfg.steps === undefined;
   const total = cfg.steps ?? Math.ceil(cfg.time ?? 0);
   const unit = byTime ? 's' : 'steps';
@@ -120,12 +122,13 @@ async function trainWithProgress(
       });
     }
   };
-  let run: CharTrainRun;
+  let run: CharTrainRun | FinishedRun;
   try {
-    run = await trainCharLM(cfg, { onEvent, resume });
+    run = await trainCharLM(cfg, { ...flags, onEvent, log: (m) => progress.log(m) });
   } finally {
     progress.stop();
   }
+  if (isFinished(run)) return run;
   const figures = await writeLossFigure(run.outDir, run.result);
   const r = run.result;
   return {
@@ -176,10 +179,11 @@ export const charlmTrain = defineCommand({
   async run(o) {
     if (o.steps === undefined && o.time === undefined)
       throw new UsageError('give --steps N or --time SECONDS');
-    const { resume, quiet, config: _c, json, ...cfg } = o;
-    return (await trainWithProgress(cfg, quiet || json, resume)).summary;
+    const { resume, overwrite, allowChange, quiet, config: _c, json, ...cfg } = o;
+    const r = await trainWithProgress(cfg, quiet || json, runFlags({ resume, overwrite, allowChange }));
+    return isFinished(r) ? r : r.summary;
   },
-  print: printSummary,
+  print: (r) => (isFinished(r) ? console.log(r.message) : printSummary(r)),
 });
 
 export const charlmSample = defineCommand({
@@ -260,7 +264,10 @@ export const charlmDemo = defineCommand({
         (cfg.steps !== undefined ? `for ${cfg.steps} steps` : `for ${cfg.time} s`) +
         ` → ${cfg.out}`,
     );
-    const { run, summary } = await trainWithProgress(cfg, o.quiet || o.json, false);
+    // The demo is a throwaway run: it starts over in its --out every time.
+    const r = await trainWithProgress(cfg, o.quiet || o.json, { overwrite: true });
+    if (isFinished(r)) throw new KiokuError(`demo: ${r.message}`);
+    const { run, summary } = r;
     const samples = [0.5, 0.8, 1.0].map((temperature) => {
       const g = sample(run.model, run.vocab, { prime: o.prime, length: 200, temperature, seed: 1 });
       warnUnknown(g);

@@ -17,7 +17,7 @@ import {
   SERIES_NAMES,
   trainForecast,
 } from '../wings/forecast/train.js';
-import { taskModelFile } from '../wings/taskfile.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
 import { attachArea, choice, defineCommand, float, int, str } from './schema.js';
 
 export const DEFAULT_FORECAST_RUN = 'runs/forecast';
@@ -56,7 +56,8 @@ const train = defineCommand({
   description: 'train a forecaster and compare RMSE/MAE with persistence and linear AR on the test part',
   options: {
     series: choice('the series', SERIES_NAMES, { default: 'mackey-glass' }),
-    out: str('run directory (model.safetensors)', { arg: 'dir', default: DEFAULT_FORECAST_RUN }),
+    out: str('run directory (model.safetensors is the model)', { arg: 'dir', default: DEFAULT_FORECAST_RUN }),
+    ...runOptions,
     cell: choice('recurrent cell', cellNames, { default: 'lstm' }),
     mode: choice('direct (H outputs) or recursive (1 output fed back)', ['direct', 'recursive'] as const, {
       default: 'direct',
@@ -74,10 +75,10 @@ const train = defineCommand({
     report: str('also write the result as JSON to this file', { arg: 'file' }),
   },
   async run(o) {
-    const model = taskModelFile(o.out);
     const r = await trainForecast({
       series: o.series,
-      out: model,
+      out: o.out,
+      ...runFlags(o),
       cell: o.cell,
       mode: o.mode,
       hiddenSize: o.hidden,
@@ -91,14 +92,15 @@ const train = defineCommand({
       seed: o.seed,
       log: (m) => process.stderr.write(m + '\n'),
     });
+    if (isFinished(r)) return r;
     if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
     if (o.figure) {
-      const f = await writeFigure(o.figure, forecastFigure(loadForecaster(model), loadSeries(o.series)));
+      const f = await writeFigure(o.figure, forecastFigure(loadForecaster(o.out), loadSeries(o.series)));
       process.stderr.write(`wrote ${f.svg} and ${f.png}\n`);
     }
-    return { model, ...r };
+    return { model: o.out, ...r };
   },
-  print: (r) => printReport(r.report),
+  print: (r) => (isFinished(r) ? console.log(r.message) : printReport(r.report)),
 });
 
 const predict = defineCommand({

@@ -27,6 +27,7 @@ import {
 } from '../wings/handwriting/run.js';
 import type { EvalInfo } from '../wings/handwriting/train.js';
 import { createProgress } from './progress.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
 import {
   attachArea,
   choice,
@@ -41,7 +42,7 @@ import {
 } from './schema.js';
 
 const SOURCES: readonly StrokeSource[] = ['builtin', 'iam', 'stroke3'];
-const MODEL_HELP = 'pretrained name (rnn, lstm, gru), a run directory or a .safetensors file';
+const MODEL_HELP = 'pretrained name (rnn, lstm, gru), a run directory (its handwriting.safetensors) or a .safetensors file';
 const LINE_HELP = 'valid:N or train:N (of --data), a stroke-3 .json[:N] or an IAM .xml file';
 
 /** The data options every handwriting command shares. */
@@ -141,18 +142,15 @@ const train = defineCommand({
     clipNorm: float('clip the global gradient norm (0 = off)', { min: 0, default: 10 }),
     evalEvery: int('validate every n steps (0 = at the end only)', { min: 0, default: 100 }),
     seed: int('seed of initialisation and batch sampling', { min: 0, max: 2 ** 31, default: 1 }),
-    out: str('run directory (model.safetensors, checkpoint.safetensors, curve.svg/png)', {
+    out: str('run directory (handwriting.safetensors: the model; checkpoints, train-log.json, curve.svg/png)', {
       arg: 'dir',
       default: 'runs/handwriting',
     }),
-    checkpointEvery: int(
-      'save <out>/checkpoint.safetensors (weights, optimizer, step, RNG) every n steps (0 = never)',
-      {
-        min: 0,
-        default: 0,
-      },
-    ),
-    resume: flag('continue exactly from <out>/checkpoint.safetensors (only --steps may differ)'),
+    checkpointEvery: int('save a checkpoint (weights, optimizer, step, RNG) every n steps (0 = at the end and on Ctrl-C only)', {
+      min: 0,
+      default: 0,
+    }),
+    ...runOptions,
     quiet: flag('no progress output'),
   },
   async run(o) {
@@ -192,7 +190,7 @@ const train = defineCommand({
             checkpointEvery: o.checkpointEvery,
           },
           out: o.out,
-          resume: o.resume,
+          ...runFlags(o),
         },
         {
           log: (m) => {
@@ -210,6 +208,7 @@ const train = defineCommand({
     }
   },
   print(r) {
+    if (isFinished(r)) return console.log(r.message);
     const f = r.valid;
     console.log(
       `${r.cell} ${r.layers}×${r.hidden} (${r.parameters} parameters), ${r.steps} steps in ${r.seconds.toFixed(0)} s: ` +

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import '../index.js';
 import { KiokuError } from '../util/errors.js';
 import { UsageError } from './schema.js';
+import { setCommandArgs } from '../node/run-dir.js';
 import { VERSION } from '../version.js';
 import { registerCharlmCommands } from './charlm.js';
 import { registerExperimentCommands } from './experiment.js';
@@ -60,6 +61,7 @@ export const EXIT_USAGE = 2;
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  setCommandArgs(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -74,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof KiokuError) {
       console.error(`kioku: ${err.message}`);
-      return 1;
+      // A stopped training run (Ctrl-C) exits 130 like an interrupted shell command.
+      return 'exitCode' in err && typeof err.exitCode === 'number' ? err.exitCode : 1;
     }
     throw err;
   }

@@ -7,9 +7,9 @@ import { writeFileAtomic } from '../node/atomic.js';
 import { cellNames } from '../nn/cells.js';
 import { POOL_MODES } from '../nn/pooling.js';
 import { KiokuError } from '../util/errors.js';
-import { taskModelFile } from '../wings/taskfile.js';
 import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
 import { loadSentiment, predictSentiment, trainSentiment } from '../wings/sentiment/train.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str } from './schema.js';
 
 export const DEFAULT_SENTIMENT_RUN = 'runs/sentiment';
@@ -26,7 +26,8 @@ const train = defineCommand({
   name: 'train',
   description: 'train a (Bi)LSTM/GRU classifier on the fixed IMDB split and report test accuracy',
   options: {
-    out: str('run directory (model.safetensors)', { arg: 'dir', default: DEFAULT_SENTIMENT_RUN }),
+    out: str('run directory (model.safetensors is the model)', { arg: 'dir', default: DEFAULT_SENTIMENT_RUN }),
+    ...runOptions,
     cell: choice('recurrent cell', cellNames, { default: d.cell }),
     bidirectional: flag('a bidirectional layer', { default: true }),
     pool: choice('pooling over time', POOL_MODES, { arg: 'mode', default: d.pool }),
@@ -56,7 +57,8 @@ const train = defineCommand({
   },
   async run(o) {
     const r = await trainSentiment({
-      out: taskModelFile(o.out),
+      out: o.out,
+      ...runFlags(o),
       cell: o.cell,
       bidirectional: o.bidirectional,
       pool: o.pool,
@@ -83,6 +85,7 @@ const train = defineCommand({
     return r;
   },
   print(r) {
+    if (isFinished(r)) return console.log(r.message);
     console.log(
       `test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} reviews), ${r.steps} steps, ${r.seconds.toFixed(0)} s, ${Math.round(r.tokensPerSecond)} tokens/s`,
     );

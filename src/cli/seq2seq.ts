@@ -12,7 +12,7 @@ import { KiokuError } from '../util/errors.js';
 import { attentionHeatmap } from '../wings/seq2seq/figure.js';
 import { DEFAULT_SEQ2SEQ_CONFIG } from '../wings/seq2seq/model.js';
 import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
-import { taskModelFile } from '../wings/taskfile.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } from './schema.js';
 
 export const DEFAULT_SEQ2SEQ_RUN = 'runs/seq2seq';
@@ -23,7 +23,8 @@ const train = defineCommand({
   name: 'train',
   description: 'train G2P (teacher forcing) and report WER/PER on the held-out words',
   options: {
-    out: str('run directory (model.safetensors)', { arg: 'dir', default: DEFAULT_SEQ2SEQ_RUN }),
+    out: str('run directory (model.safetensors is the model)', { arg: 'dir', default: DEFAULT_SEQ2SEQ_RUN }),
+    ...runOptions,
     cell: choice('recurrent cell', cellNames, { default: d.cell }),
     attention: choice('score function', ATTENTION_KINDS, { arg: 'kind', default: d.attention }),
     bidirectional: flag('a bidirectional encoder', { default: true }),
@@ -48,7 +49,8 @@ const train = defineCommand({
   async run(o) {
     const r = await trainG2P({
       initModel: o.initModel,
-      out: taskModelFile(o.out),
+      out: o.out,
+      ...runFlags(o),
       cell: o.cell,
       attention: o.attention,
       bidirectional: o.bidirectional,
@@ -65,10 +67,12 @@ const train = defineCommand({
       seed: o.seed,
       log: (m) => process.stderr.write(m + '\n'),
     });
+    if (isFinished(r)) return r;
     if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
     return { beam: o.beam, ...r };
   },
   print(r) {
+    if (isFinished(r)) return console.log(r.message);
     console.log(
       `test WER ${(100 * r.test.wer).toFixed(2)}% PER ${(100 * r.test.per).toFixed(2)}% on ${r.test.words} words (beam ${r.beam}); ${r.steps} steps, ${r.seconds.toFixed(0)} s`,
     );

@@ -5,16 +5,15 @@
 import type { Command } from 'commander';
 import { tokenize } from '../data/text.js';
 import { imdbSplit, loadImdb } from '../wings/sentiment/imdb.js';
-import { taskModelFile } from '../wings/taskfile.js';
 import { writeWord2vecText } from '../wings/word2vec/io.js';
 import {
   analogy,
   DEFAULT_WORD2VEC_CONFIG,
   loadWord2vec,
   neighbors,
-  saveWord2vec,
   trainWord2vec,
 } from '../wings/word2vec/model.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
 import { attachArea, choice, defineCommand, float, int, str } from './schema.js';
 
 export const DEFAULT_WORD2VEC_RUN = 'runs/word2vec';
@@ -26,7 +25,8 @@ const train = defineCommand({
   name: 'train',
   description: 'train on the 25k IMDB training reviews (the sentiment test reviews are never read)',
   options: {
-    out: str('run directory (model.safetensors)', { arg: 'dir', default: DEFAULT_WORD2VEC_RUN }),
+    out: str('run directory (model.safetensors is the model)', { arg: 'dir', default: DEFAULT_WORD2VEC_RUN }),
+    ...runOptions,
     arch: choice('skipgram or cbow', ['skipgram', 'cbow'] as const, { default: d.arch }),
     dim: int('vector size', { min: 1, max: 2048, default: d.dim }),
     window: int('max window radius', { min: 1, max: 50, default: d.window }),
@@ -44,22 +44,24 @@ const train = defineCommand({
     export: str('also write the vectors in word2vec text format to this file', { arg: 'file' }),
     seed: int('random seed', { default: d.seed }),
   },
-  run(o) {
+  async run(o) {
     const docs = imdbSplit(loadImdb())
       .train.slice(0, o.docs)
       .map((r) => tokenize(r.text));
     const { lr, arch, dim, window, negative, sample, minCount, maxVocab, epochs, seed } = o;
     const cfg = { arch, dim, window, negative, sample, minCount, maxVocab, epochs, seed };
-    const r = trainWord2vec(docs, lr !== undefined ? { ...cfg, lr } : cfg, (m) =>
-      process.stderr.write(m + '\n'),
+    const r = await trainWord2vec(
+      docs,
+      lr !== undefined ? { ...cfg, lr } : cfg,
+      (m) => process.stderr.write(m + '\n'),
+      { out: o.out, ...runFlags(o), settings: { docs: o.docs } },
     );
-    const file = taskModelFile(o.out);
-    saveWord2vec(file, r.model);
+    if (isFinished(r)) return r;
     const c = r.model.config;
     if (o.export)
       writeWord2vecText(o.export, r.model.vocab.tokens.slice(2), r.model.input.subarray(2 * c.dim), c.dim);
     return {
-      model: file,
+      model: o.out,
       export: o.export,
       arch: c.arch,
       words: r.words,
@@ -70,6 +72,7 @@ const train = defineCommand({
     };
   },
   print(r) {
+    if (isFinished(r)) return console.log(r.message);
     console.log(
       `${r.arch}: ${r.words} words, vocabulary ${r.vocabulary}, final loss ${r.finalLoss?.toFixed(4)}, ${r.seconds.toFixed(1)} s; saved ${r.model}${r.export ? ` and ${r.export}` : ''}`,
     );

@@ -1,5 +1,5 @@
 import { KiokuError } from '../util/errors.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng, RngState } from '../util/rng.js';
 
 /**
  * A padded, time-major batch of integer sequences.
@@ -83,4 +83,69 @@ function chunk<T>(a: T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < a.length; i += n) out.push(a.slice(i, i + n));
   return out;
+}
+
+/** Where an `EpochBatches` stands: enough to continue the same batches in the same order. */
+export interface EpochBatchesState {
+  /** The RNG's state when the current epoch's order was drawn. */
+  epochStart: RngState;
+  epoch: number;
+  /** Batches of the current epoch already handed out. */
+  pos: number;
+}
+
+/**
+ * The batches of repeated passes over a data set, the order of each pass drawn from a seeded
+ * RNG at its start (`plan`, e.g. `bucketBatches` or a shuffle cut into batches). The state
+ * (the RNG at the epoch's start and the position) resumes exactly: `setState` redraws the
+ * epoch's order and skips to the position. `plan` must use only `rng` for randomness and give
+ * the same number of batches every epoch.
+ *
+ * ```ts
+ * const it = new EpochBatches(new Rng(1), (rng) => bucketBatches(lengths, 32, rng));
+ * const idx = it.next(); // indices of the first batch
+ * ```
+ */
+export class EpochBatches {
+  epoch = 0;
+  private pos = 0;
+  private epochStart: RngState;
+  private batches: number[][];
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly plan: (rng: Rng) => number[][],
+  ) {
+    this.epochStart = rng.getState();
+    this.batches = plan(rng);
+    if (this.batches.length === 0) throw new KiokuError('EpochBatches: the data set gives no batches');
+  }
+
+  /** Batches in one pass. */
+  get perEpoch(): number {
+    return this.batches.length;
+  }
+
+  /** The next batch's indices (a new pass, with a new order, after the last batch of one). */
+  next(): number[] {
+    if (this.pos === this.batches.length) {
+      this.epoch++;
+      this.epochStart = this.rng.getState();
+      this.batches = this.plan(this.rng);
+      this.pos = 0;
+    }
+    return this.batches[this.pos++];
+  }
+
+  getState(): EpochBatchesState {
+    return { epochStart: this.epochStart, epoch: this.epoch, pos: this.pos };
+  }
+
+  setState(s: EpochBatchesState): void {
+    this.rng.setState(s.epochStart);
+    this.epochStart = s.epochStart;
+    this.epoch = s.epoch;
+    this.batches = this.plan(this.rng);
+    this.pos = s.pos;
+  }
 }

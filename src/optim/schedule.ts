@@ -24,6 +24,7 @@ export type ScheduleJSON =
   | { kind: 'step'; stepSize: number; gamma: number }
   | { kind: 'exponential'; gamma: number }
   | { kind: 'cosine'; tMax: number; etaMin: number }
+  | { kind: 'linear'; total: number; start: number; final: number }
   | { kind: 'warmup'; warmupSteps: number; then: ScheduleJSON };
 
 /** A learning rate as a pure function of the number of completed steps. */
@@ -171,6 +172,53 @@ export class LinearWarmup implements Schedule {
   }
 }
 
+/**
+ * Linear decay: the base rate until step `start`, then a straight line down to
+ * `base · final` at step `total − 1` (the last update of a `total`-step run), constant after:
+ * lr = base · (1 + (final − 1) · (step − start) / (total − 1 − start)). Graves (2013)-style
+ * runs use `start = 0`; "decay over the second half" is `start = total / 2`.
+ *
+ * ```ts
+ * new LinearLR({ total: 101, final: 0.1 }).lrAt(100, 1); // 0.1
+ * ```
+ */
+export class LinearLR implements Schedule {
+  readonly kind = 'linear';
+  readonly total: number;
+  readonly start: number;
+  readonly final: number;
+
+  constructor(options: { total: number; start?: number; final: number }) {
+    const o = readOptionBag('LinearLR', options, ['total', 'start', 'final']);
+    this.total = numberOption('LinearLR', 'total', o.total, undefined, { min: 1, integer: true });
+    this.start = numberOption('LinearLR', 'start', o.start, 0, { min: 0, integer: true });
+    this.final = numberOption('LinearLR', 'final', o.final, undefined, { min: 0 });
+  }
+
+  lrAt(step: number, baseLr: number): number {
+    checkStep('LinearLR.lrAt', step, baseLr);
+    if (step <= this.start) return baseLr;
+    const span = Math.max(this.total - 1 - this.start, 1);
+    return baseLr * (1 + (this.final - 1) * (Math.min(step - this.start, span) / span));
+  }
+
+  toJSON(): ScheduleJSON {
+    return { kind: 'linear', total: this.total, start: this.start, final: this.final };
+  }
+}
+
+/**
+ * "Decay linearly to `final` over the second half of training" as a `LinearLR`: the base
+ * rate while (step + 1) ≤ total / 2, then a straight line to base · final at the last step.
+ *
+ * ```ts
+ * scheduleFromJSON(secondHalfDecay(100, 0.05)).lrAt(99, 1); // 0.05
+ * ```
+ */
+export function secondHalfDecay(total: number, final: number): ScheduleJSON {
+  return { kind: 'linear', total, start: Math.max(Math.ceil(total / 2) - 1, 0), final };
+}
+
 /** `schedule` preceded by a linear warm-up of `warmupSteps` steps (see `LinearWarmup`). */
 export function withWarmup(schedule: Schedule, warmupSteps: number): Schedule {
   return new LinearWarmup({ warmupSteps, then: schedule });
@@ -195,6 +243,8 @@ export function scheduleFromJSON(json: unknown): Schedule {
       return new ExponentialLR(rest as { gamma: number });
     case 'cosine':
       return new CosineAnnealingLR(rest as { tMax: number; etaMin?: number });
+    case 'linear':
+      return new LinearLR(rest as { total: number; start?: number; final: number });
     case 'warmup': {
       const { then, ...w } = rest;
       return new LinearWarmup({
@@ -204,7 +254,7 @@ export function scheduleFromJSON(json: unknown): Schedule {
     }
     default:
       throw new KiokuError(
-        `scheduleFromJSON: expected kind "constant", "step", "exponential", "cosine" or "warmup", got ${describe(kind)}`,
+        `scheduleFromJSON: expected kind "constant", "step", "exponential", "cosine", "linear" or "warmup", got ${describe(kind)}`,
       );
   }
 }

@@ -2,27 +2,38 @@
  * The training loop every kioku model uses: optimizer and LR schedule, gradient clipping
  * (global norm by default, or element-wise), periodic validation, atomic checkpoints named
  * with their validation loss, exact resume, a guard that stops on NaN or exploding loss,
- * and progress events (loss, grad/param norms, tokens/s, ETA).
+ * and progress events (loss, grad/param norms, tokens/s, ETA). Every kioku model trains
+ * through it: char LM, handwriting, sentiment, forecasting, seq2seq.
+ *
+ * The guard's bound: with `explodeFactor` f (default 3, as char-rnn) and the run's first
+ * training loss L₀ (kept across resumes), a training loss above f·L₀, a validation loss
+ * above f·L₀, or any non-finite loss, gradient or weight stops the run with
+ * `TrainingDivergedError`. A checkpoint is only written after a validation within the bound,
+ * so the "last good" checkpoint — the newest one — is one whose validation loss was within
+ * the bound; a resume from it that diverges again stops again (L₀ is restored, not re-measured).
+ * `skipNonFinite: N` instead skips up to N−1 consecutive non-finite steps (no update), for
+ * models with rare bad batches (Graves's handwriting MDN).
  *
  * The model-specific part — which batch comes next, forward, loss, backward, and what
  * state must survive a resume (data position, carried hidden state, RNG states) — is a
  * `TrainTask`. See `train/charlm-task.ts` for truncated BPTT over a text corpus.
  *
  * ```ts
- * const trainer = new Trainer(task, { optimizer: 'adam', lr: 2e-3, clip: 5, steps: 1000, outDir: 'runs/lm' },
+ * const trainer = new Trainer(task, { optimizer: 'adam', lr: 2e-3, clip: 5, steps: 1000, store: new RunDir('runs/lm') },
  *   { checkpointMeta: () => ({ config, extra: { vocab } }), onEvent: (e) => console.log(e) });
  * const result = trainer.run();
  * ```
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Checkpoint, saveCheckpoint } from '../node/checkpoint-file.js';
-import { type Module, packParameters } from '../nn/module.js';
+import type { Checkpoint } from '../io/checkpoint-codec.js';
+import type { FloatArray } from '../tensor/tensor.js';
+import { type Module, packParameters, type Parameter } from '../nn/module.js';
 import { clipGradNorm, clipGradValue, gradNorm, paramNorm } from '../optim/clip.js';
 import { createOptimizer, type OptimizerKind, optimizerFromState } from '../optim/factory.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { ConstantLR, type Schedule, type ScheduleJSON, scheduleFromJSON } from '../optim/schedule.js';
 import { checkNumber, KiokuError } from '../util/errors.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
+import type { RunStore } from './run-store.js';
 
 /** The model-specific half of training. */
 export interface TrainTask {
@@ -35,6 +46,14 @@ export interface TrainTask {
   /** JSON-serialisable state for exact resume: data position, carried state, RNG states. */
   getState(): unknown;
   setState(state: unknown): void;
+  /** Batches in one pass over the training data (needed for the `epochs` option). */
+  readonly stepsPerEpoch?: number;
+  /**
+   * True when `trainBatch` updates the parameters itself (word2vec's sparse SGD with its
+   * per-document learning rate, as the reference C tool does it): the Trainer then skips
+   * clipping and the optimizer step (the gradient norm reads 0) and keeps everything else.
+   */
+  readonly updatesItself?: boolean;
 }
 
 export type ClipMode = 'norm' | 'value' | 'none';
@@ -51,17 +70,31 @@ export interface TrainerOptions {
   clipMode?: ClipMode;
   /** Stop after this many steps in total (including steps before a resume) ... */
   steps?: number;
+  /** ... or after this many passes over the data (steps = epochs × task.stepsPerEpoch) ... */
+  epochs?: number;
   /** ... or after this many seconds of this run, whichever comes first. */
   timeSeconds?: number;
   /** Validate every N steps (and at the end). Default 100. */
   validateEvery?: number;
-  /** Checkpoint every N steps (and at the end). Default 500. Needs `outDir`. */
+  /** Checkpoint every N steps (and at the end). Default 500. Needs `store`. */
   checkpointEvery?: number;
-  outDir?: string;
-  /** Named checkpoints kept in `outDir/checkpoints` (oldest removed first). Default 5. */
+  /** Where checkpoints go (`RunDir` in `src/node/run-dir.ts` on Node); none are written without one. */
+  store?: RunStore;
+  /** Named checkpoints the store keeps (oldest removed first). Default 5. */
   keepCheckpoints?: number;
-  /** Stop when the loss exceeds this factor times the run's first loss (char-rnn uses 3). */
+  /**
+   * Stop when the training or validation loss exceeds this factor times the run's first
+   * loss (char-rnn uses 3; default 3). 0 turns the bound off (losses that can be negative,
+   * such as a mixture density's NLL); non-finite values still stop the run.
+   */
   explodeFactor?: number;
+  /**
+   * Skip a step whose loss or gradient is non-finite (no update) instead of stopping, and
+   * stop after this many such steps in a row. 0 (default): stop at the first one.
+   */
+  skipNonFinite?: number;
+  /** At the end, put back the weights of the best validation loss (early-stopping selection). */
+  keepBest?: boolean;
 }
 
 export type TrainEvent =
@@ -79,11 +112,14 @@ export type TrainEvent =
       etaSeconds: number | null;
       elapsedSeconds: number;
     }
+  | { type: 'skip'; step: number; loss: number; gradNorm: number }
   | { type: 'validate'; step: number; valLoss: number }
   | { type: 'checkpoint'; step: number; path: string; valLoss: number };
 
 export interface TrainerHooks {
   onEvent?: (e: TrainEvent) => void;
+  /** Asked before every step: true stops the run with a checkpoint (Ctrl-C; see `src/node/run-dir.ts`). */
+  shouldStop?: () => boolean;
   /** What a checkpoint stores besides weights and optimizer: the config and free JSON (vocabulary, ...). */
   checkpointMeta?: () => { config: unknown; extra?: Record<string, unknown> };
 }
@@ -98,13 +134,24 @@ export interface HistoryRow {
 
 export interface TrainResult {
   steps: number;
-  stoppedBy: 'steps' | 'time';
+  stoppedBy: 'steps' | 'time' | 'interrupt';
   finalLoss: number;
   valLoss: number;
   tokensPerSec: number;
   seconds: number;
   checkpoint: string | null;
   history: HistoryRow[];
+  /** Steps skipped for a non-finite loss or gradient (`skipNonFinite`), over the whole run. */
+  skippedSteps: number;
+  /** With `keepBest`: the step whose weights were kept. */
+  bestStep?: number;
+}
+
+/** The Trainer's own state in a checkpoint (besides the task's): what the guard and `keepBest` need. */
+interface TrainerState {
+  firstLoss: number | null;
+  skippedSteps: number;
+  best?: { step: number; valLoss: number; params: number[][] };
 }
 
 /** Training stopped because the loss or gradient turned non-finite or exploded. */
@@ -131,8 +178,12 @@ export class Trainer {
   private readonly schedule: Schedule;
   private readonly baseLr: number;
   private lastGood: string | null = null;
+  private firstLoss: number | null = null;
+  private skippedSteps = 0;
+  private validatedAt = -1;
+  private best: { step: number; valLoss: number; params: FloatArray[] } | null = null;
   private readonly o: Required<
-    Omit<TrainerOptions, 'steps' | 'timeSeconds' | 'outDir' | 'schedule' | 'optimizerOptions'>
+    Omit<TrainerOptions, 'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions'>
   > &
     TrainerOptions;
 
@@ -149,6 +200,8 @@ export class Trainer {
       checkpointEvery: 500,
       keepCheckpoints: 5,
       explodeFactor: 3,
+      skipNonFinite: 0,
+      keepBest: false,
       ...options,
     };
     const o = this.o;
@@ -159,13 +212,22 @@ export class Trainer {
         `${where}: clipMode must be norm, value or none, got ${JSON.stringify(o.clipMode)}`,
       );
     }
+    if (o.epochs !== undefined) {
+      checkNumber(where, 'epochs', o.epochs, { min: 1, integer: true });
+      if (o.steps !== undefined) throw new KiokuError(`${where}: give steps or epochs, not both`);
+      const per = task.stepsPerEpoch;
+      if (per === undefined || !(per >= 1))
+        throw new KiokuError(`${where}: epochs needs a task that knows its stepsPerEpoch, got ${per}`);
+      o.steps = o.epochs * per;
+    }
     if (o.steps === undefined && o.timeSeconds === undefined)
       throw new KiokuError(`${where}: give steps or timeSeconds`);
     if (o.steps !== undefined) checkNumber(where, 'steps', o.steps, { min: 1, integer: true });
     if (o.timeSeconds !== undefined) checkNumber(where, 'timeSeconds', o.timeSeconds, { min: 0.001 });
     checkNumber(where, 'validateEvery', o.validateEvery, { min: 1, integer: true });
     checkNumber(where, 'checkpointEvery', o.checkpointEvery, { min: 1, integer: true });
-    checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
+    if (o.explodeFactor !== 0) checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
+    checkNumber(where, 'skipNonFinite', o.skipNonFinite, { min: 0, integer: true });
     this.schedule = o.schedule ? scheduleFromJSON(o.schedule) : new ConstantLR();
     // One flat value buffer and one gradient buffer in backend memory: the optimizer's update
     // and the clipping norm become single loops, and WASM kernels read weights in place.
@@ -191,10 +253,33 @@ export class Trainer {
     }
     this.optimizer.loadState(ckpt.optimizer as unknown as OptimizerState);
     this.step = ckpt.step;
-    const extra = (ckpt.extra ?? {}) as { task?: unknown; history?: HistoryRow[] };
+    const extra = (ckpt.extra ?? {}) as { task?: unknown; history?: HistoryRow[]; trainer?: TrainerState };
     if (extra.task === undefined) throw new KiokuError('resume: the checkpoint holds no training position');
     this.task.setState(extra.task);
     if (Array.isArray(extra.history)) this.history.push(...extra.history);
+    const t = extra.trainer;
+    if (t) {
+      this.firstLoss = t.firstLoss;
+      this.skippedSteps = t.skippedSteps;
+      const params = this.task.model.parameters();
+      if (t.best) {
+        const saved = t.best.params;
+        this.best = {
+          ...t.best,
+          params: params.map((p, i) => {
+            const a = p.value.data.slice();
+            a.set(saved[i]);
+            return a;
+          }),
+        };
+      }
+    }
+    this.lastGood = this.o.store?.latest ?? null;
+  }
+
+  /** The step count this run stops at (`steps`, or `epochs` × steps per epoch); null for a time budget only. */
+  get totalSteps(): number | null {
+    return this.o.steps ?? null;
   }
 
   /** Train until `steps` in total or `timeSeconds` of this run have passed (synchronously). */
@@ -216,7 +301,7 @@ export class Trainer {
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
   }
 
@@ -226,10 +311,10 @@ export class Trainer {
     const params = this.task.model.parameters();
     const t0 = performance.now();
     let tokens = 0;
-    let firstLoss: number | null = null;
     let lastLoss = NaN;
     let valLoss = NaN;
-    let stoppedBy: 'steps' | 'time' = 'steps';
+    let badInARow = 0;
+    let stoppedBy: TrainResult['stoppedBy'] = 'steps';
     const startStep = this.step;
     const prev = params.map((p) => p.value.data.slice());
     for (;;) {
@@ -239,9 +324,15 @@ export class Trainer {
         stoppedBy = 'time';
         break;
       }
+      if (this.hooks.shouldStop?.()) {
+        stoppedBy = 'interrupt';
+        break;
+      }
       const lr = this.schedule.lrAt(this.step, this.baseLr);
       this.optimizer.lr = lr;
-      this.task.model.zeroGrad();
+      const own = this.task.updatesItself === true;
+      if (own) for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+      else this.task.model.zeroGrad();
       let batch: { loss: number; tokens: number };
       try {
         batch = this.task.trainBatch();
@@ -254,69 +345,63 @@ export class Trainer {
       }
       const { loss, tokens: n } = batch;
       tokens += n;
-      if (!Number.isFinite(loss)) this.diverged(`loss is ${loss}`, lr, NaN);
-      firstLoss ??= loss;
-      if (loss > o.explodeFactor * firstLoss) {
-        this.diverged(
-          `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${firstLoss.toFixed(4)}`,
-          lr,
-          gradNorm(params),
-        );
+      const gNorm = Number.isFinite(loss)
+        ? own
+          ? 0
+          : o.clipMode === 'norm' && o.clip > 0
+            ? clipGradNorm(params, o.clip)
+            : gradNorm(params)
+        : NaN;
+      let row: HistoryRow | null = null;
+      if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
+        // A bad batch: skip it (no update) while `skipNonFinite` allows, else stop.
+        const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${gNorm}`;
+        if (++badInARow >= Math.max(o.skipNonFinite, 1))
+          this.diverged(o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what, lr, gNorm);
+        this.skippedSteps++;
+        this.step++;
+        this.hooks.onEvent?.({ type: 'skip', step: this.step, loss, gradNorm: gNorm });
+      } else {
+        badInARow = 0;
+        this.firstLoss ??= loss;
+        if (o.explodeFactor > 0 && loss > o.explodeFactor * this.firstLoss) {
+          this.diverged(
+            `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${this.firstLoss.toFixed(4)}`,
+            lr,
+            gNorm,
+          );
+        }
+        if (!own) {
+          if (o.clipMode === 'value') clipGradValue(params, o.clip);
+          for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
+          this.optimizer.step();
+        }
+        this.step++;
+        lastLoss = loss;
+        row = { step: this.step, loss, lr, gradNorm: gNorm };
+        this.history.push(row);
+        this.emitStep(row, params, prev, tokens, t0, startStep);
       }
-      const gNorm = o.clipMode === 'norm' ? clipGradNorm(params, o.clip) : gradNorm(params);
-      if (!Number.isFinite(gNorm)) this.diverged(`gradient norm is ${gNorm}`, lr, gNorm);
-      if (o.clipMode === 'value') clipGradValue(params, o.clip);
-      for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
-      this.optimizer.step();
-      this.step++;
-      lastLoss = loss;
-      const pNorm = paramNorm(params);
-      if (!Number.isFinite(pNorm)) this.diverged('parameters became non-finite after the update', lr, gNorm);
-      let dNorm = 0;
-      for (let i = 0; i < params.length; i++) {
-        const a = params[i].value.data;
-        const b = prev[i];
-        for (let j = 0; j < a.length; j++) dNorm += (a[j] - b[j]) ** 2;
-      }
-      const now = (performance.now() - t0) / 1000;
-      const perStep = now / (this.step - startStep);
-      const eta =
-        o.steps !== undefined
-          ? Math.min(
-              (o.steps - this.step) * perStep,
-              o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity,
-            )
-          : o.timeSeconds !== undefined
-            ? o.timeSeconds - now
-            : null;
-      const row: HistoryRow = { step: this.step, loss, lr, gradNorm: gNorm };
-      this.history.push(row);
-      this.hooks.onEvent?.({
-        type: 'step',
-        step: this.step,
-        totalSteps: o.steps ?? null,
-        loss,
-        lr,
-        gradNorm: gNorm,
-        paramNorm: pNorm,
-        updateRatio: pNorm > 0 ? Math.sqrt(dNorm) / pNorm : 0,
-        tokensPerSec: tokens / now,
-        etaSeconds: eta,
-        elapsedSeconds: now,
-      });
       const last = o.steps !== undefined && this.step >= o.steps;
       if (this.step % o.validateEvery === 0 || this.step % o.checkpointEvery === 0 || last) {
-        valLoss = this.validate(row);
+        valLoss = this.validate(row, lr);
       }
-      if (o.outDir && this.step % o.checkpointEvery === 0 && !last) this.checkpoint(valLoss);
+      if (o.store && this.step % o.checkpointEvery === 0 && !last) this.checkpoint(valLoss);
       yield;
     }
     const seconds = (performance.now() - t0) / 1000;
-    if (this.step > startStep) {
-      const lastRow = this.history[this.history.length - 1];
-      if (lastRow.valLoss === undefined) valLoss = this.validate(lastRow);
+    if (this.step > startStep && this.validatedAt !== this.step) {
+      const lastRow = this.history.at(-1);
+      valLoss = this.validate(lastRow?.step === this.step ? lastRow : null, this.optimizer.lr);
     }
-    const checkpoint = o.outDir && this.step > startStep ? this.checkpoint(valLoss) : this.lastGood;
+    let bestStep: number | undefined;
+    if (o.keepBest && this.best && stoppedBy !== 'interrupt') {
+      // Early-stopping selection: the weights of the best validation loss are the result.
+      params.forEach((p, i) => p.value.data.set(this.best!.params[i]));
+      bestStep = this.best.step;
+      valLoss = this.best.valLoss;
+    }
+    const checkpoint = o.store && this.step > startStep ? this.checkpoint(valLoss) : this.lastGood;
     return {
       steps: this.step,
       stoppedBy,
@@ -326,13 +411,78 @@ export class Trainer {
       seconds,
       checkpoint,
       history: this.history,
+      skippedSteps: this.skippedSteps,
+      ...(bestStep !== undefined ? { bestStep } : {}),
     };
   }
 
-  private validate(row: HistoryRow): number {
+  /** Progress event of a completed update (norms, update ratio, speed, ETA). */
+  private emitStep(
+    row: HistoryRow,
+    params: readonly Parameter[],
+    prev: readonly FloatArray[],
+    tokens: number,
+    t0: number,
+    startStep: number,
+  ): void {
+    const o = this.o;
+    const pNorm = paramNorm(params);
+    if (!Number.isFinite(pNorm))
+      this.diverged('parameters became non-finite after the update', row.lr, row.gradNorm, row.step);
+    if (!this.hooks.onEvent) return;
+    let dNorm = 0;
+    for (let i = 0; i < params.length; i++) {
+      const a = params[i].value.data;
+      const b = prev[i];
+      for (let j = 0; j < a.length; j++) dNorm += (a[j] - b[j]) ** 2;
+    }
+    const now = (performance.now() - t0) / 1000;
+    const perStep = now / (this.step - startStep);
+    const eta =
+      o.steps !== undefined
+        ? Math.min(
+            (o.steps - this.step) * perStep,
+            o.timeSeconds !== undefined ? o.timeSeconds - now : Infinity,
+          )
+        : o.timeSeconds !== undefined
+          ? o.timeSeconds - now
+          : null;
+    this.hooks.onEvent({
+      type: 'step',
+      step: this.step,
+      totalSteps: o.steps ?? null,
+      loss: row.loss,
+      lr: row.lr,
+      gradNorm: row.gradNorm,
+      paramNorm: pNorm,
+      updateRatio: pNorm > 0 ? Math.sqrt(dNorm) / pNorm : 0,
+      tokensPerSec: tokens / now,
+      etaSeconds: eta,
+      elapsedSeconds: now,
+    });
+  }
+
+  /** Validate, stop if the validation loss is outside the guard's bound, and track the best weights. */
+  private validate(row: HistoryRow | null, lr: number): number {
     const v = this.task.validate();
-    row.valLoss = v;
+    this.validatedAt = this.step;
+    if (row) row.valLoss = v;
     this.hooks.onEvent?.({ type: 'validate', step: this.step, valLoss: v });
+    const f = this.o.explodeFactor;
+    const g = row?.gradNorm ?? NaN;
+    if (!Number.isFinite(v)) this.diverged(`validation loss is ${v}`, lr, g, this.step);
+    if (f > 0 && this.firstLoss !== null && this.firstLoss > 0 && v > f * this.firstLoss) {
+      this.diverged(
+        `validation loss ${v.toFixed(4)} is past the guard's bound ${f}× the first loss ${this.firstLoss.toFixed(4)}`,
+        lr,
+        g,
+        this.step,
+      );
+    }
+    if (this.o.keepBest && (this.best === null || v < this.best.valLoss)) {
+      const params = this.task.model.parameters();
+      this.best = { step: this.step, valLoss: v, params: params.map((p) => p.value.data.slice()) };
+    }
     return v;
   }
 
@@ -344,37 +494,46 @@ export class Trainer {
       model: this.task.model.stateDict(),
       optimizer: this.optimizer.state() as unknown as Checkpoint['optimizer'],
       step: this.step,
-      extra: { ...(meta.extra ?? {}), task: this.task.getState(), history: this.history },
+      extra: {
+        ...(meta.extra ?? {}),
+        task: this.task.getState(),
+        history: this.history,
+        trainer: this.trainerState(),
+      },
     };
   }
 
-  /** Write `outDir/checkpoints/step-…-val-….safetensors` and `outDir/model.safetensors`, both atomically. */
+  private trainerState(): TrainerState {
+    const b = this.best;
+    return {
+      firstLoss: this.firstLoss,
+      skippedSteps: this.skippedSteps,
+      ...(b
+        ? { best: { step: b.step, valLoss: b.valLoss, params: b.params.map((a) => Array.from(a)) } }
+        : {}),
+    };
+  }
+
+  /** Save a named checkpoint (and the latest model) through the store, pruning the oldest. */
   private checkpoint(valLoss: number): string {
-    const dir = this.o.outDir as string;
-    const ckDir = join(dir, 'checkpoints');
-    mkdirSync(ckDir, { recursive: true });
-    const snap = this.snapshot();
-    const named = join(ckDir, checkpointName(this.step, valLoss));
-    saveCheckpoint(named, snap);
-    saveCheckpoint(join(dir, 'model.safetensors'), snap);
+    const store = this.o.store;
+    if (!store) throw new KiokuError('Trainer: checkpoint without a store');
+    const named = store.saveCheckpoint(checkpointName(this.step, valLoss), this.snapshot());
     this.lastGood = named;
-    const old = readdirSync(ckDir)
-      .filter((f) => /^step-\d+-val-.*\.safetensors$/.test(f))
-      .sort();
-    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints)))
-      rmSync(join(ckDir, f), { force: true });
+    const old = store.listCheckpoints();
+    for (const f of old.slice(0, Math.max(0, old.length - this.o.keepCheckpoints))) store.removeCheckpoint(f);
     this.hooks.onEvent?.({ type: 'checkpoint', step: this.step, path: named, valLoss });
     return named;
   }
 
-  private diverged(what: string, lr: number, gNorm: number): never {
+  private diverged(what: string, lr: number, gNorm: number, step = this.step + 1): never {
     const keep = this.lastGood
       ? `the last good checkpoint is kept at ${this.lastGood}`
       : 'no checkpoint had been written yet';
     throw new TrainingDivergedError(
-      `training stopped at step ${this.step + 1}: ${what} (grad norm ${Number.isFinite(gNorm) ? gNorm.toFixed(3) : gNorm}, lr ${lr}); ${keep}. ` +
+      `training stopped at step ${step}: ${what} (grad norm ${Number.isFinite(gNorm) ? gNorm.toFixed(3) : gNorm}, lr ${lr}); ${keep}. ` +
         'Try a lower --lr or a smaller --clip.',
-      this.step + 1,
+      step,
       this.lastGood,
     );
   }

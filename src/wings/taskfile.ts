@@ -26,22 +26,26 @@ export function saveTaskModel<C extends object>(
   extra: Record<string, unknown>,
   step: number,
 ): void {
+  // The folder may not exist yet (a default --out on a fresh clone).
   mkdirSync(dirname(path), { recursive: true });
   saveCheckpoint(path, { config: { ...config, task }, model, step, extra });
 }
 
-/** The model file of a run directory (`<dir>/model.safetensors`). */
-export function taskModelFile(runDir: string): string {
-  return join(runDir, 'model.safetensors');
+/** The model file of a training run's directory (its latest checkpoint; see `src/node/run-dir.ts`). */
+export const RUN_MODEL_FILE = 'model.safetensors';
+
+/** A model file, or the model file of the run directory `where`. */
+export function resolveRunModel(where: string): string {
+  return existsSync(where) && statSync(where).isDirectory() ? join(where, RUN_MODEL_FILE) : where;
 }
 
 /**
- * Load a model saved by `saveTaskModel` (from its file or its run directory), refusing a
- * missing file, a corrupt or foreign file (from `loadCheckpoint`) and a model trained for
- * another task.
+ * Load a model saved by `saveTaskModel` or by a training run (`path` may be the run
+ * directory), refusing a missing file, a corrupt or foreign file (from `loadCheckpoint`)
+ * and a model trained for another task.
  */
-export function loadTaskModel<C>(pathOrDir: string, task: SequenceTask): TaskModelFile<C> {
-  const path = existsSync(pathOrDir) && statSync(pathOrDir).isDirectory() ? taskModelFile(pathOrDir) : pathOrDir;
+export function loadTaskModel<C>(where: string, task: SequenceTask): TaskModelFile<C> {
+  const path = resolveRunModel(where);
   if (!existsSync(path))
     throw new KiokuError(`model file not found: ${path} (train one with 'kioku ${task} train')`);
   const ckpt = loadCheckpoint(path);
@@ -56,10 +60,4 @@ export function loadTaskModel<C>(pathOrDir: string, task: SequenceTask): TaskMod
   return { config: ckpt.config as C & { task: SequenceTask }, model: ckpt.model, extra, step: ckpt.step };
 }
 
-/**
- * Let the event loop run (every few steps of a training loop): the WASM backend recycles
- * its heap blocks through a FinalizationRegistry, whose callbacks only run between tasks.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export { yieldToEventLoop } from '../util/event-loop.js';

@@ -8,18 +8,15 @@
  * console.log(run.result.valLoss); // nats per character
  * ```
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadCheckpoint } from '../../node/checkpoint-file.js';
 import { CharVocab } from './vocab.js';
 import { BUILTIN_CORPUS, loadCorpus, splitTrainVal } from './corpus.js';
 import type { OptimizerKind } from '../../optim/factory.js';
 import { CharLMTask } from './task.js';
-import { type ClipMode, type TrainEvent, Trainer, type TrainResult } from '../../train/trainer.js';
+import type { ClipMode, TrainEvent, Trainer, TrainResult } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
 import { CharLM } from './model.js';
 import { CHARLM_KIND, type CharLMCheckpointConfig } from './io.js';
-import { writeFileAtomic } from '../../node/atomic.js';
+import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 
 /** Every setting of a char-LM training run, with documented defaults (DEFAULT_CHAR_TRAIN). */
 export interface CharTrainConfig {
@@ -74,6 +71,7 @@ export const DEFAULT_CHAR_TRAIN: CharTrainConfig = {
 };
 
 export interface CharTrainRun {
+  finished: false;
   model: CharLM;
   vocab: CharVocab;
   result: TrainResult;
@@ -82,83 +80,88 @@ export interface CharTrainRun {
   corpusChars: number;
 }
 
+export type { RunFlags } from '../../node/run-dir.js';
+
+/** The run's settings as `--resume` compares them: the data file by size and hash. */
+function charSettings(cfg: CharTrainConfig): Record<string, unknown> {
+  return { ...cfg, data: cfg.data === BUILTIN_CORPUS ? cfg.data : fileFingerprint(cfg.data) };
+}
+
 /**
- * Train (or, with `resume`, continue) a char LM. Writes `out/model.safetensors`,
- * `out/checkpoints/…` and `out/train-log.json`.
+ * Train (or, with `resume`, continue) a char LM in the run directory `cfg.out`: writes
+ * `out/model.safetensors`, `out/checkpoints/…` and `out/train-log.json`, with the run
+ * directory's guarantees (see `runTraining`). A resumed run that already finished returns
+ * `{ finished: true }` and writes nothing.
  */
 export async function trainCharLM(
   cfg: CharTrainConfig,
-  opts: { onEvent?: (e: TrainEvent) => void; resume?: boolean } = {},
-): Promise<CharTrainRun> {
+  opts: RunFlags & { onEvent?: (e: TrainEvent) => void; log?: (m: string) => void } = {},
+): Promise<CharTrainRun | FinishedRun> {
   if (cfg.steps === undefined && cfg.time === undefined) throw new KiokuError('give --steps or --time');
   const text = loadCorpus(cfg.data);
   const chars = Array.from(text);
-  const resumePath = join(cfg.out, 'model.safetensors');
-  let vocab: CharVocab;
-  const ckpt = opts.resume ? (existsSync(resumePath) ? loadCheckpoint(resumePath) : null) : null;
-  if (opts.resume && !ckpt) throw new KiokuError(`--resume: no checkpoint at ${resumePath}`);
-  if (ckpt) {
-    const c = ckpt.config as CharLMCheckpointConfig;
-    if (c?.kind !== CHARLM_KIND)
-      throw new KiokuError(`--resume: ${resumePath} is not a char language model checkpoint`);
-    vocab = new CharVocab((ckpt.extra as { vocab: string[] }).vocab);
-  } else vocab = CharVocab.fromText(chars);
-  const { train, val } = splitTrainVal(chars, cfg.valFraction);
-  const unknownInData = [...new Set(chars)].filter((c) => !vocab.has(c));
-  if (unknownInData.length) {
-    throw new KiokuError(
-      `--resume: the data has ${unknownInData.length} characters the checkpoint's vocabulary lacks (different data?)`,
-    );
-  }
-  const modelConfig = {
-    vocabSize: vocab.size,
-    cell: cfg.cell,
-    hidden: cfg.hidden,
-    layers: cfg.layers,
-    embed: cfg.embed,
-    dropout: cfg.dropout,
-    seed: cfg.seed,
-  };
-  const model = new CharLM(modelConfig);
-  const task = new CharLMTask(model, vocab.encode(train), vocab.encode(val), {
-    batch: cfg.batch,
-    seq: cfg.seq,
-  });
-  mkdirSync(cfg.out, { recursive: true });
-  const config: CharLMCheckpointConfig = { kind: CHARLM_KIND, model: modelConfig, train: { ...cfg } };
-  const trainer = new Trainer(
-    task,
-    {
-      optimizer: cfg.optimizer,
-      lr: cfg.lr,
-      clip: cfg.clip,
-      clipMode: cfg.clipMode,
-      steps: cfg.steps,
-      timeSeconds: cfg.time,
-      schedule: cfg.decay < 1 ? { kind: 'step', stepSize: cfg.decayEvery, gamma: cfg.decay } : undefined,
-      validateEvery: cfg.validateEvery,
-      checkpointEvery: cfg.checkpointEvery,
-      outDir: cfg.out,
-    },
-    { onEvent: opts.onEvent, checkpointMeta: () => ({ config, extra: { vocab: [...vocab.tokens] } }) },
-  );
-  if (ckpt) trainer.resume(ckpt);
-  const result = await trainer.runAsync();
-  writeFileAtomic(
-    join(cfg.out, 'train-log.json'),
-    new TextEncoder().encode(
-      JSON.stringify(
-        {
-          config: cfg,
-          vocabSize: vocab.size,
-          parameters: model.numParameters(),
-          result: { ...result, history: undefined },
-          history: result.history,
+  let model: CharLM | null = null;
+  let vocab: CharVocab | null = null;
+  const run = await runTraining({
+    out: cfg.out,
+    ...opts,
+    settings: charSettings(cfg),
+    onEvent: opts.onEvent,
+    log: opts.log,
+    build: (ckpt) => {
+      let v: CharVocab;
+      if (ckpt) {
+        const c = ckpt.config as CharLMCheckpointConfig;
+        if (c?.kind !== CHARLM_KIND)
+          throw new KiokuError(`--resume: ${cfg.out} does not hold a char language model run`);
+        v = new CharVocab((ckpt.extra as { vocab: string[] }).vocab);
+      } else v = CharVocab.fromText(chars);
+      const unknownInData = [...new Set(chars)].filter((c) => !v.has(c));
+      if (unknownInData.length) {
+        throw new KiokuError(
+          `--resume: the data has ${unknownInData.length} characters the checkpoint's vocabulary lacks (different data?)`,
+        );
+      }
+      const { train, val } = splitTrainVal(chars, cfg.valFraction);
+      const modelConfig = {
+        vocabSize: v.size,
+        cell: cfg.cell,
+        hidden: cfg.hidden,
+        layers: cfg.layers,
+        embed: cfg.embed,
+        dropout: cfg.dropout,
+        seed: cfg.seed,
+      };
+      const m = new CharLM(modelConfig);
+      model = m;
+      vocab = v;
+      const task = new CharLMTask(m, v.encode(train), v.encode(val), { batch: cfg.batch, seq: cfg.seq });
+      const config: CharLMCheckpointConfig = { kind: CHARLM_KIND, model: modelConfig, train: { ...cfg } };
+      return {
+        task,
+        options: {
+          optimizer: cfg.optimizer,
+          lr: cfg.lr,
+          clip: cfg.clip,
+          clipMode: cfg.clipMode,
+          steps: cfg.steps,
+          timeSeconds: cfg.time,
+          schedule: cfg.decay < 1 ? { kind: 'step', stepSize: cfg.decayEvery, gamma: cfg.decay } : undefined,
+          validateEvery: cfg.validateEvery,
+          checkpointEvery: cfg.checkpointEvery,
         },
-        null,
-        1,
-      ),
-    ),
-  );
-  return { model, vocab, result, trainer, outDir: cfg.out, corpusChars: chars.length };
+        meta: () => ({ config, extra: { vocab: [...v.tokens] } }),
+      };
+    },
+  });
+  if (run.finished) return run;
+  return {
+    finished: false,
+    model: model!,
+    vocab: vocab!,
+    result: run.result,
+    trainer: run.trainer,
+    outDir: cfg.out,
+    corpusChars: chars.length,
+  };
 }

@@ -118,10 +118,18 @@ export const denormalize = (x: ArrayLike<number>, n: Normalizer): Float64Array =
  * // X = [[1,2,3],[2,3,4]], Y = [[4,5],[5,6]]
  * ```
  */
+/** Sliding windows: inputs X [count, lookback] and targets Y [count, horizon]. */
+export interface Windows {
+  X: Float64Array;
+  Y: Float64Array;
+  count: number;
+  starts: number[];
+}
+
 export function makeWindows(
   x: ArrayLike<number>,
   o: { lookback: number; horizon: number; stride?: number },
-): { X: Float64Array; Y: Float64Array; count: number; starts: number[] } {
+): Windows {
   const L = checkNumber('makeWindows', 'lookback', o.lookback, { min: 1, integer: true });
   const H = checkNumber('makeWindows', 'horizon', o.horizon, { min: 1, integer: true });
   const S = checkNumber('makeWindows', 'stride', o.stride ?? 1, { min: 1, integer: true });

@@ -7,16 +7,18 @@ import {
   normalize,
   type Normalizer,
   usBirths,
+  type Windows,
 } from './series.js';
 import { mseLoss } from '../../nn/losses.js';
-import { Adam } from '../../optim/adam.js';
-import { clipGradNorm } from '../../optim/clip.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
+import { EpochBatches, type EpochBatchesState } from '../../data/batching.js';
+import type { TrainTask } from '../../train/trainer.js';
+import { type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { lineChart, type VegaLiteSpec } from '../../node/plot.js';
 import { errors, type ForecastConfig, Forecaster, LinearAR } from './model.js';
-import { loadTaskModel, saveTaskModel, yieldToEventLoop } from '../taskfile.js';
+import { loadTaskModel } from '../taskfile.js';
 
 export type SeriesName = 'mackey-glass' | 'us-births';
 export const SERIES_NAMES: readonly SeriesName[] = ['mackey-glass', 'us-births'];
@@ -34,7 +36,7 @@ export function loadSeries(name: SeriesName): Float64Array {
   throw new KiokuError(`unknown series ${JSON.stringify(name)} (expected one of ${SERIES_NAMES.join(', ')})`);
 }
 
-export interface ForecastTrainOptions extends Partial<ForecastConfig> {
+export interface ForecastTrainOptions extends Partial<ForecastConfig>, RunFlags {
   series?: SeriesName;
   /** A series to use instead of a named one (tests). */
   values?: Float64Array;
@@ -44,6 +46,7 @@ export interface ForecastTrainOptions extends Partial<ForecastConfig> {
   clip?: number;
   stride?: number;
   seed?: number;
+  /** The run directory (model.safetensors is the model); trains in memory when absent. */
   out?: string;
   log?: (m: string) => void;
 }
@@ -64,6 +67,7 @@ export interface ForecastReport {
 }
 
 export interface ForecastTrainResult {
+  finished: false;
   report: ForecastReport;
   epochs: number;
   seconds: number;
@@ -116,12 +120,101 @@ export function evaluateForecast(
   return { series: seriesName, horizon: H, testWindows: N, scores };
 }
 
+/** What the forecasting task keeps for an exact resume (besides weights and optimizer). */
+interface ForecastTaskState {
+  batches: EpochBatchesState;
+  lossSum: number;
+  nb: number;
+  valCurve: number[];
+}
+
+/**
+ * Window regression as a `TrainTask`: the training windows reshuffled every epoch and cut
+ * into batches, MSE on the (normalised) targets. Validation is the MSE on the validation
+ * windows, once per epoch (`validateEvery` = `stepsPerEpoch`), recorded in `valCurve`.
+ */
+export class ForecastTask implements TrainTask {
+  readonly stepsPerEpoch: number;
+  valCurve: number[] = [];
+  private readonly batches: EpochBatches;
+  private lossSum = 0;
+  private nb = 0;
+
+  constructor(
+    readonly model: Forecaster,
+    private readonly tr: Windows,
+    private readonly va: Windows,
+    private readonly o: { batchSize: number; seed: number; epochs: number; log: (m: string) => void },
+  ) {
+    const n = tr.count;
+    this.batches = new EpochBatches(new Rng(o.seed), (rng) => {
+      const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+      const out: number[][] = [];
+      for (let s = 0; s < order.length; s += o.batchSize) out.push(order.slice(s, s + o.batchSize));
+      return out;
+    });
+    this.stepsPerEpoch = this.batches.perEpoch;
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    const { model, tr } = this;
+    const L = model.config.lookback;
+    const outH = model.outputs;
+    const idx = this.batches.next();
+    const X = new Float64Array(idx.length * L); // [B, L]
+    const Y = new Float64Array(idx.length * outH); // [B, H]
+    idx.forEach((i, b) => {
+      X.set(tr.X.subarray(i * L, (i + 1) * L), b * L);
+      Y.set(tr.Y.subarray(i * outH, (i + 1) * outH), b * outH);
+    });
+    model.train();
+    const y = model.forward(X, idx.length);
+    const { loss, grad } = mseLoss(new Tensor(y, [idx.length, outH]), Y);
+    if (!Number.isFinite(loss)) return { loss, tokens: idx.length };
+    model.backward(grad.data);
+    this.lossSum += loss;
+    this.nb++;
+    return { loss, tokens: idx.length };
+  }
+
+  /** Validation MSE (normalised units) at the end of an epoch. */
+  validate(): number {
+    const { model, va } = this;
+    model.eval();
+    const vp = model.forward(va.X, va.count);
+    const vl = errors(vp, va.Y).rmse ** 2;
+    this.valCurve.push(vl);
+    this.o.log(
+      `epoch ${this.batches.epoch + 1}/${this.o.epochs}: train MSE ${(this.lossSum / this.nb).toFixed(5)} val MSE ${vl.toFixed(5)} (normalised)`,
+    );
+    this.lossSum = 0;
+    this.nb = 0;
+    return vl;
+  }
+
+  getState(): ForecastTaskState {
+    const { lossSum, nb, valCurve } = this;
+    return { batches: this.batches.getState(), lossSum, nb, valCurve };
+  }
+
+  setState(state: unknown): void {
+    const s = state as ForecastTaskState;
+    this.batches.setState(s.batches);
+    ({ lossSum: this.lossSum, nb: this.nb } = s);
+    this.valCurve = [...s.valCurve];
+  }
+}
+
 /**
  * Train a forecaster on a chronological 70/10/20 split: z-scored with the training part's
  * mean and std (stored with the model), windows with the given lookback/horizon/stride,
- * MSE, Adam, clipping; the epoch with the lowest validation MSE is kept.
+ * MSE, Adam, clipping, through the `Trainer`; the epoch with the lowest validation MSE is
+ * kept (`keepBest`). With `out`, a run directory (see `runTraining`); its model.safetensors
+ * is the model with its normalisation and test report.
  */
-export async function trainForecast(opts: ForecastTrainOptions = {}): Promise<ForecastTrainResult> {
+export async function trainForecast(
+  opts: ForecastTrainOptions = {},
+): Promise<ForecastTrainResult | FinishedRun> {
   const log = opts.log ?? (() => {});
   const w = 'forecast train';
   const name = opts.series ?? 'mackey-glass';
@@ -156,62 +249,44 @@ export async function trainForecast(opts: ForecastTrainOptions = {}): Promise<Fo
   log(
     `${name}: ${raw.length} points, ${tr.count} training windows (lookback ${config.lookback}, ${config.mode} horizon ${config.horizon}), ${va.count} validation windows`,
   );
-  const opt = new Adam(model.parameters(), { lr });
-  const rng = new Rng(seed);
-  let best = Infinity;
-  let bestState: Record<string, Float32Array> | null = null;
-  const valCurve: number[] = [];
-  const L = config.lookback;
-  for (let ep = 0; ep < epochs; ep++) {
-    model.train();
-    const order = rng.shuffle(Array.from({ length: tr.count }, (_, i) => i));
-    let lossSum = 0;
-    let nb = 0;
-    for (let s = 0; s < order.length; s += batchSize) {
-      const idx = order.slice(s, s + batchSize);
-      const X = new Float64Array(idx.length * L);
-      const Y = new Float64Array(idx.length * outH);
-      idx.forEach((i, b) => {
-        X.set(tr.X.subarray(i * L, (i + 1) * L), b * L);
-        Y.set(tr.Y.subarray(i * outH, (i + 1) * outH), b * outH);
-      });
-      model.zeroGrad();
-      const y = model.forward(X, idx.length);
-      const { loss, grad } = mseLoss(new Tensor(y, [idx.length, outH]), Y);
-      if (!Number.isFinite(loss)) throw new KiokuError(`${w}: loss became ${loss}; try a lower --lr`);
-      model.backward(grad.data);
-      if (clip > 0) clipGradNorm(model.parameters(), clip);
-      opt.step();
-      lossSum += loss;
-      nb++;
-      if (nb % 10 === 0) await yieldToEventLoop();
-    }
-    model.eval();
-    const vp = model.forward(va.X, va.count);
-    const vl = errors(vp, va.Y).rmse ** 2;
-    valCurve.push(vl);
-    if (vl < best) {
-      best = vl;
-      bestState = Object.fromEntries(
-        Object.entries(model.stateDict()).map(([k, t]) => [k, Float32Array.from(t.data)]),
-      );
-    }
-    log(
-      `epoch ${ep + 1}/${epochs}: train MSE ${(lossSum / nb).toFixed(5)} val MSE ${vl.toFixed(5)} (normalised)`,
-    );
-  }
-  if (bestState) for (const [k, t] of Object.entries(model.stateDict())) t.data.set(bestState[k]);
+  const task = new ForecastTask(model, tr, va, { batchSize, seed, epochs, log });
+  const extra: Record<string, unknown> = { normalizer: norm, season: d.season };
+  const run = await runTraining({
+    out: opts.out,
+    resume: opts.resume,
+    overwrite: opts.overwrite,
+    allowChange: opts.allowChange,
+    settings: { ...config, series: opts.values ? 'given' : name, epochs, batchSize, lr, clip, stride, seed },
+    log,
+    build: () => ({
+      task,
+      options: {
+        optimizer: 'adam',
+        lr,
+        clip,
+        clipMode: 'norm',
+        epochs,
+        validateEvery: task.stepsPerEpoch,
+        checkpointEvery: task.stepsPerEpoch,
+        keepBest: true,
+      },
+      meta: () => ({ config: { ...config, series: name, task: 'forecast' }, extra }),
+    }),
+  });
+  if (run.finished) return run;
   const report = evaluateForecast(model, z, norm, trainEnd, valEnd, d.season, name);
-  if (opts.out)
-    saveTaskModel(
-      opts.out,
-      'forecast',
-      { ...config, series: name },
-      model.stateDict(),
-      { normalizer: norm, report, season: d.season },
-      epochs,
-    );
-  return { report, epochs, seconds: (performance.now() - t0) / 1000, valCurve, config };
+  if (run.dir) {
+    extra.report = report;
+    run.dir.saveLatest(run.trainer.snapshot());
+  }
+  return {
+    finished: false,
+    report,
+    epochs,
+    seconds: (performance.now() - t0) / 1000,
+    valCurve: task.valCurve,
+    config,
+  };
 }
 
 export interface LoadedForecaster {

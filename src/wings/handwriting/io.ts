@@ -16,7 +16,7 @@
  * const { model, stats, info } = loadHandwritingModel('models/handwriting/lstm.safetensors');
  * ```
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOffsetStats, type OffsetStats } from './strokes.js';
@@ -25,6 +25,8 @@ import { KiokuError } from '../../util/errors.js';
 import { type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
 
 export const HANDWRITING_FORMAT = 'kioku-handwriting';
+/** The model file `kioku handwriting train` writes in its run directory. */
+export const HANDWRITING_MODEL_FILE = 'handwriting.safetensors';
 
 /** Save weights + config + statistics + a JSON-serialisable `info` (atomic write). */
 export function saveHandwritingModel(
@@ -88,16 +90,13 @@ export function pretrainedDir(): string {
 }
 
 /**
- * Resolve `--model`: a path to a file, a run directory (its `model.safetensors`), or the
- * name of a pretrained model (`lstm`, `gru`, `rnn` → `models/handwriting/<name>.safetensors`).
+ * Resolve `--model`: a path to a file, or the name of a pretrained model (`lstm`, `gru`,
+ * `rnn` → `models/handwriting/<name>.safetensors`).
  */
 export function resolveModelPath(nameOrPath: string): string {
-  if (existsSync(nameOrPath)) {
-    if (!statSync(nameOrPath).isDirectory()) return nameOrPath;
-    const inRun = join(nameOrPath, 'model.safetensors');
-    if (existsSync(inRun)) return inRun;
-    throw new KiokuError(`${nameOrPath} is a directory without a model.safetensors (train into it first)`);
-  }
+  const inRun = join(nameOrPath, HANDWRITING_MODEL_FILE);
+  if (existsSync(inRun)) return inRun;
+  if (existsSync(nameOrPath)) return nameOrPath;
   const p = join(pretrainedDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;
   throw new KiokuError(

@@ -1,26 +1,26 @@
 /**
  * The handwriting workflows behind `kioku handwriting …`, as functions: a training run
- * into a run directory (exact resume from its checkpoint), evaluation of a saved model, and
+ * into a run directory (through the one Trainer), evaluation of a saved model, and
  * the figures (samples, predicted density, "hairs", a data preview, a comparison of saved
  * models). The CLI only maps flags to these options and prints what they return.
  *
- * A run directory holds `model.safetensors` (weights, normalisation, the run's results),
- * `checkpoint.safetensors` (weights, optimizer state, step, RNG: for `--resume`) and
+ * A run directory holds `handwriting.safetensors` (weights, normalisation, the run's results),
+ * the Trainer's `model.safetensors`, `checkpoints/` and `train-log.json` (for `--resume`), and
  * `curve.svg/.png` (validation NLL during training).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../node/atomic.js';
-import { loadCheckpoint, saveCheckpoint } from '../../node/checkpoint-file.js';
+import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { lineChart, svgToPng, vegaLiteToSvg, writeFigure } from '../../node/plot.js';
-import { optimizerFromState } from '../../optim/factory.js';
-import type { Optimizer, OptimizerState } from '../../optim/optimizer.js';
+import { cellTakes } from '../../nn/cells.js';
+import type { TrainEvent } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
 import { loadStrokeData, type StrokeDataOptions } from './data.js';
 import { densityGrid, predictAlongLine } from './density.js';
 import { type DrawingRow, type DrawOptions, drawingsToSvg } from './draw.js';
 import { densityFigureSpec } from './figures.js';
-import { loadHandwritingModel, resolveModelPath, saveHandwritingModel } from './io.js';
+import { HANDWRITING_MODEL_FILE, loadHandwritingModel, resolveModelPath, saveHandwritingModel } from './io.js';
 import {
   countParameters,
   HandwritingModel,
@@ -42,30 +42,27 @@ import {
   type EvalInfo,
   type EvalResult,
   evaluateHandwriting,
+  handwritingEvents,
+  handwritingResult,
+  HandwritingTask,
   type HandwritingTrainConfig,
+  handwritingTrainerOptions,
+  normalizeTrainConfig,
   type StepInfo,
-  trainHandwriting,
-  type TrainProgress,
 } from './train.js';
 
-/** The files of a handwriting run directory. */
-export function runFiles(out: string): { model: string; checkpoint: string; curve: string } {
-  return {
-    model: join(out, 'model.safetensors'),
-    checkpoint: join(out, 'checkpoint.safetensors'),
-    curve: join(out, 'curve'),
-  };
+/** The files of a handwriting run directory (besides the Trainer's checkpoints and train-log.json). */
+export function runFiles(out: string): { model: string; curve: string } {
+  return { model: join(out, HANDWRITING_MODEL_FILE), curve: join(out, 'curve') };
 }
 
-export interface HandwritingRunOptions {
+export interface HandwritingRunOptions extends RunFlags {
   data: StrokeDataOptions;
   /** The architecture; `budget` (parameters) chooses `hiddenSize` when given. */
   model: Omit<HandwritingModelConfig, 'hiddenSize'> & { hiddenSize: number; budget?: number };
-  train: HandwritingTrainConfig & { steps: number; checkpointEvery: number };
-  /** The run directory (created). */
+  train: HandwritingTrainConfig & { steps: number };
+  /** The run directory (see `runTraining` in src/node/run-dir.ts). */
   out: string;
-  /** Continue exactly from `<out>/checkpoint.safetensors` (only `steps` may differ). */
-  resume?: boolean;
 }
 
 export interface HandwritingRunHooks {
@@ -90,14 +87,20 @@ export interface HandwritingRunSummary {
   history: { step: number; trainLoss: number; nllPerSequence: number; nllPerPoint: number }[];
 }
 
-/** Train a handwriting network into a run directory (see the module comment). */
+/**
+ * Train a handwriting network into a run directory through the one Trainer
+ * (`runTraining`: created and locked directory, checkpoints, exact `--resume`, Ctrl-C),
+ * then save `<out>/handwriting.safetensors` (weights, normalisation, results) and the
+ * validation curve `<out>/curve.svg/.png`. A run that had already finished returns its
+ * `FinishedRun` and changes nothing.
+ */
 export async function runHandwritingTraining(
   o: HandwritingRunOptions,
   hooks: HandwritingRunHooks = {},
-): Promise<HandwritingRunSummary> {
+): Promise<HandwritingRunSummary | FinishedRun> {
   const log = hooks.log ?? (() => {});
   const { budget, ...arch } = o.model;
-  if (arch.peephole && arch.cell !== 'lstm')
+  if (arch.peephole && !cellTakes(arch.cell, 'peephole'))
     throw new KiokuError(`--peephole is only for --cell lstm, got --cell ${arch.cell}`);
   const hidden = budget !== undefined ? hiddenSizeForBudget(arch, budget) : arch.hiddenSize;
   const modelConfig = {
@@ -116,51 +119,46 @@ export async function runHandwritingTraining(
   log(
     `model: ${arch.numLayers} × ${hidden} ${arch.cell}${arch.peephole ? ' (peepholes)' : ''}${arch.skip ? ' with skip connections' : ''}, M = ${arch.mixtures}, ${countParameters(modelConfig)} parameters`,
   );
-  const files = runFiles(o.out);
-  const trainConfig = o.train;
-  // Checkpoints (weights, optimizer state, step, RNG) for an exact --resume.
-  const runConfig = { model: modelConfig, train: trainConfig, data: o.data };
-  const resume: { optimizer?: Optimizer; progress?: TrainProgress } = {};
-  if (o.resume) {
-    if (!existsSync(files.checkpoint))
-      throw new KiokuError(
-        `--resume: no checkpoint at ${files.checkpoint} (train with --checkpoint-every N first)`,
-      );
-    const ck = loadCheckpoint(files.checkpoint);
-    const same = JSON.stringify(withoutSteps(ck.config)) === JSON.stringify(withoutSteps(runConfig));
-    if (!same) {
-      throw new KiokuError(
-        `--resume: ${files.checkpoint} was written with other options (${JSON.stringify(ck.config)}); only --steps may change`,
-      );
-    }
-    model.loadStateDict(ck.model);
-    resume.optimizer = optimizerFromState(model.parameters(), ck.optimizer as OptimizerState);
-    const extra = ck.extra as Pick<TrainProgress, 'history' | 'skippedSteps'>;
-    resume.progress = { ...extra, step: ck.step, rng: ck.rng! };
-    log(`resuming from ${files.checkpoint} at step ${ck.step}`);
-  }
-  mkdirSync(o.out, { recursive: true });
-  const result = await trainHandwriting(
-    model,
-    data,
-    trainConfig,
-    {
-      onStep: hooks.onStep,
-      onEval: hooks.onEval,
-      onCheckpoint: (p, opt) => {
-        if (!trainConfig.checkpointEvery && !o.resume) return;
-        saveCheckpoint(files.checkpoint, {
-          config: runConfig,
-          model: model.stateDict(),
-          optimizer: opt.state(),
-          step: p.step,
-          rng: p.rng,
-          extra: { history: p.history, skippedSteps: p.skippedSteps },
-        });
-      },
+  const trainConfig = normalizeTrainConfig(o.train);
+  const d = o.data;
+  let task: HandwritingTask | null = null;
+  let events: ((e: TrainEvent) => void) | null = null;
+  const run = await runTraining({
+    out: o.out,
+    resume: o.resume,
+    overwrite: o.overwrite,
+    allowChange: o.allowChange,
+    // What --resume compares (data files by content).
+    settings: {
+      ...modelConfig,
+      ...trainConfig,
+      clip: undefined,
+      clipOutput: trainConfig.clip.output,
+      clipLayer: trainConfig.clip.layer,
+      clipNorm: trainConfig.clip.norm,
+      ...d,
+      path: d.path !== undefined ? fileFingerprint(d.path) : undefined,
+      validPath: d.validPath !== undefined ? fileFingerprint(d.validPath) : undefined,
     },
-    resume,
-  );
+    log,
+    onEvent: (e) => events?.(e),
+    build: () => {
+      const t = new HandwritingTask(model, data, trainConfig);
+      task = t;
+      events = handwritingEvents(t, { onStep: hooks.onStep, onEval: hooks.onEval });
+      return {
+        task: t,
+        options: handwritingTrainerOptions(trainConfig),
+        meta: () => ({
+          config: { kind: 'kioku-handwriting-run', model: modelConfig },
+          extra: { stats: data.stats },
+        }),
+      };
+    },
+  });
+  if (run.finished) return run;
+  if (!task) throw new KiokuError(`handwriting train: ${o.out}: the run built no task`);
+  const result = handwritingResult(task, trainConfig, run.result.skippedSteps);
   const seconds = (Date.now() - t0) / 1000;
   const f = result.final;
   const valid: EvalResult = {
@@ -177,6 +175,7 @@ export async function runHandwritingTraining(
     nllPerSequence: h.nllPerSequence,
     nllPerPoint: h.nllPerPoint,
   }));
+  const files = runFiles(o.out);
   saveHandwritingModel(files.model, model, data.stats, {
     data: data.description,
     dataOptions: o.data,
@@ -216,15 +215,6 @@ export async function runHandwritingTraining(
     valid,
     history,
   };
-}
-
-/** A run config without `train.steps` (the one setting a resume may change). */
-function withoutSteps(config: unknown): unknown {
-  if (!config || typeof config !== 'object' || !('train' in config)) return config;
-  const { train, ...rest } = config;
-  if (!train || typeof train !== 'object') return config;
-  const { steps: _steps, ...trainRest } = { steps: 0, ...train };
-  return { ...rest, train: trainRest };
 }
 
 /** Validation NLL and SSE of a saved model on the validation lines of `data`, in the model's own normalisation. */

@@ -1,8 +1,9 @@
 /**
  * Training and evaluation of the handwriting prediction network (Graves 2013 §4).
  *
- * One step: a padded batch of random windows → forward → MDN loss (eq. 26) and its output
- * derivatives (eqs. 27-37) → BPTT → gradient clipping → optimizer.
+ * One step (`HandwritingTask` run by the `Trainer`): a padded batch of random windows →
+ * forward → MDN loss (eq. 26) and its output derivatives (eqs. 27-37) → BPTT → gradient
+ * clipping → optimizer.
  *
  * Clipping (all optional, combinable; see `ClipConfig`):
  * - `output`: each output derivative ∂L_t/∂ŷ_t clipped to [−output, output] (Graves: 100);
@@ -22,9 +23,8 @@
  * ```
  */
 import type { OffsetSequence } from './strokes.js';
-import { clipGradNorm } from '../../optim/clip.js';
-import { createOptimizer, type OptimizerKind } from '../../optim/factory.js';
-import type { Optimizer } from '../../optim/optimizer.js';
+import type { OptimizerKind } from '../../optim/factory.js';
+import { type TrainerOptions, type TrainEvent, Trainer, type TrainTask } from '../../train/trainer.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import { makeBatch, type StrokeData } from './data.js';
@@ -61,7 +61,7 @@ export interface HandwritingTrainConfig {
   seed?: number;
   /** Stop after this many consecutive non-finite steps (default 20). */
   maxBadSteps?: number;
-  /** Call `events.onCheckpoint` every this many steps (default 0: only at the end). */
+  /** Checkpoint every this many steps (default 0: only at the end and on Ctrl-C). */
   checkpointEvery?: number;
 }
 
@@ -71,8 +71,6 @@ export interface StepInfo {
   loss: number;
   gradNorm: number;
   lr: number;
-  clippedOutput: number;
-  clippedLayer: number;
   skipped: boolean;
 }
 
@@ -93,24 +91,9 @@ export interface EvalInfo extends EvalResult {
   trainLoss: number;
 }
 
-/** Everything that continues a run exactly (with the model weights and optimizer state). */
-export interface TrainProgress {
-  /** Steps done. */
-  step: number;
-  /** The batch-sampling RNG. */
-  rng: RngState;
-  history: EvalInfo[];
-  skippedSteps: number;
-}
-
 export interface TrainEvents {
   onStep?: (s: StepInfo) => void;
   onEval?: (e: EvalInfo) => void;
-  /**
-   * Called every `checkpointEvery` steps and at the end, after the step's evaluation, with the
-   * optimizer and the progress: save them with the model (see `kioku handwriting train --resume`).
-   */
-  onCheckpoint?: (progress: TrainProgress, optimizer: Optimizer) => void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -191,119 +174,155 @@ export function evaluateHandwriting(
   };
 }
 
-/** One training step on `indices`; returns the step's information (parameters updated unless skipped). */
-export function trainStep(
-  model: HandwritingModel,
-  opt: Optimizer,
-  seqs: readonly OffsetSequence[],
-  indices: readonly number[],
-  cfg: TrainResult['config'],
-  rng: Rng,
-  step: number,
-): StepInfo {
-  const M = model.config.mixtures;
-  const b = makeBatch(seqs, indices, cfg.seqLen, rng);
-  model.zeroGrad();
-  const { yhat } = model.forward(b.x, { lengths: b.lengths });
-  // Derivatives of the summed loss, clipped at the paper's scale (eq. 26-37, §4).
-  const r = mdnLoss(yhat, b.y, { M, mask: b.mask, clip: cfg.clip.output || undefined, scale: 1 });
-  const loss = r.nll / r.count;
-  const info: StepInfo = {
-    step,
-    loss,
-    gradNorm: NaN,
-    lr: opt.lr,
-    clippedOutput: r.clipped,
-    clippedLayer: 0,
-    skipped: false,
-  };
-  if (!Number.isFinite(loss)) {
-    info.skipped = true;
-    return info;
-  }
-  model.backward(r.grad!, { clipLayer: cfg.clip.layer || undefined });
-  info.clippedLayer = model.lastLayerClipped;
-  // Mean per point for the optimizer.
-  const inv = 1 / r.count;
-  const params = model.parameters();
-  for (const p of params) {
-    const g = p.grad.data;
-    for (let i = 0; i < g.length; i++) g[i] *= inv;
-  }
-  info.gradNorm =
-    cfg.clip.norm > 0 ? clipGradNorm(params, cfg.clip.norm) : clipGradNorm(params, Number.MAX_VALUE);
-  if (!Number.isFinite(info.gradNorm)) {
-    info.skipped = true; // NaN guard: never let a bad batch poison the weights
-    return info;
-  }
-  opt.step();
-  return info;
+/** What the handwriting task keeps for an exact resume (besides weights and optimizer). */
+interface HandwritingTaskState {
+  rng: RngState;
+  history: EvalInfo[];
+  /** Losses of the steps since the last evaluation (for its `trainLoss`). */
+  recent: number[];
 }
 
-/** Let the event loop run: timers, progress output, and the finalizers that recycle WASM memory. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Handwriting prediction as a `TrainTask`: random windows of random lines (batch sampling
+ * from a seeded RNG), the MDN loss with Graves's output and layer clipping, the gradient
+ * divided by the number of points (mean NLL per point). A non-finite loss is returned as is
+ * (no backward); the Trainer skips such steps (`skipNonFinite`). Validation is the whole-line
+ * NLL of Graves's Table 3; the Trainer sees nats per point.
+ */
+export class HandwritingTask implements TrainTask {
+  readonly history: EvalInfo[] = [];
+  private recent: number[] = [];
+  private readonly rng: Rng;
+  private readonly valid: readonly OffsetSequence[];
+
+  constructor(
+    readonly model: HandwritingModel,
+    readonly data: StrokeData,
+    private readonly cfg: TrainResult['config'],
+  ) {
+    this.rng = new Rng(cfg.seed);
+    this.valid = data.valid.length ? data.valid : data.train;
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    const { model, cfg, rng } = this;
+    const seqs = this.data.train;
+    const idx = Array.from({ length: cfg.batchSize }, () => rng.int(seqs.length));
+    const M = model.config.mixtures;
+    const b = makeBatch(seqs, idx, cfg.seqLen, rng);
+    model.train();
+    const { yhat } = model.forward(b.x, { lengths: b.lengths });
+    // Derivatives of the summed loss, clipped at the paper's scale (eq. 26-37, §4).
+    const r = mdnLoss(yhat, b.y, { M, mask: b.mask, clip: cfg.clip.output || undefined, scale: 1 });
+    const loss = r.nll / r.count;
+    if (!Number.isFinite(loss)) return { loss, tokens: r.count };
+    model.backward(r.grad!, { clipLayer: cfg.clip.layer || undefined });
+    // Mean per point for the optimizer.
+    const inv = 1 / r.count;
+    for (const p of model.parameters()) {
+      const g = p.grad.data;
+      for (let i = 0; i < g.length; i++) g[i] *= inv;
+    }
+    this.recent.push(loss);
+    return { loss, tokens: r.count };
+  }
+
+  /** Whole-line validation NLL; records an `EvalInfo` (with the mean training loss since the last one). */
+  validate(): number {
+    const e = evaluateHandwriting(this.model, this.valid);
+    const trainLoss = this.recent.length ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : NaN;
+    this.recent = [];
+    this.pending = { trainLoss, ...e };
+    return e.nllPerPoint;
+  }
+
+  /** The last evaluation, stamped with the step the Trainer reports (see `trainHandwriting`). */
+  pending: Omit<EvalInfo, 'step'> | null = null;
+
+  getState(): HandwritingTaskState {
+    return { rng: this.rng.getState(), history: this.history, recent: this.recent };
+  }
+
+  setState(state: unknown): void {
+    const s = state as HandwritingTaskState;
+    this.rng.setState(s.rng);
+    this.history.splice(0, this.history.length, ...s.history);
+    this.recent = [...s.recent];
+  }
+}
+
+/** The Trainer options of a handwriting run: Graves's linear LR decay, norm clipping, NaN skipping. */
+export function handwritingTrainerOptions(cfg: TrainResult['config']): Omit<TrainerOptions, 'store'> {
+  const never = Number.MAX_SAFE_INTEGER;
+  return {
+    optimizer: cfg.optimizer,
+    lr: cfg.lr,
+    steps: cfg.steps,
+    schedule:
+      cfg.lrFinal !== 1 ? { kind: 'linear', total: cfg.steps, start: 0, final: cfg.lrFinal } : undefined,
+    clip: cfg.clip.norm,
+    clipMode: 'norm',
+    validateEvery: cfg.evalEvery || never,
+    checkpointEvery: cfg.checkpointEvery || never,
+    // The MDN's NLL can be negative: no "× the first loss" bound; bad batches are skipped.
+    explodeFactor: 0,
+    skipNonFinite: cfg.maxBadSteps,
+  };
+}
 
 /**
- * Train `model` on `data.train`, evaluating on `data.valid`; progress goes to `events`.
- * Yields to the event loop after every step (the WASM backend recycles the memory of
- * unreachable arrays from finalizers, which only run between tasks). Aborts with a
- * `KiokuError` after `maxBadSteps` consecutive non-finite steps.
- *
- * To resume exactly, pass the saved optimizer (with its state loaded) and the saved
- * `TrainProgress`: the run continues with the same batches and learning rates as if it had
- * never stopped.
+ * The Trainer hook that turns the task's evaluations into `EvalInfo` rows (with their step)
+ * and reports steps and evaluations to `events`.
+ */
+export function handwritingEvents(task: HandwritingTask, events: TrainEvents): (e: TrainEvent) => void {
+  return (e) => {
+    if (e.type === 'step' || e.type === 'skip') {
+      const skipped = e.type === 'skip';
+      events.onStep?.({
+        step: e.step,
+        loss: e.loss,
+        gradNorm: e.gradNorm,
+        lr: skipped ? NaN : e.lr,
+        skipped,
+      });
+    } else if (e.type === 'validate' && task.pending) {
+      const ev = { step: e.step, ...task.pending };
+      task.pending = null;
+      task.history.push(ev);
+      events.onEval?.(ev);
+    }
+  };
+}
+
+/**
+ * Train `model` on `data.train`, evaluating on `data.valid`, through the `Trainer`
+ * (no checkpoints: `kioku handwriting train` adds the run directory). Aborts with a
+ * `TrainingDivergedError` after `maxBadSteps` consecutive non-finite steps.
  */
 export async function trainHandwriting(
   model: HandwritingModel,
   data: StrokeData,
   config: HandwritingTrainConfig = {},
   events: TrainEvents = {},
-  resume: { optimizer?: Optimizer; progress?: TrainProgress } = {},
 ): Promise<TrainResult> {
   const cfg = normalizeTrainConfig(config);
-  const rng = new Rng(cfg.seed);
-  const opt = resume.optimizer ?? createOptimizer(cfg.optimizer, model.parameters(), { lr: cfg.lr });
-  const history: EvalInfo[] = resume.progress ? [...resume.progress.history] : [];
-  let bad = 0;
-  let skipped = resume.progress?.skippedSteps ?? 0;
-  let recent: number[] = [];
-  const first = (resume.progress?.step ?? 0) + 1;
-  if (resume.progress) rng.setState(resume.progress.rng);
-  model.train();
-  for (let step = first; step <= cfg.steps; step++) {
-    opt.lr = cfg.lr * (1 + (cfg.lrFinal - 1) * ((step - 1) / Math.max(cfg.steps - 1, 1)));
-    const idx = Array.from({ length: cfg.batchSize }, () => rng.int(data.train.length));
-    const info = trainStep(model, opt, data.train, idx, cfg, rng, step);
-    if (info.skipped) {
-      skipped++;
-      if (++bad >= cfg.maxBadSteps) {
-        throw new KiokuError(
-          `trainHandwriting: ${bad} consecutive steps with a non-finite loss or gradient (last at step ${step}); lower the learning rate or tighten clipping`,
-        );
-      }
-    } else {
-      bad = 0;
-      recent.push(info.loss);
-    }
-    events.onStep?.(info);
-    await yieldToEventLoop();
-    if ((cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.steps) {
-      const e = evaluateHandwriting(model, data.valid.length ? data.valid : data.train);
-      const trainLoss = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
-      recent = [];
-      const ev = { step, trainLoss, ...e };
-      history.push(ev);
-      events.onEval?.(ev);
-    }
-    if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0) || step === cfg.steps) {
-      await events.onCheckpoint?.(
-        { step, rng: rng.getState(), history: [...history], skippedSteps: skipped },
-        opt,
-      );
-    }
-  }
+  const task = new HandwritingTask(model, data, cfg);
+  const trainer = new Trainer(task, handwritingTrainerOptions(cfg), {
+    onEvent: handwritingEvents(task, events),
+  });
+  const r = await trainer.runAsync();
+  return handwritingResult(task, cfg, r.skippedSteps);
+}
+
+/** The result of a finished handwriting run. */
+export function handwritingResult(
+  task: HandwritingTask,
+  cfg: TrainResult['config'],
+  skippedSteps: number,
+): TrainResult {
+  const history = task.history;
   const final = history.length
     ? history[history.length - 1]
-    : evaluateHandwriting(model, data.valid.length ? data.valid : data.train);
-  return { steps: cfg.steps, history, final, skippedSteps: skipped, config: cfg };
+    : evaluateHandwriting(task.model, task.data.valid.length ? task.data.valid : task.data.train);
+  return { steps: cfg.steps, history, final, skippedSteps, config: cfg };
 }

@@ -7,7 +7,7 @@ import { MaskedPooling, POOL_MODES, type PoolMode } from '../../nn/pooling.js';
 import type { RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
 
 /** Architecture of a sentiment classifier (saved with the model). */
 export interface SentimentConfig {
@@ -74,6 +74,7 @@ export class SentimentModel extends Module {
   readonly rnn: RecurrentBase;
   readonly pool: MaskedPooling;
   readonly fc: Linear;
+  private readonly dropRng: Rng;
   private readonly embDrop: Dropout;
   private readonly outDrop: Dropout;
   private cache: { T: number; B: number } | null = null;
@@ -104,9 +105,21 @@ export class SentimentModel extends Module {
       outFeatures: 1,
       seed: seed + 2,
     });
-    const rng = new Rng(seed + 3);
+    const rng = (this.dropRng = new Rng(seed + 3));
     this.embDrop = new Dropout(c.dropout, rng);
     this.outDrop = new Dropout(c.dropout, rng);
+  }
+
+  /** States of every RNG the model draws from in training (dropout), for exact resume. */
+  rngStates(): RngState[] {
+    return [this.rnn.rng.getState(), this.dropRng.getState()];
+  }
+
+  setRngStates(states: RngState[]): void {
+    if (!Array.isArray(states) || states.length !== 2)
+      throw new KiokuError('SentimentModel: expected 2 RNG states in the checkpoint');
+    this.rnn.rng.setState(states[0]);
+    this.dropRng.setState(states[1]);
   }
 
   protected override children(): [string, Module][] {

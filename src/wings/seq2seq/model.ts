@@ -8,7 +8,7 @@ import { Module } from '../../nn/module.js';
 import { finalState, fromState, type RecurrentBase, type RecurrentState } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
 
 /** Architecture of an encoder–decoder with attention (saved with the model). */
 export interface Seq2SeqConfig {
@@ -93,6 +93,7 @@ export class Seq2Seq extends Module {
   readonly attention: Attention;
   readonly combine: Linear;
   readonly out: Linear;
+  private readonly dropRng: Rng;
   private readonly drops: Dropout[];
 
   constructor(config: Seq2SeqConfig, seed = 0) {
@@ -120,8 +121,20 @@ export class Seq2Seq extends Module {
     this.attention = new Attention({ kind: c.attention, queryDim: K, keyDim: K, seed: seed + 4 });
     this.combine = new Linear({ inFeatures: 2 * K, outFeatures: K, seed: seed + 5 });
     this.out = new Linear({ inFeatures: K, outFeatures: c.tgtVocab, seed: seed + 6 });
-    const rng = new Rng(seed + 7);
+    const rng = (this.dropRng = new Rng(seed + 7));
     this.drops = [new Dropout(c.dropout, rng), new Dropout(c.dropout, rng), new Dropout(c.dropout, rng)];
+  }
+
+  /** States of every RNG the model draws from in training (dropout), for exact resume. */
+  rngStates(): RngState[] {
+    return [this.encoder.rng.getState(), this.dropRng.getState()];
+  }
+
+  setRngStates(states: RngState[]): void {
+    if (!Array.isArray(states) || states.length !== 2)
+      throw new KiokuError('Seq2Seq: expected 2 RNG states in the checkpoint');
+    this.encoder.rng.setState(states[0]);
+    this.dropRng.setState(states[1]);
   }
 
   protected override children(): [string, Module][] {

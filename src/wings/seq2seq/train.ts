@@ -1,19 +1,26 @@
-import { padBatch, bucketBatches } from '../../data/batching.js';
+import {
+  bucketBatches,
+  EpochBatches,
+  type EpochBatchesState,
+  type PaddedBatch,
+  padBatch,
+} from '../../data/batching.js';
 import { cmudictSplit, editDistance, type G2PEntry, loadCmudict } from './cmudict.js';
 import { BOS, EOS, PAD, UNK, Vocab } from '../../data/vocab.js';
-import { Adam } from '../../optim/adam.js';
-import { clipGradNorm } from '../../optim/clip.js';
+import { secondHalfDecay } from '../../optim/schedule.js';
+import type { TrainTask } from '../../train/trainer.js';
+import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
 import { DEFAULT_SEQ2SEQ_CONFIG, Seq2Seq, type Seq2SeqConfig } from './model.js';
 import { beamSearch, greedyDecodeBatch, type Hypothesis } from './decode.js';
-import { loadTaskModel, saveTaskModel, yieldToEventLoop } from '../taskfile.js';
+import { loadTaskModel, resolveRunModel, saveTaskModel, yieldToEventLoop } from '../taskfile.js';
 
 const SPECIALS = [PAD, UNK, BOS, EOS];
 /** Words longer than this are cut (with a notice from `translate`). */
 export const G2P_MAX_WORD = 32;
 
-export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab'>> {
+export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab'>>, RunFlags {
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -25,6 +32,7 @@ export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' 
   /** Beam width for the final test evaluation (1: greedy). */
   beam?: number;
   seed?: number;
+  /** The run directory (model.safetensors is the model); trains in memory when absent. */
   out?: string;
   /** Continue from the weights (and vocabularies, architecture) of a saved G2P model. */
   initModel?: string;
@@ -42,6 +50,7 @@ export interface G2PScores {
 }
 
 export interface G2PTrainResult {
+  finished: false;
   test: G2PScores;
   testGreedy: G2PScores;
   dev: G2PScores[];
@@ -82,38 +91,166 @@ export function scoreG2P(outputs: readonly string[][], entries: readonly G2PEntr
   return { wer: wrong / entries.length, per: dist / len, words: entries.length };
 }
 
-/** Decode entries greedily in batches of 128 and score them. */
-export async function evaluateG2P(g: LoadedG2P, entries: readonly G2PEntry[], beam = 1): Promise<G2PScores> {
+/** Outputs (phone lists) for `entries`: greedy in one batch (beam 1), else beam search word by word. */
+function decodeG2P(g: LoadedG2P, entries: readonly G2PEntry[], beam: number): string[][] {
   const bos = g.tgt.id(BOS);
   const eos = g.tgt.id(EOS);
+  const srcs = entries.map((e) => encodeWord(g.src, e.word.slice(0, G2P_MAX_WORD)).ids);
+  if (beam <= 1)
+    return greedyDecodeBatch(g.model, srcs, { bos, eos, maxLen: 40 }).map((o) => g.tgt.decode(o));
+  return srcs.map((s) => g.tgt.decode(beamSearch(g.model, s, beam, { bos, eos, maxLen: 40 })[0].tokens));
+}
+
+/** Words decoded per call of `decodeG2P`: greedy batches of 128, beam search 20 at a time. */
+const decodeChunk = (beam: number): number => (beam <= 1 ? 128 : 20);
+
+/** Decode entries (greedy in batches of 128, or beam search) and score them, letting the event loop turn between chunks. */
+export async function evaluateG2P(g: LoadedG2P, entries: readonly G2PEntry[], beam = 1): Promise<G2PScores> {
   const outs: string[][] = [];
-  if (beam <= 1) {
-    for (let i = 0; i < entries.length; i += 128) {
-      const part = entries.slice(i, i + 128);
-      const srcs = part.map((e) => encodeWord(g.src, e.word.slice(0, G2P_MAX_WORD)).ids);
-      for (const o of greedyDecodeBatch(g.model, srcs, { bos, eos, maxLen: 40 })) outs.push(g.tgt.decode(o));
-      await yieldToEventLoop();
-    }
-  } else {
-    for (const e of entries) {
-      const h = beamSearch(g.model, encodeWord(g.src, e.word.slice(0, G2P_MAX_WORD)).ids, beam, {
-        bos,
-        eos,
-        maxLen: 40,
-      });
-      outs.push(g.tgt.decode(h[0].tokens));
-      if (outs.length % 20 === 0) await yieldToEventLoop();
-    }
+  for (let i = 0; i < entries.length; i += decodeChunk(beam)) {
+    outs.push(...decodeG2P(g, entries.slice(i, i + decodeChunk(beam)), beam));
+    await yieldToEventLoop();
   }
   return scoreG2P(outs, entries);
+}
+
+/** Teacher-forcing batches of (source, target) pairs: source ids, decoder input (<s> + target), decoder output (target + </s>). */
+function pairBatch(
+  pairs: readonly { s: Int32Array; t: Int32Array }[],
+  idx: readonly number[],
+  bos: number,
+  eos: number,
+): { sb: PaddedBatch; tin: PaddedBatch; tout: Int32Array } {
+  const sb = padBatch(
+    idx.map((i) => pairs[i].s),
+    0,
+  );
+  const tin = padBatch(
+    idx.map((i) => Int32Array.of(bos, ...pairs[i].t)),
+    0,
+  );
+  const tout = new Int32Array(tin.T * tin.B).fill(-100); // [Tt, B]; −100 on padding
+  idx.forEach((i, b) => {
+    const t = pairs[i].t;
+    for (let k = 0; k < t.length; k++) tout[k * tin.B + b] = t[k];
+    tout[t.length * tin.B + b] = eos;
+  });
+  return { sb, tin, tout };
+}
+
+/** What the G2P task keeps for an exact resume (besides weights and optimizer). */
+interface G2PTaskState {
+  batches: EpochBatchesState;
+  rng: RngState[];
+  dev: G2PScores[];
+}
+
+/**
+ * Grapheme-to-phoneme as a `TrainTask`: (word, pronunciation) pairs in length-bucketed
+ * batches reshuffled every epoch, teacher forcing. Validation (once per epoch) is the
+ * teacher-forced loss on the dev words; it also decodes them greedily and records the dev
+ * WER/PER in `dev`.
+ */
+export class G2PTask implements TrainTask {
+  readonly stepsPerEpoch: number;
+  readonly model: Seq2Seq;
+  dev: G2PScores[] = [];
+  private readonly batches: EpochBatches;
+  private readonly devPairs: { s: Int32Array; t: Int32Array }[];
+
+  constructor(
+    private readonly g: LoadedG2P,
+    private readonly pairs: { s: Int32Array; t: Int32Array }[],
+    private readonly devEntries: readonly G2PEntry[],
+    private readonly o: { batchSize: number; seed: number; log: (m: string) => void },
+  ) {
+    this.model = g.model;
+    this.devPairs = toPairs(g, devEntries);
+    this.batches = new EpochBatches(new Rng(o.seed), (rng) =>
+      bucketBatches(
+        pairs.map((p) => p.s.length + p.t.length / 4),
+        o.batchSize,
+        rng,
+      ),
+    );
+    this.stepsPerEpoch = this.batches.perEpoch;
+  }
+
+  get epoch(): number {
+    return this.batches.epoch;
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    const { sb, tin, tout } = pairBatch(this.pairs, this.batches.next(), this.bos, this.eos);
+    this.model.train();
+    return this.model.trainStep(sb, tin, tout);
+  }
+
+  private get bos(): number {
+    return this.g.tgt.id(BOS);
+  }
+
+  private get eos(): number {
+    return this.g.tgt.id(EOS);
+  }
+
+  /** Dev loss (teacher forcing, eval mode) and dev WER/PER (greedy decoding). */
+  validate(): number {
+    const { model, devPairs } = this;
+    model.eval();
+    let sum = 0;
+    let tokens = 0;
+    for (const idx of bucketBatches(
+      devPairs.map((p) => p.s.length),
+      this.o.batchSize,
+    )) {
+      const { sb, tin, tout } = pairBatch(devPairs, idx, this.bos, this.eos);
+      // trainStep also accumulates gradients; the Trainer zeroes them before the next batch.
+      const r = model.trainStep(sb, tin, tout);
+      sum += r.loss * r.tokens;
+      tokens += r.tokens;
+    }
+    const outs: string[][] = [];
+    for (let i = 0; i < this.devEntries.length; i += decodeChunk(1))
+      outs.push(...decodeG2P(this.g, this.devEntries.slice(i, i + decodeChunk(1)), 1));
+    const d = scoreG2P(outs, this.devEntries);
+    this.dev.push(d);
+    this.o.log(
+      `epoch ${this.epoch + 1}: dev WER ${(100 * d.wer).toFixed(2)}% PER ${(100 * d.per).toFixed(2)}% (${d.words} words)`,
+    );
+    return sum / tokens;
+  }
+
+  getState(): G2PTaskState {
+    return { batches: this.batches.getState(), rng: this.model.rngStates(), dev: this.dev };
+  }
+
+  setState(state: unknown): void {
+    const s = state as G2PTaskState;
+    this.batches.setState(s.batches);
+    this.model.setRngStates(s.rng);
+    this.dev = [...s.dev];
+  }
+}
+
+/** Every (word, pronunciation) pair of `entries`, encoded. */
+function toPairs(g: LoadedG2P, entries: readonly G2PEntry[]): { s: Int32Array; t: Int32Array }[] {
+  const pairs: { s: Int32Array; t: Int32Array }[] = [];
+  for (const e of entries) {
+    const s = encodeWord(g.src, e.word.slice(0, G2P_MAX_WORD)).ids;
+    for (const p of e.prons) pairs.push({ s, t: g.tgt.encode(p).ids });
+  }
+  return pairs;
 }
 
 /**
  * Train grapheme-to-phoneme conversion on the CMU dictionary (fixed hash split, see
  * `cmudictSplit`): every (word, pronunciation) pair of a training word is an example;
- * teacher forcing, Adam, global-norm clipping; WER/PER on held-out words.
+ * teacher forcing, Adam, global-norm clipping, the learning rate decayed linearly to 5%
+ * over the second half, through the `Trainer`; WER/PER on held-out words. With `out`, a run
+ * directory (see `runTraining`); its model.safetensors is the model with its vocabularies.
  */
-export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResult> {
+export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResult | FinishedRun> {
   const log = opts.log ?? (() => {});
   const w = 'seq2seq train';
   const epochs = checkNumber(w, 'epochs', opts.epochs ?? 1, { min: 1, integer: true });
@@ -149,72 +286,62 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
   }
   const { model, src, tgt } = g;
   const config = model.config;
-  const pairs: { s: Int32Array; t: Int32Array }[] = [];
-  for (const e of trainEntries) {
-    const s = encodeWord(src, e.word.slice(0, G2P_MAX_WORD)).ids;
-    for (const p of e.prons) pairs.push({ s, t: tgt.encode(p).ids });
-  }
+  const pairs = toPairs(g, trainEntries);
   log(
     `data: ${trainEntries.length} training words (${pairs.length} pronunciations), ${testEntries.length} test words; ${src.size - 4} letters, ${tgt.size - 4} phones`,
   );
-  const bos = tgt.id(BOS);
-  const eos = tgt.id(EOS);
-  const opt = new Adam(model.parameters(), { lr });
-  const rng = new Rng(seed);
-  const dev: G2PScores[] = [];
-  let step = 0;
-  for (let ep = 0; ep < epochs; ep++) {
-    model.train();
-    const batches = bucketBatches(
-      pairs.map((p) => p.s.length + p.t.length / 4),
+  const task = new G2PTask(g, pairs, devEntries, { batchSize, seed, log });
+  const total = epochs * task.stepsPerEpoch;
+  const extra: Record<string, unknown> = { src: src.toJSON(), tgt: tgt.toJSON() };
+  let lossSum = 0;
+  let n = 0;
+  const run = await runTraining({
+    out: opts.out,
+    resume: opts.resume,
+    overwrite: opts.overwrite,
+    allowChange: opts.allowChange,
+    settings: {
+      ...config,
+      epochs,
       batchSize,
-      rng,
-    );
-    let lossSum = 0;
-    let n = 0;
-    // Linear decay of the learning rate over the last half of training.
-    for (const idx of batches) {
-      const frac = (step + 1) / (epochs * batches.length);
-      opt.lr = frac > 0.5 ? lr * (1 - frac) * 2 + lr * 0.05 : lr;
-      const sb = padBatch(
-        idx.map((i) => pairs[i].s),
-        0,
-      );
-      const tin = padBatch(
-        idx.map((i) => Int32Array.of(bos, ...pairs[i].t)),
-        0,
-      );
-      const tout = new Int32Array(tin.T * tin.B).fill(-100);
-      idx.forEach((i, b) => {
-        const t = pairs[i].t;
-        for (let k = 0; k < t.length; k++) tout[k * tin.B + b] = t[k];
-        tout[t.length * tin.B + b] = eos;
-      });
-      model.zeroGrad();
-      const r = model.trainStep(sb, tin, tout);
-      if (!Number.isFinite(r.loss))
-        throw new KiokuError(`${w}: loss became ${r.loss} at step ${step}; try a lower --lr`);
-      if (clip > 0) clipGradNorm(model.parameters(), clip);
-      opt.step();
-      step++;
-      lossSum += r.loss;
+      lr,
+      clip,
+      trainSize: opts.trainSize ?? 0,
+      testSize: opts.testSize ?? 0,
+      beam,
+      seed,
+      data: opts.data ? 'given' : 'cmudict',
+      initModel: opts.initModel ? fileFingerprint(resolveRunModel(opts.initModel)) : null,
+    },
+    log,
+    onEvent: (e) => {
+      if (e.type !== 'step') return;
+      lossSum += e.loss;
       n++;
-      if (step % 5 === 0) await yieldToEventLoop();
-      if (step % 100 === 0) {
+      if (e.step % 100 === 0) {
         log(
-          `epoch ${ep + 1} step ${step}/${epochs * batches.length} loss ${(lossSum / n).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+          `epoch ${task.epoch + 1} step ${e.step}/${total} loss ${(lossSum / n).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
         );
         lossSum = 0;
         n = 0;
       }
-    }
-    const d = await evaluateG2P(g, devEntries);
-    dev.push(d);
-    log(
-      `epoch ${ep + 1}: dev WER ${(100 * d.wer).toFixed(2)}% PER ${(100 * d.per).toFixed(2)}% (${d.words} words)`,
-    );
-    if (opts.out) saveG2P(opts.out, g, step);
-  }
+    },
+    build: () => ({
+      task,
+      options: {
+        optimizer: 'adam',
+        lr,
+        clip,
+        clipMode: 'norm',
+        epochs,
+        schedule: secondHalfDecay(total, 0.05),
+        validateEvery: task.stepsPerEpoch,
+        checkpointEvery: task.stepsPerEpoch,
+      },
+      meta: () => ({ config: { ...config, problem: 'g2p', task: 'seq2seq' }, extra }),
+    }),
+  });
+  if (run.finished) return run;
   const testGreedy = await evaluateG2P(g, testEntries, 1);
   log(
     `test (greedy): WER ${(100 * testGreedy.wer).toFixed(2)}% PER ${(100 * testGreedy.per).toFixed(2)}% on ${testGreedy.words} words`,
@@ -222,8 +349,19 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
   const test = beam > 1 ? await evaluateG2P(g, testEntries, beam) : testGreedy;
   if (beam > 1)
     log(`test (beam ${beam}): WER ${(100 * test.wer).toFixed(2)}% PER ${(100 * test.per).toFixed(2)}%`);
-  if (opts.out) saveG2P(opts.out, g, step, { test, testGreedy });
-  return { test, testGreedy, dev, steps: step, seconds: (performance.now() - t0) / 1000, config };
+  if (run.dir) {
+    extra.scores = { test, testGreedy };
+    run.dir.saveLatest(run.trainer.snapshot());
+  }
+  return {
+    finished: false,
+    test,
+    testGreedy,
+    dev: task.dev,
+    steps: run.result.steps,
+    seconds: (performance.now() - t0) / 1000,
+    config,
+  };
 }
 
 export function saveG2P(path: string, g: LoadedG2P, step: number, scores?: unknown): void {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../node/atomic.js';
 import { KiokuError } from '../../util/errors.js';
 
@@ -33,6 +34,7 @@ export function writeWord2vecText(
     const row = Array.from(vectors.subarray(i * dim, (i + 1) * dim), (v) => Number(v.toPrecision(6)));
     lines.push(`${words[i]} ${row.join(' ')}`);
   }
+  mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, new TextEncoder().encode(lines.join('\n') + '\n'));
 }
 

@@ -1,7 +1,11 @@
 import { Vocab } from '../../data/vocab.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
+import { Rng, type RngState } from '../../util/rng.js';
+import { Module, Parameter } from '../../nn/module.js';
+import type { FloatArray } from '../../tensor/tensor.js';
+import type { TrainTask } from '../../train/trainer.js';
+import { type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { loadTaskModel, saveTaskModel } from '../taskfile.js';
 
 /**
@@ -90,9 +94,9 @@ export function negSamplingLoss(
  * Returns the loss before the step.
  */
 export function negSamplingStep(
-  h: Float32Array,
+  h: FloatArray,
   hOff: number,
-  out: Float32Array,
+  out: FloatArray,
   rows: ArrayLike<number>,
   dim: number,
   lr: number,
@@ -126,6 +130,7 @@ export interface Word2vecModel {
 }
 
 export interface Word2vecTrainResult {
+  finished: false;
   model: Word2vecModel;
   /** Mean negative-sampling loss per positive pair, per tenth of training. */
   lossCurve: number[];
@@ -133,28 +138,200 @@ export interface Word2vecTrainResult {
   seconds: number;
 }
 
-/** Train word2vec on tokenised sentences/documents. */
-export function trainWord2vec(
-  docs: readonly (readonly string[])[],
-  cfg: Partial<Word2vecConfig> = {},
-  log: (m: string) => void = () => {},
-): Word2vecTrainResult {
-  const c: Word2vecConfig = {
-    ...DEFAULT_WORD2VEC_CONFIG,
-    ...(cfg.arch === 'cbow' && cfg.lr === undefined ? { lr: 0.05 } : {}),
-    ...cfg,
-  };
-  const w = 'word2vec';
-  if (c.arch !== 'skipgram' && c.arch !== 'cbow')
-    throw new KiokuError(`${w}: arch must be 'skipgram' or 'cbow', got ${JSON.stringify(c.arch)}`);
-  checkNumber(w, 'dim', c.dim, { min: 1, integer: true });
-  checkNumber(w, 'window', c.window, { min: 1, integer: true });
-  checkNumber(w, 'negative', c.negative, { min: 1, integer: true });
-  checkNumber(w, 'sample', c.sample, { min: 0 });
-  checkNumber(w, 'minCount', c.minCount, { min: 1, integer: true });
-  checkNumber(w, 'epochs', c.epochs, { min: 1, integer: true });
-  checkNumber(w, 'lr', c.lr, { min: 0 });
-  const t0 = performance.now();
+/** The two tables as a `Module` (what the Trainer checkpoints): input [V, D] and output [V, D] vectors. */
+export class Word2vecTables extends Module {
+  readonly input: Parameter;
+  readonly output: Parameter;
+
+  constructor(V: number, D: number, input: Float32Array) {
+    super();
+    this.input = new Parameter('input', new Tensor(input, [V, D]), Tensor.zeros([V, D]));
+    this.output = Parameter.zeros('output', [V, D], 'float32');
+  }
+
+  protected override ownParameters(): Parameter[] {
+    return [this.input, this.output];
+  }
+}
+
+/** What the word2vec task keeps for an exact resume (the tables are the model's weights). */
+interface Word2vecTaskState {
+  rng: RngState;
+  epoch: number;
+  doc: number;
+  done: number;
+  lossSum: number;
+  pairs: number;
+  nextMark: number;
+  lossCurve: number[];
+  lastLoss: number;
+}
+
+/**
+ * word2vec as a `TrainTask` that updates its tables itself (`updatesItself`): one step is
+ * a block of documents (a hundredth of the corpus), each trained with the C tool's sparse
+ * SGD at the learning rate of its position, lr · (1 − words done / (epochs · words + 1)),
+ * floored at lr · 1e-4. word2vec has no held-out objective: `validate` reports the mean
+ * loss per positive pair since the last tenth of training.
+ */
+export class Word2vecTask implements TrainTask {
+  readonly updatesItself = true;
+  readonly stepsPerEpoch: number;
+  lossCurve: number[] = [];
+  private epoch = 0;
+  private doc = 0;
+  private done = 0;
+  private lossSum = 0;
+  private pairs = 0;
+  private nextMark: number;
+  private lastLoss = NaN;
+  private readonly docsPerStep: number;
+  private readonly totalWork: number;
+  private readonly neu1e: Float32Array;
+  private readonly neu1: Float32Array;
+  private readonly rows: Int32Array;
+  private readonly sentence: number[] = [];
+
+  constructor(
+    readonly model: Word2vecTables,
+    private readonly corpus: readonly Int32Array[],
+    private readonly keep: Float64Array,
+    private readonly table: Int32Array,
+    private readonly c: Word2vecConfig,
+    total: number,
+    private readonly rng: Rng,
+    private readonly log: (m: string) => void,
+  ) {
+    this.docsPerStep = Math.max(1, Math.ceil(corpus.length / 100));
+    this.stepsPerEpoch = Math.ceil(corpus.length / this.docsPerStep);
+    this.totalWork = c.epochs * total;
+    this.nextMark = this.totalWork / 10;
+    this.neu1e = new Float32Array(c.dim);
+    this.neu1 = new Float32Array(c.dim);
+    this.rows = new Int32Array(c.negative + 1);
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    if (this.doc >= this.corpus.length) {
+      this.epoch++;
+      this.doc = 0;
+    }
+    const end = Math.min(this.doc + this.docsPerStep, this.corpus.length);
+    let loss = 0;
+    let pairs = 0;
+    let words = 0;
+    for (; this.doc < end; this.doc++) {
+      const r = this.trainDoc(this.corpus[this.doc]);
+      loss += r.loss;
+      pairs += r.pairs;
+      words += this.corpus[this.doc].length;
+    }
+    return { loss: loss / Math.max(1, pairs), tokens: words };
+  }
+
+  /** One document: subsample, then the skip-gram or CBOW updates of each position (2013a §3). */
+  private trainDoc(doc: Int32Array): { loss: number; pairs: number } {
+    const { c, rng, keep, table, rows, neu1, neu1e, sentence } = this;
+    const D = c.dim;
+    const input = this.model.input.value.data; // [V, D], updated in place
+    const output = this.model.output.value.data; // [V, D]
+    const tableSize = table.length;
+    let loss = 0;
+    let pairs = 0;
+    sentence.length = 0;
+    for (const id of doc) if (keep[id] >= 1 || rng.uniform() < keep[id]) sentence.push(id);
+    this.done += doc.length;
+    const lr = Math.max(c.lr * 1e-4, c.lr * (1 - this.done / (this.totalWork + 1)));
+    const n = sentence.length;
+    for (let p = 0; p < n; p++) {
+      const word = sentence[p];
+      const r = 1 + rng.int(c.window);
+      const drawNeg = (): void => {
+        rows[0] = word;
+        for (let k = 1; k <= c.negative; k++) {
+          let t = table[rng.int(tableSize)];
+          if (t === word) t = table[rng.int(tableSize)];
+          rows[k] = t;
+        }
+      };
+      if (c.arch === 'skipgram') {
+        for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
+          if (q === p) continue;
+          const ctx = sentence[q];
+          drawNeg();
+          neu1e.fill(0);
+          const l = negSamplingStep(input, ctx * D, output, rows, D, lr, neu1e);
+          loss += l;
+          this.lossSum += l; // summed pair by pair, as the loss curve always was
+          pairs++;
+          for (let i = 0; i < D; i++) input[ctx * D + i] += neu1e[i];
+        }
+      } else {
+        neu1.fill(0);
+        let cw = 0;
+        for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
+          if (q === p) continue;
+          const o = sentence[q] * D;
+          for (let i = 0; i < D; i++) neu1[i] += input[o + i];
+          cw++;
+        }
+        if (cw === 0) continue;
+        for (let i = 0; i < D; i++) neu1[i] /= cw;
+        drawNeg();
+        neu1e.fill(0);
+        const l = negSamplingStep(neu1, 0, output, rows, D, lr, neu1e);
+        loss += l;
+        this.lossSum += l;
+        pairs++;
+        for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
+          if (q === p) continue;
+          const o = sentence[q] * D;
+          for (let i = 0; i < D; i++) input[o + i] += neu1e[i];
+        }
+      }
+    }
+    this.pairs += pairs;
+    if (this.done >= this.nextMark) {
+      this.lastLoss = this.lossSum / Math.max(1, this.pairs);
+      this.lossCurve.push(this.lastLoss);
+      this.log(
+        `word2vec ${c.arch}: ${Math.round((100 * this.done) / this.totalWork)}% loss ${this.lastLoss.toFixed(4)} lr ${lr.toExponential(2)}`,
+      );
+      this.lossSum = 0;
+      this.pairs = 0;
+      this.nextMark += this.totalWork / 10;
+    }
+    return { loss, pairs };
+  }
+
+  /** The mean loss per pair of the last tenth of training (no held-out set; changes nothing). */
+  validate(): number {
+    return this.pairs > 0 ? this.lossSum / this.pairs : this.lastLoss;
+  }
+
+  getState(): Word2vecTaskState {
+    const { epoch, doc, done, lossSum, pairs, nextMark, lossCurve, lastLoss } = this;
+    return { rng: this.rng.getState(), epoch, doc, done, lossSum, pairs, nextMark, lossCurve, lastLoss };
+  }
+
+  setState(state: unknown): void {
+    const s = state as Word2vecTaskState;
+    this.rng.setState(s.rng);
+    ({
+      epoch: this.epoch,
+      doc: this.doc,
+      done: this.done,
+      lossSum: this.lossSum,
+      pairs: this.pairs,
+      nextMark: this.nextMark,
+      lastLoss: this.lastLoss,
+    } = s);
+    this.lossCurve = [...s.lossCurve];
+  }
+}
+
+/** The vocabulary, counts, corpus ids, noise table and keep probabilities of a corpus. */
+function prepareCorpus(docs: readonly (readonly string[])[], c: Word2vecConfig, w: string) {
   const vocab = Vocab.build(docs, { maxSize: c.maxVocab, minCount: c.minCount });
   const V = vocab.size;
   if (V < 4) throw new KiokuError(`${w}: the corpus has fewer than 2 words seen ${c.minCount}+ times`);
@@ -192,85 +369,69 @@ export function trainWord2vec(
       if (f > 0) keep[i] = Math.min(1, ((Math.sqrt(f / (c.sample * total)) + 1) * (c.sample * total)) / f);
     }
   }
+  return { vocab, counts, corpus, total, table, keep };
+}
+
+/**
+ * Train word2vec on tokenised sentences/documents, through the `Trainer` (`Word2vecTask`).
+ * With `run.out`, a run directory (see `runTraining`); its model.safetensors is the model.
+ * A `resume` of a run that already finished returns `{ finished: true }`.
+ */
+export async function trainWord2vec(
+  docs: readonly (readonly string[])[],
+  cfg: Partial<Word2vecConfig> = {},
+  log: (m: string) => void = () => {},
+  run: RunFlags & { out?: string; settings?: Record<string, unknown> } = {},
+): Promise<Word2vecTrainResult | FinishedRun> {
+  const c: Word2vecConfig = {
+    ...DEFAULT_WORD2VEC_CONFIG,
+    ...(cfg.arch === 'cbow' && cfg.lr === undefined ? { lr: 0.05 } : {}),
+    ...cfg,
+  };
+  const w = 'word2vec';
+  if (c.arch !== 'skipgram' && c.arch !== 'cbow')
+    throw new KiokuError(`${w}: arch must be 'skipgram' or 'cbow', got ${JSON.stringify(c.arch)}`);
+  checkNumber(w, 'dim', c.dim, { min: 1, integer: true });
+  checkNumber(w, 'window', c.window, { min: 1, integer: true });
+  checkNumber(w, 'negative', c.negative, { min: 1, integer: true });
+  checkNumber(w, 'sample', c.sample, { min: 0 });
+  checkNumber(w, 'minCount', c.minCount, { min: 1, integer: true });
+  checkNumber(w, 'epochs', c.epochs, { min: 1, integer: true });
+  checkNumber(w, 'lr', c.lr, { min: 0 });
+  const t0 = performance.now();
+  const { vocab, counts, corpus, total, table, keep } = prepareCorpus(docs, c, w);
+  const V = vocab.size;
   const rng = new Rng(c.seed);
   const D = c.dim;
   const input = new Float32Array(V * D);
   for (let i = 0; i < input.length; i++) input[i] = (rng.uniform() - 0.5) / D; // C tool init
-  const output = new Float32Array(V * D);
-  const neu1e = new Float32Array(D);
-  const neu1 = new Float32Array(D);
-  const rows = new Int32Array(c.negative + 1);
-  const totalWork = c.epochs * total;
-  let done = 0;
-  let lossSum = 0;
-  let pairs = 0;
-  const lossCurve: number[] = [];
-  let nextMark = totalWork / 10;
-  const sentence: number[] = [];
-  for (let ep = 0; ep < c.epochs; ep++) {
-    for (const doc of corpus) {
-      sentence.length = 0;
-      for (const id of doc) if (keep[id] >= 1 || rng.uniform() < keep[id]) sentence.push(id);
-      done += doc.length;
-      const lr = Math.max(c.lr * 1e-4, c.lr * (1 - done / (totalWork + 1)));
-      const n = sentence.length;
-      for (let p = 0; p < n; p++) {
-        const word = sentence[p];
-        const r = 1 + rng.int(c.window);
-        const drawNeg = (): void => {
-          rows[0] = word;
-          for (let k = 1; k <= c.negative; k++) {
-            let t = table[rng.int(tableSize)];
-            if (t === word) t = table[rng.int(tableSize)];
-            rows[k] = t;
-          }
-        };
-        if (c.arch === 'skipgram') {
-          for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
-            if (q === p) continue;
-            const ctx = sentence[q];
-            drawNeg();
-            neu1e.fill(0);
-            lossSum += negSamplingStep(input, ctx * D, output, rows, D, lr, neu1e);
-            pairs++;
-            for (let i = 0; i < D; i++) input[ctx * D + i] += neu1e[i];
-          }
-        } else {
-          neu1.fill(0);
-          let cw = 0;
-          for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
-            if (q === p) continue;
-            const o = sentence[q] * D;
-            for (let i = 0; i < D; i++) neu1[i] += input[o + i];
-            cw++;
-          }
-          if (cw === 0) continue;
-          for (let i = 0; i < D; i++) neu1[i] /= cw;
-          drawNeg();
-          neu1e.fill(0);
-          lossSum += negSamplingStep(neu1, 0, output, rows, D, lr, neu1e);
-          pairs++;
-          for (let q = Math.max(0, p - r); q <= Math.min(n - 1, p + r); q++) {
-            if (q === p) continue;
-            const o = sentence[q] * D;
-            for (let i = 0; i < D; i++) input[o + i] += neu1e[i];
-          }
-        }
-      }
-      if (done >= nextMark) {
-        lossCurve.push(lossSum / Math.max(1, pairs));
-        log(
-          `word2vec ${c.arch}: ${Math.round((100 * done) / totalWork)}% loss ${(lossSum / Math.max(1, pairs)).toFixed(4)} lr ${lr.toExponential(2)}`,
-        );
-        lossSum = 0;
-        pairs = 0;
-        nextMark += totalWork / 10;
-      }
-    }
-  }
+  const tables = new Word2vecTables(V, D, input);
+  const task = new Word2vecTask(tables, corpus, keep, table, c, total, rng, log);
+  const r = await runTraining({
+    ...run,
+    // The epochs are the task's own (its learning rate decays over all of them): not a free budget.
+    settings: { ...c, epochs: undefined, passes: c.epochs, ...(run.settings ?? {}) },
+    log,
+    build: () => ({
+      task,
+      options: { optimizer: 'sgd', lr: c.lr, epochs: c.epochs, clipMode: 'none', checkpointEvery: 50 },
+      meta: () => ({
+        config: { ...c, task: 'word2vec' },
+        extra: { vocab: vocab.toJSON(), counts: Array.from(counts) },
+      }),
+    }),
+  });
+  if (r.finished) return r;
   return {
-    model: { config: c, vocab, counts, input, output },
-    lossCurve,
+    finished: false,
+    model: {
+      config: c,
+      vocab,
+      counts,
+      input: Float32Array.from(tables.input.value.data),
+      output: Float32Array.from(tables.output.value.data),
+    },
+    lossCurve: task.lossCurve,
     words: total,
     seconds: (performance.now() - t0) / 1000,
   };
