@@ -12,7 +12,6 @@ import { spectralRadius } from '../src/wings/experiments/spectral.js';
 import { backpropSteps, stepJacobian, unroll } from '../src/wings/experiments/stepwise.js';
 import { trainRun } from '../src/wings/experiments/train.js';
 import { orthogonal_ } from '../src/nn/init.js';
-import { SGD } from '../src/optim/sgd.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -163,7 +162,8 @@ describe('clipping in the exploding regime', () => {
     const r = trainRun({
       task,
       model,
-      optimizer: new SGD(model.parameters(), { lr }),
+      optimizer: 'sgd',
+      lr,
       steps: 5,
       batch: 4,
       seed: 1,

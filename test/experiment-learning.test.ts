@@ -9,7 +9,6 @@ import '../src/index.js';
 import { addingProblem } from '../src/wings/experiments/synthetic.js';
 import { hiddenForBudget, modelParameterCount, SequenceModel } from '../src/wings/experiments/model.js';
 import { trainRun } from '../src/wings/experiments/train.js';
-import { Adam } from '../src/optim/adam.js';
 import { getBackend } from '../src/tensor/current-backend.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -31,7 +30,8 @@ function train(cell: 'lstm' | 'rnn', steps: number, stopWhenSolved: boolean) {
   const r = trainRun({
     task,
     model,
-    optimizer: new Adam(model.parameters(), { lr: 0.02 }),
+    optimizer: 'adam',
+    lr: 0.02,
     steps,
     batch: 64,
     seed: 1000,

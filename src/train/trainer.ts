@@ -89,6 +89,11 @@ export interface TrainerOptions {
    */
   explodeFactor?: number;
   /**
+   * Stop when a training loss exceeds this absolute value (e.g. 100× a task's chance-level
+   * loss, as the experiments use); none by default.
+   */
+  maxLoss?: number;
+  /**
    * Skip a step whose loss or gradient is non-finite (no update) instead of stopping, and
    * stop after this many such steps in a row. 0 (default): stop at the first one.
    */
@@ -108,6 +113,8 @@ export type TrainEvent =
       paramNorm: number;
       /** ‖Δθ‖ / ‖θ‖ of this update: ~1e-3 is healthy (Karpathy's rule of thumb). */
       updateRatio: number;
+      /** ‖Δθ‖: the size of the step actually taken. */
+      updateNorm: number;
       tokensPerSec: number;
       etaSeconds: number | null;
       elapsedSeconds: number;
@@ -160,6 +167,9 @@ export class TrainingDivergedError extends KiokuError {
     message: string,
     readonly step: number,
     readonly lastGoodCheckpoint: string | null,
+    /** The loss and gradient norm (before clipping) of the step that stopped the run. */
+    readonly loss: number = NaN,
+    readonly gradNorm: number = NaN,
   ) {
     super(message);
     this.name = 'TrainingDivergedError';
@@ -183,7 +193,10 @@ export class Trainer {
   private validatedAt = -1;
   private best: { step: number; valLoss: number; params: FloatArray[] } | null = null;
   private readonly o: Required<
-    Omit<TrainerOptions, 'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions'>
+    Omit<
+      TrainerOptions,
+      'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions' | 'maxLoss'
+    >
   > &
     TrainerOptions;
 
@@ -224,6 +237,7 @@ export class Trainer {
       throw new KiokuError(`${where}: give steps or timeSeconds`);
     if (o.steps !== undefined) checkNumber(where, 'steps', o.steps, { min: 1, integer: true });
     if (o.timeSeconds !== undefined) checkNumber(where, 'timeSeconds', o.timeSeconds, { min: 0.001 });
+    if (o.maxLoss !== undefined) checkNumber(where, 'maxLoss', o.maxLoss);
     checkNumber(where, 'validateEvery', o.validateEvery, { min: 1, integer: true });
     checkNumber(where, 'checkpointEvery', o.checkpointEvery, { min: 1, integer: true });
     if (o.explodeFactor !== 0) checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
@@ -357,7 +371,13 @@ export class Trainer {
         // A bad batch: skip it (no update) while `skipNonFinite` allows, else stop.
         const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${gNorm}`;
         if (++badInARow >= Math.max(o.skipNonFinite, 1))
-          this.diverged(o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what, lr, gNorm);
+          this.diverged(
+            o.skipNonFinite > 0 ? `${badInARow} steps in a row: ${what}` : what,
+            lr,
+            gNorm,
+            this.step + 1,
+            loss,
+          );
         this.skippedSteps++;
         this.step++;
         this.hooks.onEvent?.({ type: 'skip', step: this.step, loss, gradNorm: gNorm });
@@ -369,8 +389,12 @@ export class Trainer {
             `loss ${loss.toFixed(4)} exploded past ${o.explodeFactor}× the first loss ${this.firstLoss.toFixed(4)}`,
             lr,
             gNorm,
+            this.step + 1,
+            loss,
           );
         }
+        if (o.maxLoss !== undefined && loss > o.maxLoss)
+          this.diverged(`loss ${loss.toFixed(4)} is above ${o.maxLoss}`, lr, gNorm, this.step + 1, loss);
         if (!own) {
           if (o.clipMode === 'value') clipGradValue(params, o.clip);
           for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
@@ -428,7 +452,13 @@ export class Trainer {
     const o = this.o;
     const pNorm = paramNorm(params);
     if (!Number.isFinite(pNorm))
-      this.diverged('parameters became non-finite after the update', row.lr, row.gradNorm, row.step);
+      this.diverged(
+        'parameters became non-finite after the update',
+        row.lr,
+        row.gradNorm,
+        row.step,
+        row.loss,
+      );
     if (!this.hooks.onEvent) return;
     let dNorm = 0;
     for (let i = 0; i < params.length; i++) {
@@ -456,6 +486,7 @@ export class Trainer {
       gradNorm: row.gradNorm,
       paramNorm: pNorm,
       updateRatio: pNorm > 0 ? Math.sqrt(dNorm) / pNorm : 0,
+      updateNorm: Math.sqrt(dNorm),
       tokensPerSec: tokens / now,
       etaSeconds: eta,
       elapsedSeconds: now,
@@ -526,7 +557,7 @@ export class Trainer {
     return named;
   }
 
-  private diverged(what: string, lr: number, gNorm: number, step = this.step + 1): never {
+  private diverged(what: string, lr: number, gNorm: number, step = this.step + 1, loss = NaN): never {
     const keep = this.lastGood
       ? `the last good checkpoint is kept at ${this.lastGood}`
       : 'no checkpoint had been written yet';
@@ -535,6 +566,8 @@ export class Trainer {
         'Try a lower --lr or a smaller --clip.',
       step,
       this.lastGood,
+      loss,
+      gNorm,
     );
   }
 }

@@ -17,7 +17,6 @@
  */
 import { makeTask, type TaskName } from './synthetic.js';
 import type { InitScheme } from '../../nn/init.js';
-import { SGD } from '../../optim/sgd.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
 import { SequenceModel } from './model.js';
 import { fmt, type ReportDocument } from './report.js';
@@ -133,12 +132,12 @@ export function runClippingExperiment(
         nonlinearity: o.nonlinearity,
         seed,
       });
-      const optimizer = new SGD(model.parameters(), { lr: o.lr });
       const startDone = done;
       const r = trainRun({
         task,
         model,
-        optimizer,
+        optimizer: 'sgd',
+        lr: o.lr,
         steps: o.steps,
         batch: o.batch,
         seed: seed + 100003,

@@ -12,7 +12,6 @@
  * ```
  */
 import { makeTask, type TaskName } from './synthetic.js';
-import { Adam } from '../../optim/adam.js';
 import { getBackend } from '../../tensor/current-backend.js';
 import { Rng } from '../../util/rng.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
@@ -146,13 +145,13 @@ export function runCompareExperiment(
           seed,
           forgetBias: o.forgetBias, // for the cells that take it (LSTM)
         });
-        const optimizer = new Adam(model.parameters(), { lr: o.lr });
         const start = done;
         const label = `${cell} T=${length} seed ${seed}`;
         const r = trainRun({
           task,
           model,
-          optimizer,
+          optimizer: 'adam',
+          lr: o.lr,
           steps: o.steps,
           batch: o.batch,
           seed: seed + 7 * length, // same batches for every cell

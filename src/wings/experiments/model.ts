@@ -128,6 +128,7 @@ export class SequenceModel extends Module {
     });
   }
 
+  /** Parameters: the recurrent layer's (`rnn.…`), then the read-out's (`head.…`). */
   protected override children(): [string, Module][] {
     return [
       ['rnn', this.rnn],

@@ -1,20 +1,21 @@
 /**
- * A small, explicit training loop for the experiments: sample a batch, forward with loss,
- * backward, clip, step — and record everything a report plots (loss, gradient norm before
- * and after clipping, the size of the update). It stops a run the moment it diverges
- * (loss NaN/∞ or far above the task's baseline), because a diverged run is a result here,
- * not an error.
+ * The experiments' short in-memory trainings, run by the `Trainer` (no store): sample a
+ * batch, forward with loss, backward, clip, step — and record everything a report plots
+ * (loss, gradient norm before and after clipping, the size of the update). A run stops the
+ * moment it diverges (loss NaN/∞ or far above the task's baseline), because a diverged run
+ * is a result here, not an error.
  *
  * ```ts
- * const r = trainRun({ task, model, optimizer: new Adam(model.parameters(), { lr: 1e-2 }),
+ * const r = trainRun({ task, model, optimizer: 'adam', lr: 1e-2,
  *                      steps: 500, batch: 32, seed: 0, clip: { mode: 'norm', threshold: 1 } });
  * r.history.at(-1)?.loss; r.final.loss; r.diverged;
  * ```
  */
 import type { SyntheticTask, TaskBatch } from './synthetic.js';
 import { clipGradNorm, clipGradValue, gradNorm } from '../../optim/clip.js';
-import type { Optimizer } from '../../optim/optimizer.js';
-import { Rng } from '../../util/rng.js';
+import type { OptimizerKind } from '../../optim/factory.js';
+import { Trainer, TrainingDivergedError, type TrainTask } from '../../train/trainer.js';
+import { Rng, type RngState } from '../../util/rng.js';
 import type { SequenceModel } from './model.js';
 
 /** Gradient clipping: none, element-wise to [−c, c] ("value"), or by global L2 norm ("norm"). */
@@ -47,7 +48,9 @@ export interface EvalRecord {
 export interface TrainRunOptions {
   task: SyntheticTask;
   model: SequenceModel;
-  optimizer: Optimizer;
+  /** The optimizer the Trainer creates over the model's parameters, and its learning rate. */
+  optimizer: OptimizerKind;
+  lr: number;
   steps: number;
   batch: number;
   /** Seed of the training batches. */
@@ -111,77 +114,126 @@ export function applyClip(
   return { before, after: gradNorm(params) };
 }
 
-/** Train for `steps` steps (or until divergence). */
+/**
+ * The experiments' training as a `TrainTask`: a fresh batch of the synthetic task per step
+ * (from a seeded RNG), the model's loss and backward pass. Validation is the fixed
+ * evaluation batch (recorded in `evals`); `stopWhen` turns an evaluation into a stop.
+ */
+class SyntheticTrainTask implements TrainTask {
+  readonly evals: EvalRecord[] = [];
+  stopped: EvalRecord | null = null;
+  private step = 0;
+  private lastLoss = NaN;
+  private readonly rng: Rng;
+
+  constructor(
+    readonly model: SequenceModel,
+    private readonly o: TrainRunOptions,
+  ) {
+    this.rng = new Rng(o.seed);
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    const { o } = this;
+    this.step++;
+    const r = this.model.run(o.task, o.task.sample(o.batch, this.rng));
+    r.backward();
+    this.lastLoss = r.loss;
+    return { loss: r.loss, tokens: o.batch };
+  }
+
+  validate(): number {
+    const { o } = this;
+    if (!o.evalBatch) return this.lastLoss;
+    const e = evaluate(o.task, this.model, o.evalBatch, this.step);
+    this.evals.push(e);
+    if (this.step < o.steps && o.stopWhen?.(e)) this.stopped = e;
+    return e.loss;
+  }
+
+  getState(): unknown {
+    return { rng: this.rng.getState(), step: this.step };
+  }
+
+  setState(state: unknown): void {
+    const s = state as { rng: RngState; step: number };
+    this.rng.setState(s.rng);
+    this.step = s.step;
+  }
+}
+
+/**
+ * Train for `steps` steps (or until divergence, or until `stopWhen`), through the `Trainer`
+ * without a store (in memory): its clipping, its absolute loss bound (`maxLoss`) as the
+ * divergence test, its update norms. A diverged run is returned, not thrown.
+ */
 export function trainRun(o: TrainRunOptions): TrainRunResult {
   const t0 = performance.now();
-  const rng = new Rng(o.seed);
   const params = o.model.parameters();
-  const divergeAbove = o.divergeAbove ?? 100 * o.task.baseline.loss;
   const track = o.trackUpdate ?? true;
-  const total = params.reduce((n, p) => n + p.value.size, 0);
-  const before = new Float64Array(track ? total : 0);
+  const clip = o.clip ?? { mode: 'none', threshold: 0 };
   const history: StepRecord[] = [];
-  const evals: EvalRecord[] = [];
+  const bound = o.divergeAbove ?? 100 * o.task.baseline.loss;
+  const task = new SyntheticTrainTask(o.model, o);
+  const evalEvery = o.evalBatch && o.evalEvery ? o.evalEvery : Number.MAX_SAFE_INTEGER;
+  const trainer = new Trainer(
+    task,
+    {
+      optimizer: o.optimizer,
+      lr: o.lr,
+      steps: o.steps,
+      clip: clip.threshold,
+      clipMode: clip.mode,
+      validateEvery: evalEvery,
+      checkpointEvery: Number.MAX_SAFE_INTEGER,
+      explodeFactor: 0,
+      maxLoss: Number.isFinite(bound) ? bound : undefined,
+    },
+    {
+      shouldStop: () => task.stopped !== null,
+      onEvent: (e) => {
+        if (e.type !== 'step') return;
+        // ‖g‖ after clipping: the gradients are still the clipped ones after the update.
+        const clippedNorm = clip.mode === 'none' ? e.gradNorm : gradNorm(params);
+        const rec: StepRecord = {
+          step: e.step,
+          loss: e.loss,
+          gradNorm: e.gradNorm,
+          clippedNorm,
+          updateNorm: track ? e.updateNorm : NaN,
+        };
+        history.push(rec);
+        o.onStep?.(rec);
+      },
+    },
+  );
   let divergedAt: number | null = null;
-  let stopped: EvalRecord | null = null;
-  for (let step = 1; step <= o.steps; step++) {
-    const batch = o.task.sample(o.batch, rng);
-    const r = o.model.run(o.task, batch);
-    o.model.zeroGrad();
-    r.backward();
-    const { before: gn, after: cn } = applyClip(o.model, o.clip);
-    const bad = !Number.isFinite(r.loss) || r.loss > divergeAbove || !Number.isFinite(gn);
-    if (bad) {
-      history.push({ step, loss: r.loss, gradNorm: gn, clippedNorm: cn, updateNorm: NaN });
-      o.onStep?.(history[history.length - 1]);
-      divergedAt = step;
-      break;
-    }
-    if (track) {
-      let off = 0;
-      for (const p of params) {
-        before.set(p.value.data, off);
-        off += p.value.size;
-      }
-    }
-    o.optimizer.step();
-    let updateNorm = NaN;
-    if (track) {
-      let s = 0;
-      let off = 0;
-      for (const p of params) {
-        const v = p.value.data;
-        for (let i = 0; i < v.length; i++) {
-          const d = v[i] - before[off + i];
-          s += d * d;
-        }
-        off += v.length;
-      }
-      updateNorm = Math.sqrt(s);
-    }
-    const rec: StepRecord = { step, loss: r.loss, gradNorm: gn, clippedNorm: cn, updateNorm };
-    history.push(rec);
-    o.onStep?.(rec);
-    if (o.evalBatch && o.evalEvery && step % o.evalEvery === 0 && step < o.steps) {
-      const e = evaluate(o.task, o.model, o.evalBatch, step);
-      evals.push(e);
-      if (o.stopWhen?.(e)) {
-        stopped = e;
-        break;
-      }
-    }
+  try {
+    trainer.run();
+  } catch (err) {
+    if (!(err instanceof TrainingDivergedError)) throw err;
+    // The diverged step, as the report shows it: its loss and norms, no update.
+    if (clip.mode === 'value') clipGradValue(params, clip.threshold);
+    const clippedNorm = clip.mode === 'none' ? err.gradNorm : gradNorm(params);
+    history.push({ step: err.step, loss: err.loss, gradNorm: err.gradNorm, clippedNorm, updateNorm: NaN });
+    o.onStep?.(history[history.length - 1]);
+    divergedAt = err.step;
   }
   const lastStep = history.length ? history[history.length - 1].step : 0;
   let final: EvalRecord;
   if (divergedAt !== null) {
     final = { step: lastStep, loss: NaN, ...(o.task.kind === 'classification' ? { accuracy: NaN } : {}) };
-  } else if (stopped) {
-    final = stopped;
   } else if (o.evalBatch) {
-    final = evaluate(o.task, o.model, o.evalBatch, lastStep);
+    final = task.evals[task.evals.length - 1];
   } else {
     final = { step: lastStep, loss: history.length ? history[history.length - 1].loss : NaN };
   }
-  if (o.evalBatch && divergedAt === null && !stopped) evals.push(final);
-  return { history, evals, diverged: divergedAt !== null, divergedAt, final, ms: performance.now() - t0 };
+  return {
+    history,
+    evals: task.evals,
+    diverged: divergedAt !== null,
+    divergedAt,
+    final,
+    ms: performance.now() - t0,
+  };
 }

@@ -17,9 +17,8 @@
  * ```
  */
 import { cellDefaults } from '../../nn/cells.js';
-import { lagRecall, type TaskBatch } from './synthetic.js';
-import { clipGradNorm } from '../../optim/clip.js';
-import { Adam } from '../../optim/adam.js';
+import { IGNORE, lagRecall, type TaskBatch } from './synthetic.js';
+import { Trainer, type TrainTask } from '../../train/trainer.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -94,7 +93,84 @@ function chunk(stream: TaskBatch, t0: number, k: number): TaskBatch {
   return { x, ...(labels ? { labels } : {}) };
 }
 
-/** Train one model with truncation length k; `onUpdate(u)` after each update. */
+/**
+ * Truncated BPTT over one long stream as a `TrainTask`: each step forwards the next chunk
+ * of k steps from the carried state and backpropagates within the chunk only. A chunk
+ * without targets (the first ones when k ≤ lag) updates nothing: it is forwarded for its
+ * state and the step goes on to the next chunk. Validation is the evaluation on a fresh stream.
+ */
+class TruncatedTask implements TrainTask {
+  /** Training accuracy, averaged over windows of chunks. */
+  readonly curve: TruncationRow['curve'] = [];
+  /** The evaluation of the last `validate`. */
+  evaluation: { accuracy: number; loss: number } | null = null;
+  /** Parameter updates the stream gives: chunks with at least one target. */
+  readonly updates: number;
+  private u = 0;
+  private state: RecurrentState | undefined;
+  private wc = 0;
+  private wn = 0;
+  private readonly window: number;
+
+  constructor(
+    readonly model: SequenceModel,
+    private readonly stream: ReturnType<typeof lagRecall>,
+    private readonly data: TaskBatch,
+    private readonly k: number,
+    private readonly o: Required<TruncationOptions>,
+    private readonly onUpdate?: (u: number) => void,
+  ) {
+    this.window = Math.max(1, Math.floor(o.updates / 20));
+    const B = data.x.shape[1];
+    let n = 0;
+    for (let u = 0; u < o.updates; u++) {
+      const labels = data.labels!.subarray(u * k * B, (u + 1) * k * B);
+      if (labels.some((l) => l !== IGNORE)) n++;
+    }
+    this.updates = n;
+  }
+
+  trainBatch(): { loss: number; tokens: number } {
+    for (;;) {
+      const r = this.model.run(this.stream, chunk(this.data, this.u * this.k, this.k), this.state);
+      // The state goes on; its gradient does not (unchain_backward): the next chunk starts
+      // from hN as a constant.
+      this.state = r.state;
+      this.u++;
+      if (r.count > 0) {
+        r.backward();
+        this.wc += r.correct;
+        this.wn += r.count;
+      }
+      if (this.u % this.window === 0) {
+        if (this.wn > 0) this.curve.push({ update: this.u, accuracy: this.wc / this.wn });
+        this.wc = 0;
+        this.wn = 0;
+      }
+      this.onUpdate?.(this.u);
+      if (r.count > 0) return { loss: r.loss, tokens: r.count };
+    }
+  }
+
+  /** Accuracy and loss on a fresh evaluation stream of 64 sequences. */
+  validate(): number {
+    const { o } = this;
+    const evalTask = lagRecall({ length: o.evalLength, lag: o.lag, symbols: o.symbols });
+    const ev = this.model.run(evalTask, evalTask.sample(64, new Rng(o.seed + 31337)));
+    this.evaluation = { accuracy: ev.correct / ev.count, loss: ev.loss };
+    return ev.loss;
+  }
+
+  getState(): unknown {
+    throw new KiokuError('truncation: in-memory experiment runs are not checkpointed');
+  }
+
+  setState(): void {
+    throw new KiokuError('truncation: in-memory experiment runs are not checkpointed');
+  }
+}
+
+/** Train one model with truncation length k through the `Trainer` (in memory); `onUpdate(u)` after each chunk. */
 export function trainTruncated(
   o: Required<TruncationOptions>,
   k: number,
@@ -112,41 +188,26 @@ export function trainTruncated(
     seed: o.seed,
     ...cellDefaults(o.cell), // LSTM: forget-gate bias 1
   });
-  const opt = new Adam(model.parameters(), { lr: o.lr });
   const data = stream.sample(o.batch, new Rng(o.seed + 99991));
-  let state: RecurrentState | undefined;
-  const window = Math.max(1, Math.floor(o.updates / 20));
-  const curve: TruncationRow['curve'] = [];
-  let wc = 0;
-  let wn = 0;
-  for (let u = 0; u < o.updates; u++) {
-    const r = model.run(stream, chunk(data, u * k, k), state);
-    // The state goes on; its gradient does not (unchain_backward): the next chunk starts
-    // from hN as a constant.
-    state = r.state;
-    if (r.count > 0) {
-      model.zeroGrad();
-      r.backward();
-      if (o.clip > 0) clipGradNorm(model.parameters(), o.clip);
-      opt.step();
-      wc += r.correct;
-      wn += r.count;
-    }
-    if ((u + 1) % window === 0) {
-      if (wn > 0) curve.push({ update: u + 1, accuracy: wc / wn });
-      wc = 0;
-      wn = 0;
-    }
-    onUpdate?.(u + 1);
-  }
-  const evalTask = lagRecall({ length: o.evalLength, lag: o.lag, symbols: o.symbols });
-  const ev = model.run(evalTask, evalTask.sample(64, new Rng(o.seed + 31337)));
+  const task = new TruncatedTask(model, stream, data, k, o, onUpdate);
+  const never = Number.MAX_SAFE_INTEGER;
+  new Trainer(task, {
+    optimizer: 'adam',
+    lr: o.lr,
+    steps: task.updates,
+    clip: o.clip,
+    clipMode: o.clip > 0 ? 'norm' : 'none',
+    validateEvery: never,
+    checkpointEvery: never,
+    explodeFactor: 0,
+  }).run();
+  const ev = task.evaluation!;
   return {
     k,
     reach: gradientReach(k, o.lag),
-    accuracy: ev.correct / ev.count,
+    accuracy: ev.accuracy,
     loss: ev.loss,
-    curve,
+    curve: task.curve,
     seconds: (performance.now() - t0) / 1000,
   };
 }
