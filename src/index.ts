@@ -1,9 +1,17 @@
 /**
  * kioku — a TypeScript workbench for recurrent neural networks.
  *
+ * This is the core entry (`kioku`): tensors and backends, layers, losses, optimizers,
+ * in-memory safetensors/checkpoint codecs, vocabularies and batching. It imports no `node:`
+ * module and none of the figure libraries or data sets, so it runs in Node, in bundlers and
+ * in browsers alike. Node-only parts are separate entries: `kioku/node` (files),
+ * `kioku/figures`, `kioku/handwriting`, `kioku/sequence`, `kioku/experiments`, `kioku/cli`.
+ *
  * ```ts
  * import { LSTM, Linear, Tensor, softmaxCrossEntropy } from 'kioku';
  * ```
+ *
+ * @packageDocumentation
  */
 import { registerDefaultBackend } from './tensor/current-backend.js';
 import { createDefaultBackend } from './tensor/select.js';
@@ -15,7 +23,17 @@ export { Tensor, allocFloat, expectShape, type DType, type FloatArray } from './
 export { type Backend } from './tensor/backend.js';
 export { getBackend, setBackend } from './tensor/current-backend.js';
 export { ReferenceBackend } from './tensor/reference.js';
-export { createBackend, createDefaultBackend, useBackend, preloadWasm, type BackendName } from './tensor/select.js';
+export {
+  createBackend,
+  createDefaultBackend,
+  useBackend,
+  preloadWasm,
+  wasmUnavailableReason,
+  type BackendName,
+  type PreloadWasmOptions,
+} from './tensor/select.js';
+export type { WasmBackendOptions } from './tensor/wasm-backend.js';
+export type { WasmFile, WasmSource } from './tensor/wasm-module.js';
 export { KiokuError } from './util/errors.js';
 export { Rng, type RngState } from './util/rng.js';
 export {
@@ -74,8 +92,6 @@ export {
   type IntDType,
   type IntArray,
 } from './io/safetensors.js';
-export { saveSafetensors, loadSafetensors } from './node/safetensors-file.js';
-export { writeFileAtomic, type AtomicWriteOptions } from './node/atomic.js';
 export {
   encodeCheckpoint,
   decodeCheckpoint,
@@ -84,7 +100,20 @@ export {
   type Checkpoint,
   type OptimizerState as CheckpointOptimizerState,
 } from './io/checkpoint-codec.js';
-export { saveCheckpoint, loadCheckpoint } from './node/checkpoint-file.js';
-export * as handwriting from './wings/handwriting/index.js';
-export * as experiments from './wings/experiments/index.js';
-export * as sequence from './wings/sequence-tasks.js';
+export * from './data/vocab.js';
+export * from './data/text.js';
+export * from './data/batching.js';
+export * from './nn/attention.js';
+export * from './nn/pooling.js';
+export {
+  Trainer,
+  TrainingDivergedError,
+  type TrainTask,
+  type ClipMode,
+  type TrainerOptions,
+  type TrainEvent,
+  type TrainerHooks,
+  type HistoryRow,
+  type TrainResult,
+} from './train/trainer.js';
+export type { RunStore } from './train/run-store.js';

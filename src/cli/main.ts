@@ -6,7 +6,7 @@
  * --config file), as argparse and click do.
  */
 import { Command, CommanderError } from 'commander';
-import '../index.js';
+import '../index.node.js';
 import { KiokuError } from '../util/errors.js';
 import { UsageError } from './schema.js';
 import { setCommandArgs } from '../node/run-dir.js';

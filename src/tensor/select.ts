@@ -2,8 +2,8 @@ import { KiokuError } from '../util/errors.js';
 import { type Backend } from './backend.js';
 import { setBackend } from './current-backend.js';
 import { ReferenceBackend } from './reference.js';
-import { createWasmBackend, type WasmBackendOptions } from './wasm-backend.js';
-import { compileAsync, pickVariant } from './wasm-module.js';
+import { createWasmBackend, engineVariant, type WasmBackendOptions } from './wasm-backend.js';
+import { compileAsync, recordWasmFailure, wasmFailure, type WasmSource } from './wasm-module.js';
 
 /** Names a user can ask for: `KIOKU_BACKEND=js|wasm`, `useBackend('wasm')`. */
 export type BackendName = 'js' | 'wasm' | 'auto';
@@ -32,13 +32,7 @@ export function createBackend(name: BackendName = 'auto', opts: WasmBackendOptio
   if (n === 'js') return new ReferenceBackend();
   const wasm = createWasmBackend(opts);
   if (wasm !== null) return wasm;
-  if (n === 'wasm') {
-    throw new KiokuError(
-      pickVariant() === null
-        ? 'WASM backend: this runtime has no WebAssembly SIMD; use the js backend'
-        : 'WASM backend: kernels not loaded (in a browser, await preloadWasm() first; in Node, run `npm run build:wasm`)',
-    );
-  }
+  if (n === 'wasm') throw new KiokuError(`WASM backend unavailable: ${wasmFailure() ?? 'unknown reason'}`);
   return new ReferenceBackend();
 }
 
@@ -66,14 +60,52 @@ export function useBackend(name: BackendName, opts: WasmBackendOptions = {}): Ba
 }
 
 /**
- * Browsers only need this: compile the WASM kernels asynchronously (main threads may not
- * compile large modules synchronously), so that `createDefaultBackend`/`useBackend('wasm')`
- * find them. `source` overrides where the binary is fetched from. Resolves to whether WASM
- * is usable here. In Node it is optional (the binary is read synchronously on first use).
+ * Options of `preloadWasm`: the same as the backend's (`useBackend('wasm', opts)`), so that
+ * the build it compiles is the one the backend runs. `threads` > 1 needs the shared-memory
+ * build, which only runs where `SharedArrayBuffer` exists (Node; cross-origin isolated pages).
  */
-export async function preloadWasm(source?: URL | string | ArrayBuffer | Uint8Array): Promise<boolean> {
-  const v = pickVariant();
-  if (v === null) return false;
-  await compileAsync(v, source);
-  return true;
+export type PreloadWasmOptions = WasmBackendOptions;
+
+/**
+ * Load the WASM kernels ahead of use. Browsers need this (a page may not compile a large
+ * module synchronously), so that the default backend and `useBackend('wasm')` find them; in
+ * Node it is optional (the binary is read on first use).
+ *
+ * Resolves to whether WASM is usable here and never rejects: when it is not (no SIMD, the
+ * file cannot be fetched, …) it resolves to `false` and `wasmUnavailableReason()` says why;
+ * the layers then run on the reference backend.
+ *
+ * `source` says where the binary is when the default — `new URL('../../wasm/<file>',
+ * import.meta.url)` next to the package's JavaScript — is not served: a URL of the file, of
+ * the folder holding all four builds (ending in `/`), a function from file name to URL, or
+ * the bytes. The build is picked to match `opts.threads` (a plain memory for one thread, a
+ * shared one for more).
+ *
+ * ```ts
+ * if (!(await preloadWasm())) console.warn('reference backend:', wasmUnavailableReason());
+ * const threads = globalThis.crossOriginIsolated ? 4 : 1;
+ * if (await preloadWasm('/assets/kioku/', { threads })) useBackend('wasm', { threads });
+ * ```
+ */
+export async function preloadWasm(source?: WasmSource, opts: PreloadWasmOptions = {}): Promise<boolean> {
+  try {
+    const v = engineVariant(opts).variant;
+    if (v === null) {
+      recordWasmFailure('this runtime has no WebAssembly SIMD128');
+      return false;
+    }
+    await compileAsync(v, source);
+    return true;
+  } catch (e) {
+    recordWasmFailure(e instanceof Error ? e.message : String(e));
+    return false;
+  }
+}
+
+/**
+ * Why the WASM backend could not be had the last time it was asked for (by `preloadWasm`,
+ * `useBackend('wasm')` or the default backend), or null when it loaded.
+ */
+export function wasmUnavailableReason(): string | null {
+  return wasmFailure();
 }

@@ -18,6 +18,7 @@ import {
   instantiate,
   type KernelExports,
   pickVariant,
+  recordWasmFailure,
   type WasmVariant,
 } from './wasm-module.js';
 import { ThreadPool } from './wasm-threads.js';
@@ -86,15 +87,25 @@ function envNumber(name: string): number | undefined {
 }
 
 /**
+ * The threads and the build an engine runs for these options (`preloadWasm` compiles the
+ * same build). One thread: a plain memory (TypedArray fill/set on it run at memcpy speed; on
+ * a SharedArrayBuffer they are element-wise and ~20x slower). Threads need a shared one.
+ */
+export function engineVariant(opts: WasmBackendOptions = {}): {
+  threads: number;
+  variant: WasmVariant | null;
+} {
+  const threads = Math.max(1, opts.threads ?? envNumber('KIOKU_THREADS') ?? 1);
+  return { threads, variant: pickVariant({ relaxed: opts.relaxed, shared: threads > 1 }) };
+}
+
+/**
  * The process-wide engine for a variant, made on first use; null when this runtime cannot
  * run the WASM kernels (no SIMD; no binary; a browser that has not awaited `preloadWasm`).
  */
 export function getWasmEngine(opts: WasmBackendOptions = {}): WasmEngine | null {
-  const threads = Math.max(1, opts.threads ?? envNumber('KIOKU_THREADS') ?? 1);
-  // One thread: a plain memory (TypedArray fill/set on it run at memcpy speed; on a
-  // SharedArrayBuffer they are element-wise and ~20x slower). Threads need a shared one.
-  const variant = pickVariant({ relaxed: opts.relaxed, shared: threads > 1 });
-  if (variant === null) return null;
+  const { threads, variant } = engineVariant(opts);
+  if (variant === null) return recordWasmFailure('this runtime has no WebAssembly SIMD128');
   const key = `${variant.file}:${variant.shared ? threads : 1}`;
   const hit = engines.get(key);
   if (hit) return hit;

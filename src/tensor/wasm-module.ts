@@ -12,11 +12,13 @@
  *   reference backend).
  */
 
+import { nodeHost, runsInNode } from './host.js';
+
 /** Which binary a runtime can run. */
 export interface WasmVariant {
   relaxed: boolean;
   shared: boolean;
-  file: string;
+  file: WasmFile;
 }
 
 // Tiny probe modules: (func (result v128) v128.const 0 ...) with the instruction under test.
@@ -69,79 +71,142 @@ export function pickVariant(opts: { relaxed?: boolean; shared?: boolean } = {}):
   if (!hasSimd()) return null;
   const relaxed = (opts.relaxed ?? true) && hasRelaxedSimd();
   const shared = (opts.shared ?? true) && hasSharedMemory();
-  const file = `kioku-${relaxed ? 'relaxed' : 'simd'}${shared ? '-shared' : ''}.wasm`;
+  const file: WasmFile = relaxed
+    ? shared
+      ? 'kioku-relaxed-shared.wasm'
+      : 'kioku-relaxed.wasm'
+    : shared
+      ? 'kioku-simd-shared.wasm'
+      : 'kioku-simd.wasm';
   return { relaxed, shared, file };
 }
 
+/** The four binaries that `asm/build.mjs` writes to the package's `wasm/` folder. */
+export type WasmFile =
+  'kioku-simd.wasm' | 'kioku-simd-shared.wasm' | 'kioku-relaxed.wasm' | 'kioku-relaxed-shared.wasm';
+
 /**
- * URL of a binary in the package's `wasm/` folder (bundlers resolve this pattern as an
- * asset); `KIOKU_WASM_DIR` points elsewhere (e.g. a build with a names section for profiling).
+ * URL of a binary in the package's `wasm/` folder. Each is spelled out as a literal
+ * `new URL('…', import.meta.url)`, the pattern bundlers (Vite, webpack, Rollup plugins)
+ * recognise and copy as an asset; `KIOKU_WASM_DIR` points elsewhere (e.g. a build with a
+ * names section for profiling).
  */
-export function wasmUrl(file: string): URL {
+export function wasmUrl(file: WasmFile): URL {
   const dir = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
     ?.KIOKU_WASM_DIR;
   if (dir) return new URL(file, `file://${dir.endsWith('/') ? dir : dir + '/'}`);
-  return new URL(`../../wasm/${file}`, import.meta.url);
+  switch (file) {
+    case 'kioku-simd.wasm':
+      return new URL('../../wasm/kioku-simd.wasm', import.meta.url);
+    case 'kioku-simd-shared.wasm':
+      return new URL('../../wasm/kioku-simd-shared.wasm', import.meta.url);
+    case 'kioku-relaxed.wasm':
+      return new URL('../../wasm/kioku-relaxed.wasm', import.meta.url);
+    case 'kioku-relaxed-shared.wasm':
+      return new URL('../../wasm/kioku-relaxed-shared.wasm', import.meta.url);
+  }
 }
 
-interface NodeFs {
-  readFileSync(path: URL): Uint8Array<ArrayBuffer>;
-}
-interface NodeProcess {
-  versions?: { node?: string };
-  getBuiltinModule?: (id: string) => unknown;
-}
-
-/** Node's fs, reached without a static import so the module also loads in browsers. */
-function nodeFs(): NodeFs | null {
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== 'function') return null;
-  return proc.getBuiltinModule('node:fs') as NodeFs;
-}
+/**
+ * Where `preloadWasm` gets a binary: its URL (absolute, or relative to the page), the URL
+ * of a folder holding all four builds (ending in `/`), a function from the build's file
+ * name to its URL, or the bytes themselves (of the build `pickVariant` chose).
+ */
+export type WasmSource = URL | string | ((file: WasmFile) => URL | string) | ArrayBuffer | Uint8Array;
 
 const compiled = new Map<string, WebAssembly.Module>();
+
+/** Why the last attempt to load the kernels failed (null after a success). */
+let failure: string | null = null;
+
+/** Why the WASM kernels could not be had the last time they were asked for; null if they were. */
+export function wasmFailure(): string | null {
+  return failure;
+}
+
+/** Record why the kernels are unavailable (read back by `wasmFailure`). */
+export function recordWasmFailure(why: string): null {
+  failure = why;
+  return null;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
 
 /**
  * The compiled module for a variant, synchronously: from the cache that `preloadWasm`
  * fills, or (Node) from the file. Returns null when neither is possible (a browser that
- * has not awaited `preloadWasm`; a missing binary).
+ * has not awaited `preloadWasm`; a missing binary); `wasmFailure()` then says why.
  */
 export function compileSync(v: WasmVariant): WebAssembly.Module | null {
   const hit = compiled.get(v.file);
   if (hit) return hit;
-  const fs = nodeFs();
-  if (!fs) return null;
+  const host = nodeHost();
+  if (!host) {
+    return recordWasmFailure(
+      runsInNode()
+        ? `${v.file} not loaded: this Node has no process.getBuiltinModule (< 20.16); import 'kioku' by its package name (its Node entry reads the file) or await preloadWasm()`
+        : `${v.file} not loaded: in a browser, await preloadWasm() before building the first layer`,
+    );
+  }
+  const url = wasmUrl(v.file);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = fs.readFileSync(wasmUrl(v.file));
-  } catch {
-    return null;
+    bytes = host.readFile(url);
+  } catch (e) {
+    return recordWasmFailure(`cannot read ${url.pathname} (run \`npm run build:wasm\`): ${errorText(e)}`);
   }
   const mod = new WebAssembly.Module(bytes);
   compiled.set(v.file, mod);
+  failure = null;
   return mod;
+}
+
+function resolveSource(
+  file: WasmFile,
+  source: URL | string | ((file: WasmFile) => URL | string) | undefined,
+): URL {
+  if (source === undefined) return wasmUrl(file);
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  const raw = typeof source === 'function' ? source(file) : source;
+  const url = raw instanceof URL ? raw : new URL(raw, page);
+  // A folder: the build's file inside it.
+  return url.pathname.endsWith('/') ? new URL(file, url) : url;
 }
 
 /**
  * Compile a variant asynchronously (browsers refuse synchronous compilation of all but
  * tiny modules on the main thread). `source` overrides where the bytes come from.
+ * Rejects with a message naming the URL when they cannot be had.
  */
-export async function compileAsync(
-  v: WasmVariant,
-  source?: URL | string | ArrayBuffer | Uint8Array,
-): Promise<WebAssembly.Module> {
+export async function compileAsync(v: WasmVariant, source?: WasmSource): Promise<WebAssembly.Module> {
   const hit = compiled.get(v.file);
   if (hit && source === undefined) return hit;
-  let bytes: ArrayBuffer | Uint8Array;
-  if (source instanceof ArrayBuffer || source instanceof Uint8Array) bytes = source;
+  let bytes: ArrayBuffer | Uint8Array<ArrayBuffer>;
+  if (source instanceof ArrayBuffer) bytes = source;
+  else if (source instanceof Uint8Array) bytes = new Uint8Array(source);
   else {
-    const fs = nodeFs();
-    const url = source === undefined ? wasmUrl(v.file) : new URL(String(source), wasmUrl(v.file));
-    if (fs && url.protocol === 'file:') bytes = fs.readFileSync(url);
-    else bytes = await (await fetch(url)).arrayBuffer();
+    const url = resolveSource(v.file, source);
+    const host = nodeHost();
+    if (url.protocol === 'file:') {
+      if (!host)
+        throw new Error(`cannot read ${url.href}: no file system here (pass the .wasm URL or bytes)`);
+      bytes = host.readFile(url);
+    } else {
+      let res: Response;
+      try {
+        res = await fetch(url);
+      } catch (e) {
+        throw new Error(`fetch ${url.href} failed: ${errorText(e)}`, { cause: e });
+      }
+      if (!res.ok) throw new Error(`fetch ${url.href}: HTTP ${res.status} ${res.statusText}`.trim());
+      bytes = await res.arrayBuffer();
+    }
   }
-  const mod = await WebAssembly.compile(bytes as BufferSource);
+  const mod = await WebAssembly.compile(bytes);
   compiled.set(v.file, mod);
+  failure = null;
   return mod;
 }
 

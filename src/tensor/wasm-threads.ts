@@ -1,4 +1,5 @@
 import type { WasmHeap } from './wasm-heap.js';
+import { type HostWorker, nodeHost } from './host.js';
 import type { KernelExports } from './wasm-module.js';
 
 /**
@@ -95,23 +96,6 @@ if (isNode) start(require('node:worker_threads').workerData);
 else self.onmessage = (e) => start(e.data);
 `;
 
-interface WorkerLike {
-  unref?(): void;
-  terminate(): unknown;
-}
-
-interface NodeWorkerThreads {
-  Worker: new (src: string, opts: { eval: boolean; workerData: unknown; execArgv: string[] }) => WorkerLike;
-}
-
-function nodeWorkerThreads(): NodeWorkerThreads | null {
-  const proc = (
-    globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }
-  ).process;
-  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== 'function') return null;
-  return proc.getBuiltinModule('node:worker_threads') as NodeWorkerThreads;
-}
-
 /** Whether `Atomics.wait` may block this thread (not on a browser's main thread). */
 function canBlock(): boolean {
   const g = globalThis as { process?: unknown; document?: unknown };
@@ -121,7 +105,7 @@ function canBlock(): boolean {
 export class ThreadPool {
   /** Threads in total, the calling one included. */
   readonly size: number;
-  private readonly workers: WorkerLike[];
+  private readonly workers: HostWorker[];
   private readonly heap: WasmHeap;
   private readonly k: KernelExports;
   private readonly ctrl: number;
@@ -142,7 +126,7 @@ export class ThreadPool {
   private constructor(
     heap: WasmHeap,
     k: KernelExports,
-    workers: WorkerLike[],
+    workers: HostWorker[],
     ctrl: number,
     mainWork: number,
   ) {
@@ -171,8 +155,8 @@ export class ThreadPool {
     const ctrl = heap.allocRaw(CTRL_SLOTS * 4);
     new Int32Array(heap.memory.buffer, ctrl, CTRL_SLOTS).fill(0);
     const mainWork = heap.allocRaw(k.gemmWorkBytes());
-    const wt = nodeWorkerThreads();
-    const workers: WorkerLike[] = [];
+    const wt = nodeHost();
+    const workers: HostWorker[] = [];
     for (let i = 1; i < threads; i++) {
       const data = {
         module,

