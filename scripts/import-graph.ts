@@ -16,9 +16,10 @@ export const ABOVE_CORE = ['node', 'wings', 'cli'] as const;
 
 /**
  * The floors from the bottom up: a module may import its own floor and the floors below
- * it, never one above. `root` is a file at src/ other than the package entry (version.ts);
- * `entry` is src/index.ts, which re-exports the library (the CLI loads it to register the
- * default backend).
+ * it, never one above. `root` is a file at src/ other than the package entries (version.ts);
+ * `entry` is src/index.ts (and src/index.node.ts), which re-export the library (the CLI loads
+ * it to register the default backend); `entries/` are the package's subpath entries
+ * (kioku/node, kioku/cli, …), which may re-export anything.
  */
 export const FLOOR_ORDER = [
   'root',
@@ -33,6 +34,7 @@ export const FLOOR_ORDER = [
   'wings',
   'entry',
   'cli',
+  'entries',
 ] as const;
 
 /** Module path (relative to src/, with .ts) → the modules it imports. */
@@ -72,7 +74,7 @@ export function importGraph(srcDir: string): ImportGraph {
 export function floorOf(mod: string): string {
   const i = mod.indexOf('/');
   if (i >= 0) return mod.slice(0, i);
-  return mod === 'index.ts' ? 'entry' : 'root';
+  return /^index(\.[\w-]+)?\.ts$/.test(mod) ? 'entry' : 'root';
 }
 
 function rankOf(floor: string): number {
