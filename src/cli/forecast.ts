@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../node/atomic.js';
 import { writeFigure } from '../node/plot.js';
 import { cellNames } from '../nn/cells.js';
 import { KiokuError } from '../util/errors.js';
@@ -17,7 +16,7 @@ import {
   SERIES_NAMES,
   trainForecast,
 } from '../wings/forecast/train.js';
-import { isFinished, runFlags, runOptions } from './run-flags.js';
+import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, float, int, str } from './schema.js';
 
 export const DEFAULT_FORECAST_RUN = 'runs/forecast';
@@ -72,7 +71,7 @@ const train = defineCommand({
     lr: float('Adam learning rate', { min: 0, minExclusive: true, max: 10, default: 3e-3 }),
     seed: int('random seed', { default: 1 }),
     figure: str('also write the forecast figure to <base>.svg/.png', { arg: 'base' }),
-    report: str('also write the result as JSON to this file', { arg: 'file' }),
+    ...reportOption,
   },
   async run(o) {
     const r = await trainForecast({
@@ -93,7 +92,7 @@ const train = defineCommand({
       log: (m) => process.stderr.write(m + '\n'),
     });
     if (isFinished(r)) return r;
-    if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
+    writeReport(o.report, r);
     if (o.figure) {
       const f = await writeFigure(o.figure, forecastFigure(loadForecaster(o.out), loadSeries(o.series)));
       process.stderr.write(`wrote ${f.svg} and ${f.png}\n`);

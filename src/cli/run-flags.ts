@@ -2,8 +2,9 @@
  * The run-directory options every training command takes (semantics in `src/node/run-dir.ts`):
  * `--resume`, `--overwrite`, `--allow-change <names>`, as option-schema entries.
  */
+import { writeFileAtomic } from '../node/atomic.js';
 import { CHANGEABLE_ON_RESUME, type FinishedRun, type RunFlags } from '../node/run-dir.js';
-import { choice, flag, list, type Values } from './schema.js';
+import { choice, flag, list, str, type Values } from './schema.js';
 
 export const runOptions = {
   resume: flag('continue the run in --out exactly where it stopped (same settings)'),
@@ -23,4 +24,14 @@ export function runFlags(o: Values<typeof runOptions>): RunFlags {
 /** Whether a training command's result is a run that had already finished (nothing done). */
 export function isFinished(r: object): r is FinishedRun {
   return 'finished' in r && r.finished === true;
+}
+
+/** `--report FILE`: the training result as JSON in a file too (`--json` prints it). */
+export const reportOption = {
+  report: str('also write the result as JSON to this file', { arg: 'file' }),
+};
+
+/** Write `result` to `file` as JSON (atomically), when a file is given. */
+export function writeReport(file: string | undefined, result: unknown): void {
+  if (file) writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
 }

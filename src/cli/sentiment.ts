@@ -3,13 +3,12 @@
  * 2011) with a (Bi)LSTM/GRU; `predict` shows how P(positive) evolves token by token.
  */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../node/atomic.js';
 import { cellNames } from '../nn/cells.js';
 import { POOL_MODES } from '../nn/pooling.js';
 import { KiokuError } from '../util/errors.js';
 import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
 import { loadSentiment, predictSentiment, trainSentiment } from '../wings/sentiment/train.js';
-import { isFinished, runFlags, runOptions } from './run-flags.js';
+import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str } from './schema.js';
 
 export const DEFAULT_SENTIMENT_RUN = 'runs/sentiment';
@@ -53,7 +52,7 @@ const train = defineCommand({
     initEmbeddings: str('word2vec text file to initialise the embeddings', { arg: 'file' }),
     lrDecay: flag('decay the learning rate linearly to 5% over the second half'),
     seed: int('random seed', { default: 1 }),
-    report: str('also write the result (accuracy, curve, config) as JSON to this file', { arg: 'file' }),
+    ...reportOption,
   },
   async run(o) {
     const r = await trainSentiment({
@@ -81,7 +80,7 @@ const train = defineCommand({
       seed: o.seed,
       log: (m) => process.stderr.write(m + '\n'),
     });
-    if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
+    writeReport(o.report, r);
     return r;
   },
   print(r) {

@@ -4,7 +4,6 @@
  * alignment as a heatmap figure.
  */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../node/atomic.js';
 import { writeFigure } from '../node/plot.js';
 import { ATTENTION_KINDS } from '../nn/attention.js';
 import { cellNames } from '../nn/cells.js';
@@ -12,7 +11,7 @@ import { KiokuError } from '../util/errors.js';
 import { attentionHeatmap } from '../wings/seq2seq/figure.js';
 import { DEFAULT_SEQ2SEQ_CONFIG } from '../wings/seq2seq/model.js';
 import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
-import { isFinished, runFlags, runOptions } from './run-flags.js';
+import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } from './schema.js';
 
 export const DEFAULT_SEQ2SEQ_RUN = 'runs/seq2seq';
@@ -44,7 +43,7 @@ const train = defineCommand({
     beam: int('beam width of the final evaluation', { min: 1, max: 64, default: 1 }),
     seed: int('random seed', { default: 1 }),
     initModel: str('continue training a saved model (its architecture and vocabularies)', { arg: 'path' }),
-    report: str('also write the result as JSON to this file', { arg: 'file' }),
+    ...reportOption,
   },
   async run(o) {
     const r = await trainG2P({
@@ -68,7 +67,7 @@ const train = defineCommand({
       log: (m) => process.stderr.write(m + '\n'),
     });
     if (isFinished(r)) return r;
-    if (o.report) writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(r, null, 2) + '\n'));
+    writeReport(o.report, r);
     return { beam: o.beam, ...r };
   },
   print(r) {
