@@ -117,3 +117,5 @@ export {
   type TrainResult,
 } from './train/trainer.js';
 export type { RunStore } from './train/run-store.js';
+// The plain-array types the exercise scaffolds (`kioku exercise start`) import by name.
+export type { GateWeights, Matrix, Vector } from './wings/exercises/common.js';

@@ -18,6 +18,7 @@ import { registerForecastCommands } from './forecast.js';
 import { registerSeq2seqCommands } from './seq2seq.js';
 import { registerWord2vecCommands } from './word2vec.js';
 import { registerHandwritingCommands } from './handwriting.js';
+import { registerExerciseCommands } from './exercise.js';
 
 /** Build the full command tree (exported for tests and docs). */
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     registerForecastCommands,
     registerSeq2seqCommands,
     registerWord2vecCommands,
+    registerExerciseCommands,
   ];
   for (const r of registrars) r(program);
   // Subcommands inherit exitOverride so errors come back to main() instead of exiting.

@@ -267,7 +267,10 @@ export interface CommandSpec<S extends Schema, R> {
   name: string;
   aliases?: string[];
   description: string;
-  /** Positional arguments, in commander's syntax (e.g. '<text...>'), passed to `run` in order. */
+  /**
+   * Positional arguments, in commander's syntax (e.g. '<text...>'), passed to `run` in order
+   * (variadic ones spread; optional ones that are absent are left out, so they read as undefined).
+   */
   args?: { syntax: string; help: string }[];
   options: S;
   run(values: Values<S> & Values<typeof COMMON_OPTIONS>, args: string[]): R | Promise<R>;
@@ -393,7 +396,7 @@ export function defineCommand<S extends Schema, R>(spec: CommandSpec<S, R>): Def
       cmd.action(async (...actionArgs: unknown[]) => {
         const args = actionArgs
           .slice(0, spec.args?.length ?? 0)
-          .flatMap((a) => (Array.isArray(a) ? a.map(String) : [String(a)]));
+          .flatMap((a) => (a === undefined ? [] : Array.isArray(a) ? a.map(String) : [String(a)]));
         const attr = (key: string): string => attrs.get(key) ?? key;
         const config = cmd.getOptionValue(attr('config'));
         const values = resolveValues(

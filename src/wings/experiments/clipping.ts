@@ -15,7 +15,7 @@
  * run.summary.map((s) => [s.mode, s.diverged]); // e.g. [['none', 3], ['value', 1], ['norm', 0]]
  * ```
  */
-import { makeTask, type TaskName } from './synthetic.js';
+import { makeTask, type SyntheticTask, type TaskName } from './synthetic.js';
 import type { InitScheme } from '../../nn/init.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
 import { SequenceModel } from './model.js';
@@ -105,6 +105,24 @@ function median(xs: number[]): number {
 }
 
 /** Train every (mode, seed) pair; `onProgress(done, total)` counts steps. */
+/** The model of the clipping experiment (also trained by `kioku exercise check clipping`). */
+export function clippingModel(
+  o: Required<ClippingOptions>,
+  task: SyntheticTask,
+  seed: number,
+): SequenceModel {
+  return new SequenceModel({
+    cell: o.cell,
+    inputSize: task.inputSize,
+    hidden: o.hidden,
+    outputSize: task.outputSize,
+    init: o.init,
+    gain: o.gain,
+    nonlinearity: o.nonlinearity,
+    seed,
+  });
+}
+
 export function runClippingExperiment(
   opts: ClippingOptions = {},
   onProgress?: (done: number, total: number, label: string) => void,
@@ -122,16 +140,7 @@ export function runClippingExperiment(
     for (let k = 0; k < o.seeds; k++) {
       const seed = o.seed + k;
       // Same weights and batches for every mode: only the clipping differs.
-      const model = new SequenceModel({
-        cell: o.cell,
-        inputSize: task.inputSize,
-        hidden: o.hidden,
-        outputSize: task.outputSize,
-        init: o.init,
-        gain: o.gain,
-        nonlinearity: o.nonlinearity,
-        seed,
-      });
+      const model = clippingModel(o, task, seed);
       const startDone = done;
       const r = trainRun({
         task,

@@ -13,6 +13,7 @@
  */
 import type { SyntheticTask, TaskBatch } from './synthetic.js';
 import { clipGradNorm, clipGradValue, gradNorm } from '../../optim/clip.js';
+import type { Parameter } from '../../nn/module.js';
 import type { OptimizerKind } from '../../optim/factory.js';
 import { Trainer, TrainingDivergedError, type TrainTask } from '../../train/trainer.js';
 import { Rng, type RngState } from '../../util/rng.js';
@@ -25,6 +26,11 @@ export interface ClipSpec {
   mode: ClipMode;
   /** c for 'value', the maximal global norm for 'norm'. */
   threshold: number;
+  /**
+   * Another implementation of `mode` (e.g. a learner's, `kioku exercise check clipping`):
+   * clips the parameters' gradients in place and returns the norm before clipping.
+   */
+  apply?: (params: readonly Parameter[], threshold: number) => number;
 }
 
 export interface StepRecord {
@@ -104,6 +110,10 @@ export function applyClip(
   if (!clip || clip.mode === 'none') {
     const n = gradNorm(params);
     return { before: n, after: n };
+  }
+  if (clip.apply) {
+    const before = clip.apply(params, clip.threshold);
+    return { before, after: gradNorm(params) };
   }
   if (clip.mode === 'norm') {
     const before = clipGradNorm(params, clip.threshold);

@@ -21,7 +21,7 @@ import {
 } from './strokes.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber } from '../../util/errors.js';
-import { logBivariateNormal, mixtureAt, type Mixture } from './mdn.js';
+import { logBivariateNormal, mixtureAt, type Mixture, type MixtureFn } from './mdn.js';
 import type { HandwritingModel } from './model.js';
 
 /** Predictions at every point of a line, in the line's raw units. */
@@ -49,12 +49,15 @@ export function denormalizeMixture(mix: Mixture, st: OffsetStats): Mixture {
   };
 }
 
-/** Run `model` over `line` (raw units) and collect the predicted distribution at every point. */
+/**
+ * Run `model` over `line` (raw units) and collect the predicted distribution at every point
+ * (`opts.mixture` turns outputs into mixtures; default `mixtureAt`, Graves eqs. 18-22).
+ */
 export function predictAlongLine(
   model: HandwritingModel,
   stats: OffsetStats,
   line: OffsetSequence,
-  opts: { bias?: number } = {},
+  opts: { bias?: number; mixture?: MixtureFn } = {},
 ): DensityTrace {
   checkNumber('predictAlongLine', 'line.length', line.length, { min: 2, integer: true });
   const raw: OffsetSequence = { ...line, data: new Float32Array(line.data) };
@@ -71,7 +74,7 @@ export function predictAlongLine(
   const mixtures: Mixture[] = [];
   const nll: number[] = [];
   for (let t = 0; t + 1 < n; t++) {
-    const m = mixtureAt(yhat.data, t * K, M, { bias: opts.bias ?? 0 });
+    const m = (opts.mixture ?? mixtureAt)(yhat.data, t * K, M, { bias: opts.bias ?? 0 });
     const x1 = z.data[(t + 1) * 3];
     const x2 = z.data[(t + 1) * 3 + 1];
     const x3 = z.data[(t + 1) * 3 + 2];

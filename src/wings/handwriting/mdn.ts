@@ -251,6 +251,12 @@ export interface MdnLossResult {
   clipped: number;
 }
 
+/** The shape of `mdnLoss`, so training can run another MDN head (e.g. a learner's, `kioku exercise check mdn`). */
+export type MdnLossFn = (yhat: Tensor, target: Tensor, opts: MdnLossOptions) => MdnLossResult;
+
+/** The shape of `mixtureAt`, so the density figures can draw another MDN head's predictions. */
+export type MixtureFn = (yhat: ArrayLike<number>, off: number, M: number, opts?: MixtureOptions) => Mixture;
+
 /**
  * Negative log-likelihood of the targets under the mixture (Graves eq. 26), fused with its
  * analytic gradient (eqs. 27-37). `yhat` is [..., 1 + 6M], `target` [..., 3] with rows

@@ -28,7 +28,7 @@ import { type TrainerOptions, type TrainEvent, Trainer, type TrainTask } from '.
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import { makeBatch, type StrokeData } from './data.js';
-import { mdnLoss } from './mdn.js';
+import { mdnLoss, type MdnLossFn } from './mdn.js';
 import type { HandwritingModel } from './model.js';
 
 export interface ClipConfig {
@@ -142,6 +142,7 @@ export function evaluateHandwriting(
   model: HandwritingModel,
   seqs: readonly OffsetSequence[],
   batchSize = 32,
+  loss: MdnLossFn = mdnLoss,
 ): EvalResult {
   const M = model.config.mixtures;
   const order = seqs
@@ -157,7 +158,7 @@ export function evaluateHandwriting(
     const idx = order.slice(k, k + batchSize);
     const b = makeBatch(seqs, idx, 0, null);
     const { yhat } = model.forward(b.x, { lengths: b.lengths });
-    const r = mdnLoss(yhat, b.y, { M, mask: b.mask, grad: false });
+    const r = loss(yhat, b.y, { M, mask: b.mask, grad: false });
     nll += r.nll;
     sse += r.sse;
     points += r.count;
@@ -199,6 +200,8 @@ export class HandwritingTask implements TrainTask {
     readonly model: HandwritingModel,
     readonly data: StrokeData,
     private readonly cfg: TrainResult['config'],
+    /** The MDN head's loss (eqs. 26-37); a learner's in `kioku exercise check mdn`. */
+    readonly loss: MdnLossFn = mdnLoss,
   ) {
     this.rng = new Rng(cfg.seed);
     this.valid = data.valid.length ? data.valid : data.train;
@@ -213,7 +216,7 @@ export class HandwritingTask implements TrainTask {
     model.train();
     const { yhat } = model.forward(b.x, { lengths: b.lengths });
     // Derivatives of the summed loss, clipped at the paper's scale (eq. 26-37, §4).
-    const r = mdnLoss(yhat, b.y, { M, mask: b.mask, clip: cfg.clip.output || undefined, scale: 1 });
+    const r = this.loss(yhat, b.y, { M, mask: b.mask, clip: cfg.clip.output || undefined, scale: 1 });
     const loss = r.nll / r.count;
     if (!Number.isFinite(loss)) return { loss, tokens: r.count };
     model.backward(r.grad!, { clipLayer: cfg.clip.layer || undefined });
@@ -229,7 +232,7 @@ export class HandwritingTask implements TrainTask {
 
   /** Whole-line validation NLL; records an `EvalInfo` (with the mean training loss since the last one). */
   validate(): number {
-    const e = evaluateHandwriting(this.model, this.valid);
+    const e = evaluateHandwriting(this.model, this.valid, 32, this.loss);
     const trainLoss = this.recent.length ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : NaN;
     this.recent = [];
     this.pending = { trainLoss, ...e };
@@ -297,16 +300,19 @@ export function handwritingEvents(task: HandwritingTask, events: TrainEvents): (
 /**
  * Train `model` on `data.train`, evaluating on `data.valid`, through the `Trainer`
  * (no checkpoints: `kioku handwriting train` adds the run directory). Aborts with a
- * `TrainingDivergedError` after `maxBadSteps` consecutive non-finite steps.
+ * `TrainingDivergedError` after `maxBadSteps` consecutive non-finite steps. `loss` replaces
+ * the MDN loss (eqs. 26-37) with another head's, e.g. the one a learner writes in
+ * `kioku exercise start mdn`.
  */
 export async function trainHandwriting(
   model: HandwritingModel,
   data: StrokeData,
   config: HandwritingTrainConfig = {},
   events: TrainEvents = {},
+  loss: MdnLossFn = mdnLoss,
 ): Promise<TrainResult> {
   const cfg = normalizeTrainConfig(config);
-  const task = new HandwritingTask(model, data, cfg);
+  const task = new HandwritingTask(model, data, cfg, loss);
   const trainer = new Trainer(task, handwritingTrainerOptions(cfg), {
     onEvent: handwritingEvents(task, events),
   });
@@ -323,6 +329,6 @@ export function handwritingResult(
   const history = task.history;
   const final = history.length
     ? history[history.length - 1]
-    : evaluateHandwriting(task.model, task.data.valid.length ? task.data.valid : task.data.train);
+    : evaluateHandwriting(task.model, task.data.valid.length ? task.data.valid : task.data.train, 32, task.loss);
   return { steps: cfg.steps, history, final, skippedSteps, config: cfg };
 }
