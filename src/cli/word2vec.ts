@@ -45,9 +45,11 @@ const train = defineCommand({
     seed: int('random seed', { default: d.seed }),
   },
   async run(o) {
-    const docs = imdbSplit(loadImdb())
-      .train.slice(0, o.docs)
-      .map((r) => tokenize(r.text));
+    // Read only once the run directory is checked (a refused --out is immediate).
+    const docs = (): string[][] =>
+      imdbSplit(loadImdb())
+        .train.slice(0, o.docs)
+        .map((r) => tokenize(r.text));
     const { lr, arch, dim, window, negative, sample, minCount, maxVocab, epochs, seed } = o;
     const cfg = { arch, dim, window, negative, sample, minCount, maxVocab, epochs, seed };
     const r = await trainWord2vec(

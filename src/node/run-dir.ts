@@ -2,7 +2,7 @@
  * A training run's directory on disk, and the guarantees every training command keeps.
  *
  * Layout (one for every training command: `train char`, `handwriting train`,
- * `sentiment train`, `forecast train`, `seq2seq train`):
+ * `sentiment train`, `forecast train`, `seq2seq train`, `word2vec train`):
  *
  *     <out>/model.safetensors        latest checkpoint: weights, optimizer, step, task state, settings
  *     <out>/checkpoints/step-0000500-val-1.2345.safetensors   named checkpoints, oldest pruned first

@@ -3,7 +3,8 @@
  * (global norm by default, or element-wise), periodic validation, atomic checkpoints named
  * with their validation loss, exact resume, a guard that stops on NaN or exploding loss,
  * and progress events (loss, grad/param norms, tokens/s, ETA). Every kioku model trains
- * through it: char LM, handwriting, sentiment, forecasting, seq2seq.
+ * through it: char LM, handwriting, sentiment, forecasting, seq2seq, word2vec, and the
+ * experiments' short in-memory runs (no store).
  *
  * The guard's bound: with `explodeFactor` f (default 3, as char-rnn) and the run's first
  * training loss L₀ (kept across resumes), a training loss above f·L₀, a validation loss
@@ -68,6 +69,11 @@ export interface TrainerOptions {
   /** Clipping threshold (global L2 norm, or absolute value for 'value'). Default 5. */
   clip?: number;
   clipMode?: ClipMode;
+  /**
+   * Another implementation of the clipping `clipMode` names (e.g. a learner's, in
+   * `kioku exercise check clipping`): clips the gradients in place, returns the norm before.
+   */
+  clipWith?: (params: readonly Parameter[], threshold: number) => number;
   /** Stop after this many steps in total (including steps before a resume) ... */
   steps?: number;
   /** ... or after this many passes over the data (steps = epochs × task.stepsPerEpoch) ... */
@@ -195,7 +201,7 @@ export class Trainer {
   private readonly o: Required<
     Omit<
       TrainerOptions,
-      'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions' | 'maxLoss'
+      'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions' | 'maxLoss' | 'clipWith'
     >
   > &
     TrainerOptions;
@@ -359,13 +365,7 @@ export class Trainer {
       }
       const { loss, tokens: n } = batch;
       tokens += n;
-      const gNorm = Number.isFinite(loss)
-        ? own
-          ? 0
-          : o.clipMode === 'norm' && o.clip > 0
-            ? clipGradNorm(params, o.clip)
-            : gradNorm(params)
-        : NaN;
+      const gNorm = Number.isFinite(loss) ? (own ? 0 : this.clipNorm(params)) : NaN;
       let row: HistoryRow | null = null;
       if (!Number.isFinite(loss) || !Number.isFinite(gNorm)) {
         // A bad batch: skip it (no update) while `skipNonFinite` allows, else stop.
@@ -396,7 +396,7 @@ export class Trainer {
         if (o.maxLoss !== undefined && loss > o.maxLoss)
           this.diverged(`loss ${loss.toFixed(4)} is above ${o.maxLoss}`, lr, gNorm, this.step + 1, loss);
         if (!own) {
-          if (o.clipMode === 'value') clipGradValue(params, o.clip);
+          if (o.clipMode === 'value' && !o.clipWith) clipGradValue(params, o.clip);
           for (let i = 0; i < params.length; i++) prev[i].set(params[i].value.data);
           this.optimizer.step();
         }
@@ -438,6 +438,13 @@ export class Trainer {
       skippedSteps: this.skippedSteps,
       ...(bestStep !== undefined ? { bestStep } : {}),
     };
+  }
+
+  /** The gradient's global norm before clipping; clips by norm here (or with `clipWith`). */
+  private clipNorm(params: Parameter[]): number {
+    const o = this.o;
+    if (o.clipMode !== 'none' && o.clipWith) return o.clipWith(params, o.clip);
+    return o.clipMode === 'norm' && o.clip > 0 ? clipGradNorm(params, o.clip) : gradNorm(params);
   }
 
   /** Progress event of a completed update (norms, update ratio, speed, ETA). */

@@ -104,7 +104,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Train every (mode, seed) pair; `onProgress(done, total)` counts steps. */
 /** The model of the clipping experiment (also trained by `kioku exercise check clipping`). */
 export function clippingModel(
   o: Required<ClippingOptions>,
@@ -123,6 +122,7 @@ export function clippingModel(
   });
 }
 
+/** Train every (mode, seed) pair; `onProgress(done, total)` counts steps. */
 export function runClippingExperiment(
   opts: ClippingOptions = {},
   onProgress?: (done: number, total: number, label: string) => void,

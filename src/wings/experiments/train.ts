@@ -13,10 +13,10 @@
  */
 import type { SyntheticTask, TaskBatch } from './synthetic.js';
 import { clipGradNorm, clipGradValue, gradNorm } from '../../optim/clip.js';
-import type { Parameter } from '../../nn/module.js';
 import type { OptimizerKind } from '../../optim/factory.js';
 import { Trainer, TrainingDivergedError, type TrainTask } from '../../train/trainer.js';
 import { Rng, type RngState } from '../../util/rng.js';
+import type { Parameter } from '../../nn/module.js';
 import type { SequenceModel } from './model.js';
 
 /** Gradient clipping: none, element-wise to [−c, c] ("value"), or by global L2 norm ("norm"). */
@@ -194,6 +194,7 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
       steps: o.steps,
       clip: clip.threshold,
       clipMode: clip.mode,
+      ...(clip.apply ? { clipWith: clip.apply } : {}),
       validateEvery: evalEvery,
       checkpointEvery: Number.MAX_SAFE_INTEGER,
       explodeFactor: 0,
@@ -223,7 +224,7 @@ export function trainRun(o: TrainRunOptions): TrainRunResult {
   } catch (err) {
     if (!(err instanceof TrainingDivergedError)) throw err;
     // The diverged step, as the report shows it: its loss and norms, no update.
-    if (clip.mode === 'value') clipGradValue(params, clip.threshold);
+    if (clip.mode === 'value' && !clip.apply) clipGradValue(params, clip.threshold);
     const clippedNorm = clip.mode === 'none' ? err.gradNorm : gradNorm(params);
     history.push({ step: err.step, loss: err.loss, gradNorm: err.gradNorm, clippedNorm, updateNorm: NaN });
     o.onStep?.(history[history.length - 1]);

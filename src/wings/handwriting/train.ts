@@ -200,7 +200,7 @@ export class HandwritingTask implements TrainTask {
     readonly model: HandwritingModel,
     readonly data: StrokeData,
     private readonly cfg: TrainResult['config'],
-    /** The MDN head's loss (eqs. 26-37); a learner's in `kioku exercise check mdn`. */
+    /** The mixture head's loss (eqs. 26-37), or another implementation of it (`kioku exercise check mdn`). */
     readonly loss: MdnLossFn = mdnLoss,
   ) {
     this.rng = new Rng(cfg.seed);
@@ -300,8 +300,8 @@ export function handwritingEvents(task: HandwritingTask, events: TrainEvents): (
 /**
  * Train `model` on `data.train`, evaluating on `data.valid`, through the `Trainer`
  * (no checkpoints: `kioku handwriting train` adds the run directory). Aborts with a
- * `TrainingDivergedError` after `maxBadSteps` consecutive non-finite steps. `loss` replaces
- * the MDN loss (eqs. 26-37) with another head's, e.g. the one a learner writes in
+ * `TrainingDivergedError` after `maxBadSteps` consecutive non-finite steps. `loss` replaces the
+ * MDN loss (eqs. 26-37) with another head's, e.g. the one a learner writes in
  * `kioku exercise start mdn`.
  */
 export async function trainHandwriting(
@@ -329,6 +329,11 @@ export function handwritingResult(
   const history = task.history;
   const final = history.length
     ? history[history.length - 1]
-    : evaluateHandwriting(task.model, task.data.valid.length ? task.data.valid : task.data.train, 32, task.loss);
+    : evaluateHandwriting(
+        task.model,
+        task.data.valid.length ? task.data.valid : task.data.train,
+        32,
+        task.loss,
+      );
   return { steps: cfg.steps, history, final, skippedSteps, config: cfg };
 }

@@ -235,45 +235,49 @@ export async function trainSentiment(
     integer: true,
   });
   const testSize = checkNumber(w, 'testSize', opts.testSize ?? 25000, { min: 2, max: 25000, integer: true });
-  const split = opts.data ?? imdbSplit(loadImdb(), { trainSize, testSize });
   const t0 = performance.now();
-  const vocab = Vocab.build(
-    split.train.map((r) => tokenize(r.text)),
-    { maxSize: cap },
-  );
   const base = { ...DEFAULT_SENTIMENT_CONFIG };
   for (const k of Object.keys(base) as (keyof typeof base)[])
     if (opts[k] !== undefined) (base as Record<string, unknown>)[k] = opts[k];
-  const config: SentimentConfig = { ...base, vocabSize: vocab.size };
-  const model = new SentimentModel(config, seed);
-  let embeddingsInitialised: number | undefined;
-  if (opts.initEmbeddings) {
-    const vecs = readWord2vecText(opts.initEmbeddings);
-    if (vecs.dim !== config.embedDim)
-      throw new KiokuError(
-        `${w}: ${opts.initEmbeddings} has ${vecs.dim}-dimensional vectors but embedDim is ${config.embedDim}`,
-      );
-    embeddingsInitialised = 0;
-    const E = model.embedding.weight.value.data;
-    for (let i = 2; i < vocab.size; i++) {
-      const v = vecs.get(vocab.tokens[i]);
-      if (!v) continue;
-      E.set(v, i * config.embedDim);
-      embeddingsInitialised++;
-    }
-    log(
-      `embeddings: ${embeddingsInitialised}/${vocab.size - 2} vocabulary words initialised from ${opts.initEmbeddings}`,
+  /** Data, vocabulary, model and task: built after the run directory is checked (a refusal is immediate). */
+  const prepare = () => {
+    const split = opts.data ?? imdbSplit(loadImdb(), { trainSize, testSize });
+    const vocab = Vocab.build(
+      split.train.map((r) => tokenize(r.text)),
+      { maxSize: cap },
     );
-  }
-  const train = encodeAll(split.train, vocab, config.maxLen);
-  const test = encodeAll(split.test, vocab, config.maxLen);
-  log(
-    `data: ${split.train.length} train / ${split.test.length} test reviews, vocabulary ${vocab.size}, test OOV ${((100 * test.oov) / test.tokens).toFixed(2)}%`,
-  );
-  const evalIdx = Array.from({ length: Math.min(evalSize, test.ids.length) }, (_, i) => i);
-  const held = { ids: evalIdx.map((i) => test.ids[i]), labels: evalIdx.map((i) => test.labels[i]) };
-  const task = new SentimentTask(model, train, held, { batchSize, seed, evalEvery, log });
-  const total = epochs * task.stepsPerEpoch;
+    const config: SentimentConfig = { ...base, vocabSize: vocab.size };
+    const model = new SentimentModel(config, seed);
+    let embeddingsInitialised: number | undefined;
+    if (opts.initEmbeddings) {
+      const vecs = readWord2vecText(opts.initEmbeddings);
+      if (vecs.dim !== config.embedDim)
+        throw new KiokuError(
+          `${w}: ${opts.initEmbeddings} has ${vecs.dim}-dimensional vectors but embedDim is ${config.embedDim}`,
+        );
+      embeddingsInitialised = 0;
+      const E = model.embedding.weight.value.data;
+      for (let i = 2; i < vocab.size; i++) {
+        const v = vecs.get(vocab.tokens[i]);
+        if (!v) continue;
+        E.set(v, i * config.embedDim);
+        embeddingsInitialised++;
+      }
+      log(
+        `embeddings: ${embeddingsInitialised}/${vocab.size - 2} vocabulary words initialised from ${opts.initEmbeddings}`,
+      );
+    }
+    const train = encodeAll(split.train, vocab, config.maxLen);
+    const test = encodeAll(split.test, vocab, config.maxLen);
+    log(
+      `data: ${split.train.length} train / ${split.test.length} test reviews, vocabulary ${vocab.size}, test OOV ${((100 * test.oov) / test.tokens).toFixed(2)}%`,
+    );
+    const evalIdx = Array.from({ length: Math.min(evalSize, test.ids.length) }, (_, i) => i);
+    const held = { ids: evalIdx.map((i) => test.ids[i]), labels: evalIdx.map((i) => test.labels[i]) };
+    const task = new SentimentTask(model, train, held, { batchSize, seed, evalEvery, log });
+    return { vocab, config, model, embeddingsInitialised, test, task, total: epochs * task.stepsPerEpoch };
+  };
+  const ctx: { p?: ReturnType<typeof prepare> } = {};
   const final: Record<string, unknown> = {};
   const never = Number.MAX_SAFE_INTEGER;
   const run = await runTraining({
@@ -282,7 +286,7 @@ export async function trainSentiment(
     overwrite: opts.overwrite,
     allowChange: opts.allowChange,
     settings: {
-      ...config,
+      ...base,
       vocabSize: cap,
       epochs,
       batchSize,
@@ -299,27 +303,35 @@ export async function trainSentiment(
     },
     log,
     onEvent: (e) => {
+      const p = ctx.p!;
       if (e.type === 'step' && e.step % 50 === 0)
         log(
-          `epoch ${task.epoch + 1} step ${e.step}/${total} loss ${task.recentLoss.toFixed(4)} (${Math.round(e.tokensPerSec)} tok/s)`,
+          `epoch ${p.task.epoch + 1} step ${e.step}/${p.total} loss ${p.task.recentLoss.toFixed(4)} (${Math.round(e.tokensPerSec)} tok/s)`,
         );
     },
-    build: () => ({
-      task,
-      options: {
-        optimizer: 'adam',
-        lr,
-        clip,
-        clipMode: 'norm',
-        epochs,
-        schedule: opts.lrDecay ? secondHalfDecay(total, 0.05) : undefined,
-        validateEvery: evalEvery || never,
-        checkpointEvery: 500,
-      },
-      meta: () => ({ config: { ...config, task: 'sentiment' }, extra: { vocab: vocab.toJSON(), ...final } }),
-    }),
+    build: () => {
+      const p = (ctx.p = prepare());
+      return {
+        task: p.task,
+        options: {
+          optimizer: 'adam',
+          lr,
+          clip,
+          clipMode: 'norm',
+          epochs,
+          schedule: opts.lrDecay ? secondHalfDecay(p.total, 0.05) : undefined,
+          validateEvery: evalEvery || never,
+          checkpointEvery: 500,
+        },
+        meta: () => ({
+          config: { ...p.config, task: 'sentiment' },
+          extra: { vocab: p.vocab.toJSON(), ...final },
+        }),
+      };
+    },
   });
   if (run.finished) return run;
+  const { model, test, task, config, embeddingsInitialised } = ctx.p!;
   const ev = evaluateSentiment(model, test.ids, test.labels);
   log(
     `test accuracy ${(100 * ev.accuracy).toFixed(2)}% on ${test.ids.length} reviews (loss ${ev.loss.toFixed(4)})`,

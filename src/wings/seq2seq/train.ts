@@ -14,7 +14,7 @@ import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import { DEFAULT_SEQ2SEQ_CONFIG, Seq2Seq, type Seq2SeqConfig } from './model.js';
 import { beamSearch, greedyDecodeBatch, type Hypothesis } from './decode.js';
-import { loadTaskModel, resolveRunModel, saveTaskModel, yieldToEventLoop } from '../taskfile.js';
+import { loadTaskModel, resolveRunModel, yieldToEventLoop } from '../taskfile.js';
 
 const SPECIALS = [PAD, UNK, BOS, EOS];
 /** Words longer than this are cut (with a notice from `translate`). */
@@ -260,39 +260,41 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
   const seed = checkNumber(w, 'seed', opts.seed ?? 1, { integer: true });
   const beam = checkNumber(w, 'beam', opts.beam ?? 1, { min: 1, integer: true });
   const t0 = performance.now();
-  const split = opts.data ?? cmudictSplit(loadCmudict());
-  const trainEntries = opts.trainSize ? split.train.slice(0, opts.trainSize) : split.train;
-  const testEntries = opts.testSize ? split.test.slice(0, opts.testSize) : split.test;
-  const devEntries = split.dev.slice(0, 1000);
-  let g: LoadedG2P;
-  if (opts.initModel) {
-    // Warm start: architecture and vocabularies come from the saved model.
-    g = loadG2P(opts.initModel);
-    g.model.train();
-    log(`warm start from ${opts.initModel}`);
-  } else {
-    const src = Vocab.build(
-      trainEntries.map((e) => [...e.word]),
-      { specials: SPECIALS },
+  const base = { ...DEFAULT_SEQ2SEQ_CONFIG };
+  for (const k of Object.keys(base) as (keyof typeof base)[])
+    if (opts[k] !== undefined) (base as Record<string, unknown>)[k] = opts[k];
+  /** Data, vocabularies, model and task: built after the run directory is checked (a refusal is immediate). */
+  const prepare = () => {
+    const split = opts.data ?? cmudictSplit(loadCmudict());
+    const trainEntries = opts.trainSize ? split.train.slice(0, opts.trainSize) : split.train;
+    const testEntries = opts.testSize ? split.test.slice(0, opts.testSize) : split.test;
+    const devEntries = split.dev.slice(0, 1000);
+    let g: LoadedG2P;
+    if (opts.initModel) {
+      // Warm start: architecture and vocabularies come from the saved model.
+      g = loadG2P(opts.initModel);
+      g.model.train();
+      log(`warm start from ${opts.initModel}`);
+    } else {
+      const src = Vocab.build(
+        trainEntries.map((e) => [...e.word]),
+        { specials: SPECIALS },
+      );
+      const tgt = Vocab.build(
+        trainEntries.flatMap((e) => e.prons),
+        { specials: SPECIALS },
+      );
+      g = { model: new Seq2Seq({ ...base, srcVocab: src.size, tgtVocab: tgt.size }, seed), src, tgt };
+    }
+    const pairs = toPairs(g, trainEntries);
+    log(
+      `data: ${trainEntries.length} training words (${pairs.length} pronunciations), ${testEntries.length} test words; ${g.src.size - 4} letters, ${g.tgt.size - 4} phones`,
     );
-    const tgt = Vocab.build(
-      trainEntries.flatMap((e) => e.prons),
-      { specials: SPECIALS },
-    );
-    const base = { ...DEFAULT_SEQ2SEQ_CONFIG };
-    for (const k of Object.keys(base) as (keyof typeof base)[])
-      if (opts[k] !== undefined) (base as Record<string, unknown>)[k] = opts[k];
-    g = { model: new Seq2Seq({ ...base, srcVocab: src.size, tgtVocab: tgt.size }, seed), src, tgt };
-  }
-  const { model, src, tgt } = g;
-  const config = model.config;
-  const pairs = toPairs(g, trainEntries);
-  log(
-    `data: ${trainEntries.length} training words (${pairs.length} pronunciations), ${testEntries.length} test words; ${src.size - 4} letters, ${tgt.size - 4} phones`,
-  );
-  const task = new G2PTask(g, pairs, devEntries, { batchSize, seed, log });
-  const total = epochs * task.stepsPerEpoch;
-  const extra: Record<string, unknown> = { src: src.toJSON(), tgt: tgt.toJSON() };
+    const task = new G2PTask(g, pairs, devEntries, { batchSize, seed, log });
+    return { g, task, testEntries, total: epochs * task.stepsPerEpoch };
+  };
+  const ctx: { p?: ReturnType<typeof prepare> } = {};
+  const extra: Record<string, unknown> = {};
   let lossSum = 0;
   let n = 0;
   const run = await runTraining({
@@ -301,7 +303,8 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
     overwrite: opts.overwrite,
     allowChange: opts.allowChange,
     settings: {
-      ...config,
+      // With --init-model the architecture is the saved model's (identified by its fingerprint).
+      ...(opts.initModel ? {} : base),
       epochs,
       batchSize,
       lr,
@@ -319,29 +322,36 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
       lossSum += e.loss;
       n++;
       if (e.step % 100 === 0) {
+        const p = ctx.p!;
         log(
-          `epoch ${task.epoch + 1} step ${e.step}/${total} loss ${(lossSum / n).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+          `epoch ${p.task.epoch + 1} step ${e.step}/${p.total} loss ${(lossSum / n).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
         );
         lossSum = 0;
         n = 0;
       }
     },
-    build: () => ({
-      task,
-      options: {
-        optimizer: 'adam',
-        lr,
-        clip,
-        clipMode: 'norm',
-        epochs,
-        schedule: secondHalfDecay(total, 0.05),
-        validateEvery: task.stepsPerEpoch,
-        checkpointEvery: task.stepsPerEpoch,
-      },
-      meta: () => ({ config: { ...config, problem: 'g2p', task: 'seq2seq' }, extra }),
-    }),
+    build: () => {
+      const p = (ctx.p = prepare());
+      Object.assign(extra, { src: p.g.src.toJSON(), tgt: p.g.tgt.toJSON() });
+      return {
+        task: p.task,
+        options: {
+          optimizer: 'adam',
+          lr,
+          clip,
+          clipMode: 'norm',
+          epochs,
+          schedule: secondHalfDecay(p.total, 0.05),
+          validateEvery: p.task.stepsPerEpoch,
+          checkpointEvery: p.task.stepsPerEpoch,
+        },
+        meta: () => ({ config: { ...p.g.model.config, problem: 'g2p', task: 'seq2seq' }, extra }),
+      };
+    },
   });
   if (run.finished) return run;
+  const { g, task, testEntries } = ctx.p!;
+  const config = g.model.config;
   const testGreedy = await evaluateG2P(g, testEntries, 1);
   log(
     `test (greedy): WER ${(100 * testGreedy.wer).toFixed(2)}% PER ${(100 * testGreedy.per).toFixed(2)}% on ${testGreedy.words} words`,
@@ -362,17 +372,6 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
     seconds: (performance.now() - t0) / 1000,
     config,
   };
-}
-
-export function saveG2P(path: string, g: LoadedG2P, step: number, scores?: unknown): void {
-  saveTaskModel(
-    path,
-    'seq2seq',
-    { ...g.model.config, problem: 'g2p' },
-    g.model.stateDict(),
-    { src: g.src.toJSON(), tgt: g.tgt.toJSON(), ...(scores ? { scores } : {}) },
-    step,
-  );
 }
 
 export function loadG2P(path: string): LoadedG2P {

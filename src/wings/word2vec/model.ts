@@ -378,7 +378,8 @@ function prepareCorpus(docs: readonly (readonly string[])[], c: Word2vecConfig, 
  * A `resume` of a run that already finished returns `{ finished: true }`.
  */
 export async function trainWord2vec(
-  docs: readonly (readonly string[])[],
+  /** Tokenised documents, or a function that reads them (called only when the run starts). */
+  docs: readonly (readonly string[])[] | (() => readonly (readonly string[])[]),
   cfg: Partial<Word2vecConfig> = {},
   log: (m: string) => void = () => {},
   run: RunFlags & { out?: string; settings?: Record<string, unknown> } = {},
@@ -399,29 +400,42 @@ export async function trainWord2vec(
   checkNumber(w, 'epochs', c.epochs, { min: 1, integer: true });
   checkNumber(w, 'lr', c.lr, { min: 0 });
   const t0 = performance.now();
-  const { vocab, counts, corpus, total, table, keep } = prepareCorpus(docs, c, w);
-  const V = vocab.size;
-  const rng = new Rng(c.seed);
-  const D = c.dim;
-  const input = new Float32Array(V * D);
-  for (let i = 0; i < input.length; i++) input[i] = (rng.uniform() - 0.5) / D; // C tool init
-  const tables = new Word2vecTables(V, D, input);
-  const task = new Word2vecTask(tables, corpus, keep, table, c, total, rng, log);
+  /** Corpus, tables and task: built after the run directory is checked (a refusal is immediate). */
+  const prepare = () => {
+    const { vocab, counts, corpus, total, table, keep } = prepareCorpus(
+      typeof docs === 'function' ? docs() : docs,
+      c,
+      w,
+    );
+    const V = vocab.size;
+    const rng = new Rng(c.seed);
+    const D = c.dim;
+    const input = new Float32Array(V * D);
+    for (let i = 0; i < input.length; i++) input[i] = (rng.uniform() - 0.5) / D; // C tool init
+    const tables = new Word2vecTables(V, D, input);
+    const task = new Word2vecTask(tables, corpus, keep, table, c, total, rng, log);
+    return { vocab, counts, total, tables, task };
+  };
+  const ctx: { p?: ReturnType<typeof prepare> } = {};
   const r = await runTraining({
     ...run,
     // The epochs are the task's own (its learning rate decays over all of them): not a free budget.
     settings: { ...c, epochs: undefined, passes: c.epochs, ...(run.settings ?? {}) },
     log,
-    build: () => ({
-      task,
-      options: { optimizer: 'sgd', lr: c.lr, epochs: c.epochs, clipMode: 'none', checkpointEvery: 50 },
-      meta: () => ({
-        config: { ...c, task: 'word2vec' },
-        extra: { vocab: vocab.toJSON(), counts: Array.from(counts) },
-      }),
-    }),
+    build: () => {
+      const p = (ctx.p = prepare());
+      return {
+        task: p.task,
+        options: { optimizer: 'sgd', lr: c.lr, epochs: c.epochs, clipMode: 'none', checkpointEvery: 50 },
+        meta: () => ({
+          config: { ...c, task: 'word2vec' },
+          extra: { vocab: p.vocab.toJSON(), counts: Array.from(p.counts) },
+        }),
+      };
+    },
   });
   if (r.finished) return r;
+  const { vocab, counts, total, tables, task } = ctx.p!;
   return {
     finished: false,
     model: {
