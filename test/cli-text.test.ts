@@ -99,7 +99,7 @@ describe('kioku train char / sample', () => {
     [
       'missing data file',
       ['train', 'char', '--data', join(dir, 'nope.txt'), '--steps', '1', ...tiny, '--out', join(dir, 'x1')],
-      /data file .*nope\.txt not found/,
+      /cannot read data file .*nope\.txt: no such file or folder/,
     ],
     [
       'empty data file',

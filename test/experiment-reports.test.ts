@@ -197,7 +197,7 @@ describe('kioku experiment reports', () => {
     )) as typeof process.stderr.write;
     try {
       const code = await main(['experiment', 'compare', '--cells', 'rnn,lsmt', '--out', join(root, 'bad')]);
-      assert.equal(code, 2, 'a usage error exits with 2');
+      assert.equal(code, 2); // a bad flag value is a usage error: exit code 2, as argparse and click
     } finally {
       console.error = err;
       process.stderr.write = write;

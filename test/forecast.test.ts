@@ -132,7 +132,7 @@ test('save/load, forecastFrom, figure, and the commands', async () => {
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /empty input/);
   const nan = await runCli(['forecast', 'predict', '--model', model, '--values', '1,x,3']);
-  assert.match(nan.stderr, /value 2 \("x"\) is not a number/);
+  assert.match(nan.stderr, /--values: value 2: "x" is not a decimal number/);
   const missing = await runCli(['forecast', 'predict', '--model', join(dir, 'none')]);
   assert.match(missing.stderr, /model file not found/);
   const other = join(dir, 'sent.safetensors');

@@ -100,7 +100,7 @@ describe('IAM-OnDB lineStrokes reader', () => {
     [
       'non-numeric attribute',
       GOOD.replace('y="1110"', 'y="11o"'),
-      /bad5\.xml: line 12: <Point> 3 of <Stroke> 1: attribute y="11o" is not a number/,
+      /bad5\.xml: line 12: <Point> 3 of <Stroke> 1: attribute y: "11o" is not a decimal number/,
     ],
     [
       'empty stroke',

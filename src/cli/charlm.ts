@@ -3,7 +3,7 @@
  * (the lecture's "text generation with LSTM or GRU"). The older forms `kioku train char`,
  * `kioku sample` and `kioku demo` are aliases.
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../node/files.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { cellNames } from '../nn/cells.js';
@@ -28,7 +28,8 @@ import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } 
 
 const D = DEFAULT_CHAR_TRAIN;
 
-const trainOptions = {
+/** The options of `kioku charlm train` (exported for tests and docs). */
+export const CHARLM_TRAIN_OPTIONS = {
   data: str(`UTF-8 text file, or ${BUILTIN_CORPUS} (State of the Union addresses 1961-2021)`, {
     arg: 'file',
     default: D.data,
@@ -175,7 +176,7 @@ function warnUnknown(g: Generation): void {
 export const charlmTrain = defineCommand({
   name: 'train',
   description: 'train a character-level language model (truncated BPTT, clipping, LR decay, checkpoints)',
-  options: trainOptions,
+  options: CHARLM_TRAIN_OPTIONS,
   async run(o) {
     if (o.steps === undefined && o.time === undefined)
       throw new UsageError('give --steps N or --time SECONDS');
@@ -194,7 +195,7 @@ export const charlmSample = defineCommand({
     prime: str('text to start from (multi-line allowed)'),
     primeFile: str('read the prime from a UTF-8 file', { arg: 'file' }),
     length: int('characters to generate', { min: 1, max: 1_000_000, default: 500 }),
-    temperature: float('softmax temperature (0 = greedy)', { arg: 't', min: 0, default: 1 }),
+    temperature: float('softmax temperature (0 = greedy; default 1)', { arg: 't', min: 0 }),
     topK: int('sample among the k most probable characters (0 = all)', { arg: 'k', min: 0, default: 0 }),
     beam: int('beam search of width w for the most probable continuation', { arg: 'w', min: 1, max: 1000 }),
     seed: int('random seed', { min: 0, max: 2 ** 31, default: 0 }),
@@ -202,14 +203,9 @@ export const charlmSample = defineCommand({
   run(o): Generation {
     if (o.prime !== undefined && o.primeFile !== undefined)
       throw new UsageError('give --prime or --prime-file, not both');
-    let prime = o.prime;
-    if (o.primeFile !== undefined) {
-      try {
-        prime = readFileSync(o.primeFile, 'utf8');
-      } catch {
-        throw new KiokuError(`prime file ${o.primeFile} not found`);
-      }
-    }
+    if (o.beam !== undefined && o.temperature !== undefined)
+      throw new UsageError('--beam finds the most probable continuation and ignores --temperature: give one of them');
+    const prime = o.primeFile !== undefined ? readTextBounded(o.primeFile, { what: 'prime file' }) : o.prime;
     const { model, vocab } = loadCharLM(o.model);
     const g =
       o.beam !== undefined
@@ -217,7 +213,7 @@ export const charlmSample = defineCommand({
         : sample(model, vocab, {
             prime,
             length: o.length,
-            temperature: o.temperature,
+            temperature: o.temperature ?? 1,
             topK: o.topK,
             seed: o.seed,
           });

@@ -2,11 +2,12 @@
  * `kioku forecast train|predict`: LSTM/GRU forecasting of Mackey–Glass (τ = 17) or the US
  * daily births series, against persistence and linear-AR baselines, with a forecast figure.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { readTextBounded } from '../node/files.js';
 import { writeFigure } from '../node/plot.js';
 import { cellNames } from '../nn/cells.js';
 import { KiokuError } from '../util/errors.js';
+import { readDecimal } from '../util/numbers.js';
 import {
   type ForecastReport,
   forecastFigure,
@@ -17,7 +18,7 @@ import {
   trainForecast,
 } from '../wings/forecast/train.js';
 import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
-import { attachArea, choice, defineCommand, float, int, str } from './schema.js';
+import { attachArea, choice, defineCommand, float, int, str, UsageError } from './schema.js';
 
 export const DEFAULT_FORECAST_RUN = 'runs/forecast';
 
@@ -38,12 +39,7 @@ function printReport(r: ForecastReport): void {
 function parseValues(text: string, where: string): number[] {
   const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
   if (parts.length === 0) throw new KiokuError(`empty input: ${where} has no values`);
-  return parts.map((p, i) => {
-    const v = Number(p);
-    if (!Number.isFinite(v))
-      throw new KiokuError(`${where}: value ${i + 1} (${JSON.stringify(p)}) is not a number`);
-    return v;
-  });
+  return parts.map((p, i) => readDecimal(p, `${where}: value ${i + 1}`));
 }
 
 function isSeriesName(s: string): s is (typeof SERIES_NAMES)[number] {
@@ -114,18 +110,12 @@ const predict = defineCommand({
     figure: str("write a forecast figure on the model's own series to <base>.svg/.png", { arg: 'base' }),
   },
   async run(o) {
+    if (o.values !== undefined && o.input !== undefined) throw new UsageError('give --values or --input, not both');
     const m = loadForecaster(o.model);
     const steps = o.steps ?? m.model.config.horizon;
     let forecast: number[] | undefined;
     if (o.values !== undefined || o.input !== undefined) {
-      let text = o.values ?? '';
-      if (o.input !== undefined) {
-        try {
-          text = readFileSync(o.input, 'utf8');
-        } catch {
-          throw new KiokuError(`input file not found: ${o.input}`);
-        }
-      }
+      const text = o.input !== undefined ? readTextBounded(o.input, { what: 'input' }) : (o.values ?? '');
       const hist = parseValues(text, o.input ?? '--values');
       const L = m.model.config.lookback;
       if (hist.length > L)

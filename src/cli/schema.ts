@@ -21,9 +21,10 @@
  *
  * Precedence: a flag on the command line, then the `--config` file, then the default.
  */
-import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { readTextBounded } from '../node/files.js';
 import { KiokuError } from '../util/errors.js';
+import { parseJson } from '../util/json.js';
 
 /**
  * A mistake in how the command was called (a bad flag value, a bad config file, a missing
@@ -321,12 +322,10 @@ function commanderOption(key: string, spec: OptionSpec<unknown>): Option {
 function readConfigFile(file: string): Record<string, unknown> {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    // Bounded, regular files only, BOM skipped as for data files, depth-limited strict JSON.
+    raw = parseJson(readTextBounded(file, { what: 'config file' }), `config file ${file}`);
   } catch (err) {
-    const code = err instanceof Error && 'code' in err ? err.code : undefined;
-    const why =
-      code === 'ENOENT' ? 'not found' : `not valid JSON (${err instanceof Error ? err.message : err})`;
-    throw new UsageError(`config file ${file}: ${why}`);
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new UsageError(`config file ${file}: expected a JSON object, got ${describe(raw)}`);
@@ -357,7 +356,7 @@ export function resolveValues<S extends Schema>(
     const cli = fromCli(key, spec);
     let value: unknown = spec.defaultValue;
     if (cli.given) value = cli.value;
-    else if (key in config) {
+    else if (Object.hasOwn(config, key)) {
       try {
         value = spec.fromJson(config[key]);
       } catch (err) {

@@ -2,6 +2,7 @@ import { KiokuError } from '../util/errors.js';
 import type { RngState } from '../util/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { parseJson } from '../util/json.js';
 
 /**
  * kioku checkpoints, in memory (no file system; `checkpoint.ts` adds `saveCheckpoint` /
@@ -18,6 +19,7 @@ import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
  * | `__metadata__.step` | training step, decimal |
  * | `__metadata__.rng` | JSON of the `Rng` state (optional) |
  * | `__metadata__.extra` | free JSON: vocabulary, data position, schedule, ... (optional) |
+ * | `__metadata__["kioku.crc32"]` | CRC-32 of the data section: flipped bits are refused on load |
  *
  * JSON fields keep non-finite numbers (Infinity, −Infinity, NaN) exactly: they are written
  * as `{"$kioku_number": "Infinity"}` because plain JSON would turn them into `null`.
@@ -111,7 +113,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     metadata.rng = toJson(where, 'rng', rng);
   }
   if (extra !== undefined) metadata.extra = toJson(where, 'extra', extra);
-  return encodeSafetensors(tensors, metadata);
+  return encodeSafetensors(tensors, metadata, { checksum: true });
 }
 
 /**
@@ -156,12 +158,12 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { context?: string } =
   }
 
   const ckpt: Checkpoint = {
-    config: fromJson(fail, 'config', metadata.config),
+    config: fromJson(where, 'config', metadata.config),
     model,
     step: Number(metadata.step),
   };
   if ('optimizer' in metadata) {
-    const rest = fromJson(fail, 'optimizer', metadata.optimizer);
+    const rest = fromJson(where, 'optimizer', metadata.optimizer);
     if (rest === null || typeof rest !== 'object' || Array.isArray(rest)) {
       fail(`metadata 'optimizer' must be a JSON object, got ${metadata.optimizer}`);
     }
@@ -172,11 +174,11 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { context?: string } =
     fail(`optimizer buffers present but metadata 'optimizer' is missing`);
   }
   if ('rng' in metadata) {
-    const rng = fromJson(fail, 'rng', metadata.rng) as RngState;
+    const rng = fromJson(where, 'rng', metadata.rng) as RngState;
     checkRng(where, rng);
     ckpt.rng = rng;
   }
-  if ('extra' in metadata) ckpt.extra = fromJson(fail, 'extra', metadata.extra);
+  if ('extra' in metadata) ckpt.extra = fromJson(where, 'extra', metadata.extra);
   return ckpt;
 }
 
@@ -231,17 +233,20 @@ function toJson(where: string, field: string, value: unknown): string {
   return text;
 }
 
-function fromJson(fail: (msg: string) => never, field: string, text: string): unknown {
-  try {
-    return JSON.parse(text, (_key, v: unknown) => {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        const keys = Object.keys(v);
-        const tag = (v as Record<string, unknown>)[NUMBER_TAG];
-        if (keys.length === 1 && typeof tag === 'string') return Number(tag);
-      }
-      return v;
-    });
-  } catch (e) {
-    return fail(`metadata '${field}' is not valid JSON (${(e as Error).message})`);
+function fromJson(where: string, field: string, text: string): unknown {
+  return untag(parseJson(text, `${where}: metadata '${field}'`));
+}
+
+/** Undo `toJson`'s tagging of non-finite numbers, bottom-up. */
+function untag(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(untag);
+  if (v !== null && typeof v === 'object') {
+    const rec = v as Record<string, unknown>;
+    const keys = Object.keys(rec);
+    if (keys.length === 1 && keys[0] === NUMBER_TAG && typeof rec[NUMBER_TAG] === 'string') {
+      return Number(rec[NUMBER_TAG]);
+    }
+    for (const k of keys) rec[k] = untag(rec[k]);
   }
+  return v;
 }

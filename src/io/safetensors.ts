@@ -1,6 +1,8 @@
 import { KiokuError, shapeToString } from '../util/errors.js';
 import { sizeOf, Tensor } from '../tensor/tensor.js';
 import { bfloat16ToFloat, halfToFloat } from './float16.js';
+import { crc32 } from './crc32.js';
+import { parseJson } from '../util/json.js';
 
 /**
  * The safetensors format (https://github.com/huggingface/safetensors), in memory, with no
@@ -43,6 +45,14 @@ const KNOWN_DTYPES = Object.keys(ITEM_SIZE).join(', ');
 
 /** The largest header we accept (the reference implementation's limit, 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * The `__metadata__` key under which kioku stores a CRC-32 of the data section of the
+ * files it writes with `{ checksum: true }` (checkpoints, handwriting models), as
+ * `crc32:<8 hex digits>`. `decodeSafetensors` verifies it whenever present, so flipped
+ * bits in the weights are caught instead of loading silently.
+ */
+export const CHECKSUM_KEY = 'kioku.crc32';
 
 export type IntDType = 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 export type IntArray = BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
@@ -131,12 +141,13 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function encodeSafetensors(
   tensors: Record<string, Tensor | IntTensor>,
   metadata?: Record<string, string>,
+  opts: { checksum?: boolean } = {},
 ): Uint8Array {
   const where = 'encodeSafetensors';
   const entries: { name: string; dtype: SafetensorsDType; shape: readonly number[]; bytes: Uint8Array }[] =
     [];
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '__metadata__' || name === '__proto__') {
+    if (name === '__metadata__') {
       throw new KiokuError(`${where}: '${name}' is reserved and cannot name a tensor`);
     }
     let dtype: SafetensorsDType;
@@ -166,36 +177,60 @@ export function encodeSafetensors(
   // Widest first (stable), so 8-byte tensors sit at 8-byte offsets: readers can map them.
   entries.sort((a, b) => ITEM_SIZE[b.dtype] - ITEM_SIZE[a.dtype]);
 
+  // The data section first, so that its checksum can go into the header.
+  const total = entries.reduce((n, e) => n + e.bytes.length, 0);
+  const data = new Uint8Array(total);
   const header: Record<string, unknown> = {};
-  if (metadata !== undefined && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const meta: Record<string, string> = { ...(metadata ?? {}) };
   let offset = 0;
   for (const e of entries) {
-    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.bytes.length] };
+    data.set(e.bytes, offset);
+    if (!LITTLE_ENDIAN_HOST) swapBytes(data, offset, e.bytes.length, ITEM_SIZE[e.dtype]);
+    offset += e.bytes.length;
+  }
+  if (opts.checksum) meta[CHECKSUM_KEY] = formatChecksum(crc32(data));
+  if (Object.keys(meta).length > 0) header.__metadata__ = meta;
+  offset = 0;
+  for (const e of entries) {
+    setOwn(header, e.name, {
+      dtype: e.dtype,
+      shape: [...e.shape],
+      data_offsets: [offset, offset + e.bytes.length],
+    });
     offset += e.bytes.length;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLen = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + headerLen + offset);
+  const out = new Uint8Array(8 + headerLen + total);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLen); // pad with spaces (valid JSON whitespace)
-  let pos = 8 + headerLen;
-  for (const e of entries) {
-    out.set(e.bytes, pos);
-    if (!LITTLE_ENDIAN_HOST) swapBytes(out, pos, e.bytes.length, ITEM_SIZE[e.dtype]);
-    pos += e.bytes.length;
-  }
+  out.set(data, 8 + headerLen);
   return out;
 }
 
+function formatChecksum(c: number): string {
+  return `crc32:${c.toString(16).padStart(8, '0')}`;
+}
+
+/** `obj[key] = value` as an own property, also for the key `__proto__`. */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /**
- * Parse safetensors bytes, validating strictly: every problem is refused with a message that
- * says what is wrong, prefixed by `opts.context` (default `decodeSafetensors`; the file
- * loaders pass e.g. `loadSafetensors: model.safetensors`). Refused: fewer than 8
- * bytes, a header size beyond the file, a header that is not UTF-8 JSON or not an object,
- * `__metadata__` that is not string→string, unknown dtypes, malformed shapes or offsets,
- * shape × dtype size ≠ offset span, overlapping tensors, holes between them, data past the
- * end ("truncated: ..."), trailing bytes, and a tensor named twice.
+ * Parse safetensors bytes, validating strictly as Hugging Face's reference implementation
+ * does (see docs/loaders.md for the few deliberate differences): every problem is refused
+ * with a message that says what is wrong, prefixed by `opts.context` (default
+ * `decodeSafetensors`; the file loaders pass e.g. `loadSafetensors: model.safetensors`).
+ * Refused: fewer than 8 bytes, a header size beyond the file or over 100 MB, a header
+ * that is not UTF-8, does not start with `{` (a byte-order mark included) or is not JSON
+ * (repeated keys, lone surrogates and nesting deeper than 64 included), `__metadata__`
+ * that is not string→string, unknown dtypes, shapes or offsets that are not non-negative
+ * integer literals (`2.0` is refused), shape × dtype size ≠ offset span, overlapping
+ * tensors, holes between them, data past the end ("truncated: ..."), trailing bytes, and
+ * a `kioku.crc32` checksum that does not match the data. Memory: the tensors are copied
+ * once, so decoding needs about twice the input's size, never more.
  *
  * Tensors are copied out of `bytes`, so the input buffer may be reused afterwards; the
  * records list them in the order of their data in the file.
@@ -225,41 +260,46 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { context?: string } 
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    // ignoreBOM: keep a byte-order mark in the text, so that it is refused as the reference does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
+      bytes.subarray(8, 8 + headerLen),
+    );
   } catch {
     return fail('not a safetensors file: header is not valid UTF-8');
   }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    return fail(`not a safetensors file: header is not JSON (${(e as Error).message})`);
+  if (text.charCodeAt(0) === 0xfeff) fail('not a safetensors file: header starts with a byte-order mark');
+  if (text[0] !== '{') {
+    fail(`not a safetensors file: header must start with "{", got ${JSON.stringify(text.slice(0, 1))}`);
   }
+  const header = parseJson(text, `${where}: header`, {
+    bom: 'refuse',
+    checkNumber: (literal) => {
+      // Shapes and offsets are integers (Rust usize): `2.0`, `1e3` and `-0` are not.
+      // (Negative integers are refused below, with the field named.)
+      if (!/^(0|-?[1-9][0-9]*)$/.test(literal)) {
+        throw new KiokuError(`number ${literal} is not an integer literal`);
+      }
+    },
+  });
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail(`header must be a JSON object, got ${Array.isArray(header) ? 'an array' : JSON.stringify(header)}`);
-  }
-  const keys = topLevelKeys(text);
-  const seen = new Set<string>();
-  for (const k of keys) {
-    if (seen.has(k)) fail(`tensor '${k}' is named twice in the header`);
-    seen.add(k);
   }
 
   const metadata: Record<string, string> = {};
   const infos: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      if (raw === null) continue; // the reference reads `null` as no metadata
+      if (typeof raw !== 'object' || Array.isArray(raw)) {
         fail(`__metadata__ must be an object of strings, got ${describe(raw)}`);
       }
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${JSON.stringify(v)}`);
-        metadata[k] = v as string;
+        setOwn(metadata, k, v as string);
       }
       continue;
     }
     const t = `tensor '${name}'`;
-    if (name === '__proto__') fail(`${t}: this name is not allowed`);
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       fail(`${t}: expected { dtype, shape, data_offsets }, got ${describe(raw)}`);
     }
@@ -327,19 +367,29 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { context?: string } 
     );
   }
 
+  const checksum = metadata[CHECKSUM_KEY];
+  if (checksum !== undefined) {
+    const actual = formatChecksum(crc32(bytes.subarray(dataStart)));
+    if (checksum !== actual) {
+      fail(
+        `checksum mismatch: the header says ${checksum}, the data has ${actual} (the file is damaged: flipped or changed bytes)`,
+      );
+    }
+  }
+
   const tensors: Record<string, Tensor> = {};
   const ints: Record<string, IntTensor> = {};
   const dtypes: Record<string, SafetensorsDType> = {};
   for (const info of infos) {
     const start = dataStart + info.begin;
     const count = (info.end - info.begin) / ITEM_SIZE[info.dtype];
-    dtypes[info.name] = info.dtype;
+    setOwn(dtypes, info.name, info.dtype);
     switch (info.dtype) {
       case 'F64':
-        tensors[info.name] = new Tensor(copyOut(bytes, start, count, Float64Array), info.shape);
+        setOwn(tensors, info.name, new Tensor(copyOut(bytes, start, count, Float64Array), info.shape));
         break;
       case 'F32':
-        tensors[info.name] = new Tensor(copyOut(bytes, start, count, Float32Array), info.shape);
+        setOwn(tensors, info.name, new Tensor(copyOut(bytes, start, count, Float32Array), info.shape));
         break;
       case 'F16':
       case 'BF16': {
@@ -347,27 +397,31 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { context?: string } 
         const out = new Float32Array(count);
         for (let i = 0; i < count; i++)
           out[i] = widen(bytes[start + 2 * i] | (bytes[start + 2 * i + 1] << 8));
-        tensors[info.name] = new Tensor(out, info.shape);
+        setOwn(tensors, info.name, new Tensor(out, info.shape));
         break;
       }
       case 'I64':
-        ints[info.name] = new IntTensor(copyOut(bytes, start, count, BigInt64Array), info.shape);
+        setOwn(ints, info.name, new IntTensor(copyOut(bytes, start, count, BigInt64Array), info.shape));
         break;
       case 'I32':
-        ints[info.name] = new IntTensor(copyOut(bytes, start, count, Int32Array), info.shape);
+        setOwn(ints, info.name, new IntTensor(copyOut(bytes, start, count, Int32Array), info.shape));
         break;
       case 'I16':
-        ints[info.name] = new IntTensor(copyOut(bytes, start, count, Int16Array), info.shape);
+        setOwn(ints, info.name, new IntTensor(copyOut(bytes, start, count, Int16Array), info.shape));
         break;
       case 'I8':
-        ints[info.name] = new IntTensor(copyOut(bytes, start, count, Int8Array), info.shape);
+        setOwn(ints, info.name, new IntTensor(copyOut(bytes, start, count, Int8Array), info.shape));
         break;
       case 'U8':
       case 'BOOL':
-        ints[info.name] = new IntTensor(
-          copyOut(bytes, start, count, Uint8Array),
-          info.shape,
-          info.dtype === 'BOOL' ? 'bool' : 'uint8',
+        setOwn(
+          ints,
+          info.name,
+          new IntTensor(
+            copyOut(bytes, start, count, Uint8Array),
+            info.shape,
+            info.dtype === 'BOOL' ? 'bool' : 'uint8',
+          ),
         );
         break;
     }
@@ -398,59 +452,6 @@ function swapBytes(a: Uint8Array, start: number, len: number, size: number): voi
   for (let i = start; i < start + len; i += size) a.subarray(i, i + size).reverse();
 }
 
-/**
- * The keys of the top-level object of a *valid* JSON text, in order and with duplicates
- * (JSON.parse silently keeps the last duplicate, which would hide a tensor named twice).
- */
-function topLevelKeys(text: string): string[] {
-  const keys: string[] = [];
-  let i = skipSpace(text, 0) + 1; // past '{'
-  i = skipSpace(text, i);
-  if (text[i] === '}') return keys;
-  for (;;) {
-    i = skipSpace(text, i);
-    const end = stringEnd(text, i);
-    keys.push(JSON.parse(text.slice(i, end)) as string);
-    i = skipSpace(text, end) + 1; // past ':'
-    i = skipValue(text, skipSpace(text, i));
-    i = skipSpace(text, i);
-    if (text[i] !== ',') return keys; // '}'
-    i++;
-  }
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t'))
-    i++;
-  return i;
-}
-
-/** `text[i]` is an opening quote; returns the index just past the closing quote. */
-function stringEnd(text: string, i: number): number {
-  let j = i + 1;
-  while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-  return j + 1;
-}
-
-/** Index just past the JSON value starting at `i` (primitives end at the next `,` or `}`). */
-function skipValue(text: string, i: number): number {
-  let depth = 0;
-  for (;;) {
-    const c = text[i];
-    if (c === '"') {
-      i = stringEnd(text, i);
-      if (depth === 0) return i;
-      continue;
-    }
-    if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      if (depth === 0) return i;
-      if (--depth === 0) return i + 1;
-    } else if (c === ',' && depth === 0) return i;
-    i++;
-  }
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -460,4 +461,41 @@ function describe(v: unknown): string {
   }
   if (typeof v === 'string') return JSON.stringify(v);
   return String(v);
+}
+
+/**
+ * Refuse a model file whose config declares a different number of parameters than the
+ * file stores, *before* the model is built: a 59 KB file whose config says
+ * `layers: 2147483648` must not allocate gigabytes to find out. `countDeclared` is the
+ * model's parameter count function; it only runs once every count-like field is at most
+ * the number of stored tensors or elements, so it is cheap even for absurd configs.
+ * Model loaders call this, then build the model, then `loadStateDict` checks each shape.
+ *
+ * ```ts
+ * checkDeclaredSize('model.safetensors', ckpt.model, () => countParameters(config), { layers: config.layers });
+ * ```
+ */
+export function checkDeclaredSize(
+  where: string,
+  stored: Record<string, Tensor>,
+  countDeclared: () => number,
+  counts: Record<string, number> = {},
+): void {
+  const names = Object.keys(stored);
+  let total = 0;
+  for (const n of names) total += stored[n].size;
+  for (const [field, v] of Object.entries(counts)) {
+    if (v > names.length) {
+      throw new KiokuError(
+        `${where}: config says ${field} = ${v}, but the file stores only ${names.length} tensors`,
+      );
+    }
+  }
+  const declared = countDeclared();
+  if (declared !== total) {
+    throw new KiokuError(
+      `${where}: the config describes a model of ${declared} parameters, but the file stores ${total} ` +
+        `(in ${names.length} tensors): the config and the weights do not belong together`,
+    );
+  }
 }

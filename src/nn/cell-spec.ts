@@ -41,6 +41,4 @@ export interface CellSpec {
   readonly defaults: Readonly<CellExtras>;
   /** Build the layer. */
   create(opts: CellOptions): RecurrentBase;
-  /** Parameters per layer and direction beyond W_ih, W_hh, b_ih, b_hh (LSTM peepholes: 3H). */
-  extraParameters?(hiddenSize: number, extras: CellExtras): number;
 }

@@ -14,7 +14,7 @@ import { KiokuError } from '../util/errors.js';
 import type { CellExtras, CellOptions, CellSpec } from './cell-spec.js';
 import { GRU_CELL } from './gru.js';
 import { LSTM_CELL } from './lstm.js';
-import type { RecurrentBase } from './recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from './recurrent.js';
 import { RNN_CELL } from './rnn.js';
 
 export type { CellExtras, CellOptions, CellSpec } from './cell-spec.js';
@@ -90,21 +90,19 @@ export function cellDefaults(name: string): CellExtras {
 }
 
 /**
- * Trainable scalars of a recurrent layer without building it: for each layer k and
- * direction, G·H·(I_k + H) + 2·G·H (W_ih, W_hh, b_ih, b_hh) plus the cell's extras, with
- * I_0 = inputSize and I_k = D·H above.
+ * Trainable scalars of a recurrent layer of cell `name` without building it
+ * (`countRecurrentParameters` with the cell's gate count; LSTM peepholes add 3H).
  */
 export function recurrentParameterCount(name: string, opts: CellOptions): number {
   const spec = cellSpec(name);
-  const G = spec.gates;
-  const H = opts.hiddenSize;
-  const D = opts.bidirectional ? 2 : 1;
-  let n = 0;
-  for (let k = 0; k < (opts.numLayers ?? 1); k++) {
-    const I = k === 0 ? opts.inputSize : D * H;
-    n += D * (G * H * (I + H) + 2 * G * H + (spec.extraParameters?.(H, opts) ?? 0));
-  }
-  return n;
+  return countRecurrentParameters({
+    gates: spec.gates,
+    inputSize: opts.inputSize,
+    hiddenSize: opts.hiddenSize,
+    numLayers: opts.numLayers ?? 1,
+    bidirectional: opts.bidirectional,
+    peephole: spec.extras.includes('peephole') && opts.peephole === true,
+  });
 }
 
 for (const spec of [RNN_CELL, LSTM_CELL, GRU_CELL]) registerCell(spec);

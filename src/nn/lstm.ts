@@ -168,5 +168,4 @@ export const LSTM_CELL: CellSpec = {
   extras: ['forgetBias', 'peephole'],
   defaults: { forgetBias: 1 },
   create: (o) => new LSTM(o),
-  extraParameters: (H, o) => (o.peephole ? 3 * H : 0),
 };

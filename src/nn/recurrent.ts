@@ -153,6 +153,36 @@ interface ForwardCache {
  * layer-by-layer backward pass. Subclasses supply the cell: how many gate blocks it has
  * (`gateCount`), and how one direction runs forward and backward over a sequence.
  */
+/**
+ * The number of trainable scalars of a (stacked, optionally bidirectional) RNN/GRU/LSTM,
+ * without building it — what `RecurrentBase` allocates: per layer k and direction,
+ * W_ih [G·H, I_k], W_hh [G·H, H], b_ih and b_hh [G·H] (+ 3H peepholes), with G gate blocks
+ * (RNN 1, GRU 3, LSTM 4), I_0 = inputSize and I_k = D·H above. Model loaders compare such
+ * counts with the stored weights before allocating anything.
+ *
+ * ```ts
+ * countRecurrentParameters({ gates: 4, inputSize: 2, hiddenSize: 5, numLayers: 1 }); // 4·5·(2+5) + 2·4·5 = 180
+ * ```
+ */
+export function countRecurrentParameters(o: {
+  gates: number;
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional?: boolean;
+  peephole?: boolean;
+}): number {
+  const D = o.bidirectional ? 2 : 1;
+  const H = o.hiddenSize;
+  const G = o.gates;
+  let n = 0;
+  for (let k = 0; k < o.numLayers; k++) {
+    const I = k === 0 ? o.inputSize : D * H;
+    n += D * (G * H * (I + H) + 2 * G * H + (o.peephole ? 3 * H : 0));
+  }
+  return n;
+}
+
 export abstract class RecurrentBase extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;

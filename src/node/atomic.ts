@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { KiokuError } from '../util/errors.js';
+import { cannotWrite, makeDirs, removeStaleTemps } from './files.js';
 
 /** Options of `writeFileAtomic`. */
 export interface AtomicWriteOptions {
@@ -15,6 +16,8 @@ export interface AtomicWriteOptions {
 }
 
 let counter = 0;
+/** Folders whose stale temp files this process has already swept. */
+const swept = new Set<string>();
 
 /**
  * Write `bytes` to `path` so that a reader (or a crash) never sees a half-written file:
@@ -27,8 +30,12 @@ let counter = 0;
  * writeFileAtomic('runs/model.safetensors', encodeSafetensors(model.stateDict()));
  * ```
  *
- * After a hard kill between write and rename, a stale `.<name>.*.tmp` may remain next to
- * the target; the target itself is always either the old or the new complete file.
+ * Missing parent folders are created (`makeDirs`). After a hard kill between write and
+ * rename, a stale `.<name>.<pid>.<n>.tmp` may remain next to the target (the target itself
+ * is always either the old or the new complete file); the next write into that folder by
+ * any kioku process removes it (`removeStaleTemps`). Failures are one `KiokuError`,
+ * `cannot write <path>: <plain reason>` (e.g. "it is a folder", "no space left on the
+ * device"), and leave no temp file behind.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array, opts: AtomicWriteOptions = {}): void {
   const sync = opts.fsync ?? true;
@@ -36,6 +43,11 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, opts: AtomicWri
     throw new KiokuError(`writeFileAtomic: ${path}: expected bytes as a Uint8Array, got ${typeof bytes}`);
   }
   const dir = dirname(path);
+  makeDirs(dir);
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    removeStaleTemps(dir);
+  }
   const temp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   let fd: number | undefined;
   try {
@@ -60,8 +72,8 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, opts: AtomicWri
     } catch {
       // the temp file may not exist (open failed) or is already renamed
     }
-    const err = e as NodeJS.ErrnoException;
-    if (err.code !== undefined) throw new KiokuError(`writeFileAtomic: cannot write ${path}: ${err.message}`);
+    if (e instanceof KiokuError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== undefined) throw cannotWrite(path, e);
     throw e;
   }
   if (sync) syncDirectory(dir);

@@ -8,8 +8,7 @@
  * await writeFigure('runs/demo/loss', spec); // loss.svg and loss.png
  * ```
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -37,12 +36,9 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return resvg.render().asPng();
 }
 
-/** Write a file atomically (temp + rename): a figure is never left half-written. */
+/** Write a figure atomically (temp + rename): never left half-written, no temp left on failure. */
 function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data, { fsync: false });
 }
 
 /** Render `spec` and write `<base>.svg` and `<base>.png`; returns both paths. */

@@ -35,20 +35,12 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { writeFileAtomic } from './atomic.js';
+import { makeDirs, ownFiles, readFileBounded, readTextBounded, removeOwnFile } from './files.js';
+import { parseJson } from '../util/json.js';
 import type { RunStore } from '../train/run-store.js';
 import {
   type TrainerOptions,
@@ -78,21 +70,15 @@ export class RunDir implements RunStore {
   }
 
   saveCheckpoint(name: string, ckpt: Checkpoint): string {
-    mkdirSync(this.checkpointDir, { recursive: true });
     const named = join(this.checkpointDir, name);
     saveCheckpoint(named, ckpt);
     saveCheckpoint(this.latest, ckpt);
     return named;
   }
 
+  /** Named checkpoints that pruning may delete: regular files only, none in a symlinked folder. */
   listCheckpoints(): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.checkpointDir);
-    } catch {
-      return [];
-    }
-    return names.filter((f) => CHECKPOINT_FILE.test(f)).sort();
+    return ownFiles(this.checkpointDir, CHECKPOINT_FILE);
   }
 
   /**
@@ -104,7 +90,7 @@ export class RunDir implements RunStore {
   }
 
   removeCheckpoint(name: string): void {
-    rmSync(join(this.checkpointDir, name), { force: true });
+    removeOwnFile(this.checkpointDir, name);
   }
 }
 
@@ -138,7 +124,7 @@ function lock(dir: string): () => void {
     }
     let held: { pid?: unknown; started?: unknown; command?: unknown } = {};
     try {
-      held = JSON.parse(readFileSync(path, 'utf8')) as typeof held;
+      held = parseJson(readTextBounded(path, { maxBytes: 1 << 16 }), path) as typeof held;
     } catch {
       // unreadable or half-written: treat as stale
     }
@@ -180,13 +166,8 @@ export function resumeCommand(args = currentArgs()): string {
 
 /** Size and SHA-256 of a data file: part of a run's settings, so `--resume` notices different data. */
 export function fileFingerprint(path: string): { file: string; bytes: number; sha256: string } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new KiokuError(`cannot read data file ${path}: ${(e as Error).message}`);
-  }
-  return { file: path, bytes: statSync(path).size, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const bytes = readFileBounded(path, { what: 'data file' });
+  return { file: path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export interface RunDirOptions {
@@ -209,7 +190,7 @@ export function openRunDir(out: string, opts: RunDirOptions = {}): { dir: RunDir
   if (opts.resume && opts.overwrite) throw new KiokuError('give --resume or --overwrite, not both');
   if (existsSync(out) && !statSync(out).isDirectory())
     throw new KiokuError(`--out ${out} is a file; --out names a run directory`);
-  mkdirSync(out, { recursive: true });
+  makeDirs(out);
   const release = lock(out);
   try {
     const present = readdirSync(out).filter((f) => f !== LOCK_FILE);

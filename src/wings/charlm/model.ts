@@ -21,7 +21,13 @@ import { Dropout } from '../../nn/dropout.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
-import { finalState, fromState, type RecurrentBase, type RecurrentState } from '../../nn/recurrent.js';
+import {
+  countRecurrentParameters,
+  finalState,
+  fromState,
+  type RecurrentBase,
+  type RecurrentState,
+} from '../../nn/recurrent.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
@@ -40,6 +46,22 @@ export interface CharLMConfig {
 }
 
 export type { RecurrentState };
+
+/**
+ * The number of trainable scalars a config describes, without building the model:
+ * embedding V·E, the recurrent stack (`countRecurrentParameters`), head H·V + V. Loaders
+ * compare it with the file.
+ */
+export function countCharLMParameters(c: CharLMConfig): number {
+  const gates = cellSpec(c.cell).gates;
+  const rnn = countRecurrentParameters({
+    gates,
+    inputSize: c.embed,
+    hiddenSize: c.hidden,
+    numLayers: c.layers,
+  });
+  return c.vocabSize * c.embed + rnn + c.hidden * c.vocabSize + c.vocabSize;
+}
 
 export class CharLM extends Module {
   readonly config: CharLMConfig;

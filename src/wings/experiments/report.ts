@@ -15,7 +15,7 @@
  * ```
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../../node/files.js';
 import { writeFileAtomic } from '../../node/atomic.js';
 import { svgToPng, type VegaLiteSpec, vegaLiteToSvg } from '../../node/plot.js';
 import { VERSION } from '../../version.js';
@@ -108,7 +108,7 @@ function tableHtml(t: ReportTable): string {
  * `<dir>/figures/<name>.{svg,png}`. Returns the paths written.
  */
 export async function writeReport(dir: string, doc: ReportDocument): Promise<WrittenReport> {
-  mkdirSync(join(dir, 'figures'), { recursive: true });
+  makeDirs(join(dir, 'figures'));
   const figures: WrittenReport['figures'] = [];
   const svgs = new Map<string, string>();
   for (const section of doc.sections) {

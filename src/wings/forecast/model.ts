@@ -1,7 +1,7 @@
 import { Linear } from '../../nn/linear.js';
 import { cellSpec, createCell } from '../../nn/cells.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 
@@ -20,6 +20,19 @@ export interface ForecastConfig {
   lookback: number;
   horizon: number;
   mode: ForecastMode;
+}
+
+/** Trainable scalars of a forecaster config, without building it (recurrent stack + head). */
+export function countForecastParameters(c: ForecastConfig): number {
+  const gates = cellSpec(c.cell).gates;
+  const outputs = c.mode === 'direct' ? c.horizon : 1;
+  const rnn = countRecurrentParameters({
+    gates,
+    inputSize: 1,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+  });
+  return rnn + c.hiddenSize * outputs + outputs;
 }
 
 export function validateForecastConfig(c: ForecastConfig): ForecastConfig {

@@ -11,13 +11,21 @@ import {
 } from './series.js';
 import { mseLoss } from '../../nn/losses.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { checkNumber, KiokuError } from '../../util/errors.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { EpochBatches, type EpochBatchesState } from '../../data/batching.js';
 import type { TrainTask } from '../../train/trainer.js';
 import { type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { lineChart, type VegaLiteSpec } from '../../node/plot.js';
-import { errors, type ForecastConfig, Forecaster, LinearAR } from './model.js';
+import {
+  countForecastParameters,
+  errors,
+  type ForecastConfig,
+  Forecaster,
+  LinearAR,
+  validateForecastConfig,
+} from './model.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
 import { loadTaskModel } from '../taskfile.js';
 
 export type SeriesName = 'mackey-glass' | 'us-births';
@@ -299,9 +307,12 @@ export interface LoadedForecaster {
 
 export function loadForecaster(path: string): LoadedForecaster {
   const f = loadTaskModel<ForecastConfig & { series: string }>(path, 'forecast');
-  const { task: _t, series, ...config } = f.config;
-  const model = new Forecaster(config as ForecastConfig);
-  model.loadStateDict(f.model);
+  const { task: _t, series, ...rest } = f.config;
+  const config = inContext(path, () => validateForecastConfig(rest as ForecastConfig));
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(path, f.model, () => countForecastParameters(config), { numLayers: config.numLayers });
+  const model = new Forecaster(config);
+  inContext(path, () => model.loadStateDict(f.model));
   model.eval();
   const norm = f.extra.normalizer as Normalizer | undefined;
   if (!norm || !Number.isFinite(norm.mean) || !(norm.std > 0))

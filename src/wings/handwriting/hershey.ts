@@ -10,7 +10,7 @@
  * const other = loadJhfFile('/usr/share/hershey-fonts/scriptc.jhf'); // Debian hershey-fonts-data
  * ```
  */
-import { readFileSync } from 'node:fs';
+import { readFileBounded } from '../../node/files.js';
 import { KiokuError } from '../../util/errors.js';
 import { HERSHEY_FONTS } from './hershey-fonts.js';
 
@@ -98,11 +98,5 @@ export function builtinHersheyFont(name = 'scripts'): HersheyFont {
 
 /** Read a `.jhf` file (e.g. from Debian's hershey-fonts-data, `/usr/share/hershey-fonts/`). */
 export function loadJhfFile(path: string): HersheyFont {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    throw new KiokuError(`loadJhfFile: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseJhf(text, path);
+  return parseJhf(readFileBounded(path, { what: 'Hershey font' }).toString('latin1'), path);
 }

@@ -21,8 +21,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOffsetStats, type OffsetStats } from './strokes.js';
 import { loadSafetensors, saveSafetensors } from '../../node/safetensors-file.js';
-import { KiokuError } from '../../util/errors.js';
-import { type HandwritingModelConfig, HandwritingModel, normalizeModelConfig } from './model.js';
+import { inContext, KiokuError } from '../../util/errors.js';
+import {
+  countParameters,
+  type HandwritingModelConfig,
+  HandwritingModel,
+  normalizeModelConfig,
+} from './model.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
+import { parseJson } from '../../util/json.js';
 
 export const HANDWRITING_FORMAT = 'kioku-handwriting';
 /** The model file `kioku handwriting train` writes in its run directory. */
@@ -36,13 +43,18 @@ export function saveHandwritingModel(
   info: unknown = {},
 ): void {
   const { dtype: _dtype, ...config } = model.config;
-  saveSafetensors(path, model.stateDict(), {
-    format: HANDWRITING_FORMAT,
-    version: '1',
-    config: JSON.stringify(config),
-    stats: JSON.stringify(stats),
-    info: JSON.stringify(info),
-  });
+  saveSafetensors(
+    path,
+    model.stateDict(),
+    {
+      format: HANDWRITING_FORMAT,
+      version: '1',
+      config: JSON.stringify(config),
+      stats: JSON.stringify(stats),
+      info: JSON.stringify(info),
+    },
+    { checksum: true },
+  );
 }
 
 export interface LoadedHandwritingModel {
@@ -52,15 +64,9 @@ export interface LoadedHandwritingModel {
   path: string;
 }
 
-function parseJson(path: string, key: string, text: string | undefined): unknown {
+function metadataJson(path: string, key: string, text: string | undefined): unknown {
   if (text === undefined) throw new KiokuError(`loadHandwritingModel: ${path}: metadata has no "${key}"`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new KiokuError(
-      `loadHandwritingModel: ${path}: metadata "${key}" is not valid JSON (${(e as Error).message})`,
-    );
-  }
+  return parseJson(text, `loadHandwritingModel: ${path}: metadata "${key}"`);
 }
 
 /** Load a model saved by `saveHandwritingModel` (float32). Errors name the file. */
@@ -71,15 +77,18 @@ export function loadHandwritingModel(path: string): LoadedHandwritingModel {
       `loadHandwritingModel: ${path}: not a kioku handwriting model (metadata format is ${JSON.stringify(metadata?.format)}, expected "${HANDWRITING_FORMAT}")`,
     );
   }
-  const config = normalizeModelConfig(parseJson(path, 'config', metadata.config) as HandwritingModelConfig);
-  const stats = checkOffsetStats(`loadHandwritingModel: ${path}`, parseJson(path, 'stats', metadata.stats));
-  const info = (metadata.info ? parseJson(path, 'info', metadata.info) : {}) as Record<string, unknown>;
+  const where = `loadHandwritingModel: ${path}`;
+  const rawConfig = metadataJson(path, 'config', metadata.config);
+  const config = inContext(where, () => normalizeModelConfig(rawConfig as HandwritingModelConfig));
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(where, tensors, () => countParameters(config), { numLayers: config.numLayers });
+  const stats = checkOffsetStats(where, metadataJson(path, 'stats', metadata.stats));
+  const infoRaw = metadata.info ? metadataJson(path, 'info', metadata.info) : {};
+  if (infoRaw === null || typeof infoRaw !== 'object' || Array.isArray(infoRaw))
+    throw new KiokuError(`${where}: metadata "info" must be a JSON object`);
+  const info = infoRaw as Record<string, unknown>;
   const model = new HandwritingModel({ ...config, dtype: 'float32' });
-  try {
-    model.loadStateDict(tensors);
-  } catch (e) {
-    throw new KiokuError(`${path}: ${(e as Error).message}`);
-  }
+  inContext(path, () => model.loadStateDict(tensors));
   model.eval();
   return { model, stats, info, path };
 }

@@ -8,9 +8,9 @@
  * the Trainer's `model.safetensors`, `checkpoints/` and `train-log.json` (for `--resume`), and
  * `curve.svg/.png` (validation NLL during training).
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../node/atomic.js';
+import { makeDirs } from '../../node/files.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { lineChart, svgToPng, vegaLiteToSvg, writeFigure } from '../../node/plot.js';
 import { cellTakes } from '../../nn/cells.js';
@@ -227,7 +227,7 @@ export function evaluateSavedModel(model: string, data: StrokeDataOptions): Eval
 
 /** Write `<base>.svg` and `<base>.png` (rasterised at `scale` × the SVG's size), atomically. */
 export function writeSvgAndPng(base: string, svg: string, scale = 2): { svg: string; png: string } {
-  mkdirSync(dirname(base), { recursive: true });
+  makeDirs(dirname(base));
   writeFileAtomic(`${base}.svg`, Buffer.from(svg));
   writeFileAtomic(`${base}.png`, svgToPng(svg, scale));
   return { svg: `${base}.svg`, png: `${base}.png` };
@@ -331,7 +331,7 @@ export function sampleFigure(o: SampleFigureOptions): {
   });
   const fig = writeDrawingFigure(join(o.out, 'sample'), rows, {}, o.pngScale);
   if (o.stroke3) {
-    mkdirSync(dirname(o.stroke3), { recursive: true });
+    makeDirs(dirname(o.stroke3));
     writeFileAtomic(o.stroke3, Buffer.from(toStroke3Json(r.samples)));
   }
   return {
@@ -384,7 +384,9 @@ export function hairsFigure(o: {
   const line = resolveLine(o.line, o.data);
   for (const a of o.at ?? [])
     if (a >= line.length)
-      throw new KiokuError(`--at ${a}: the line has ${line.length} points (0..${line.length - 1})`);
+      throw new KiokuError(
+        `--at: point ${a} is past the end of the line (${line.length} points: 0 to ${line.length - 1})`,
+      );
   const ats = o.at ?? [0.2, 0.4, 0.6, 0.8].map((f) => Math.floor(f * (line.length - 1)));
   const drawing = offsetsToDrawing(line);
   const pts = drawing.strokes.flat();
@@ -443,7 +445,7 @@ export function dataPreview(o: {
     o.pngScale,
   );
   if (o.stroke3) {
-    mkdirSync(dirname(o.stroke3), { recursive: true });
+    makeDirs(dirname(o.stroke3));
     const ack: Record<string, string> = data.acknowledgement
       ? { acknowledgement: `Hershey fonts: ${data.acknowledgement}` }
       : {};

@@ -11,12 +11,7 @@
  * const drawing = offsetsToDrawing(s);
  * ```
  */
-import {
-  denormalizeOffsets,
-  normalizeOffsets,
-  type OffsetSequence,
-  type OffsetStats,
-} from './strokes.js';
+import { denormalizeOffsets, normalizeOffsets, type OffsetSequence, type OffsetStats } from './strokes.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';

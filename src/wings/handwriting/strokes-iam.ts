@@ -27,7 +27,9 @@
  * The XML reader below is deliberately small: elements, attributes, text, comments,
  * processing instructions, CDATA and a DOCTYPE line — what these files contain.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readFileBounded } from '../../node/files.js';
+import { readDecimal } from '../../util/numbers.js';
 import { basename, join } from 'node:path';
 import { KiokuError } from '../../util/errors.js';
 import type { Drawing, Stroke } from './strokes.js';
@@ -45,8 +47,13 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 
 function decodeEntities(s: string, fail: (msg: string) => never): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (_, e: string) => {
-    if (e[0] === '#')
-      return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    if (e[0] === '#') {
+      const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      // XML 1.0 §2.2: a character reference must name a Unicode scalar value.
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) || code === 0)
+        fail(`character reference &${e}; is not a Unicode character (at most U+10FFFF)`);
+      return String.fromCodePoint(code);
+    }
     const v = ENTITIES[e];
     if (v === undefined) fail(`unknown entity &${e};`);
     return v;
@@ -189,13 +196,10 @@ export function parseLineStrokes(xml: string, source: string, id?: string): Draw
               `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k} is missing attribute "${attr}"`,
             );
           }
-          const x = Number(v);
-          if (v.trim() === '' || !Number.isFinite(x)) {
-            throw new KiokuError(
-              `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k}: attribute ${attr}="${v}" is not a number`,
-            );
-          }
-          return x;
+          return readDecimal(
+            v.trim(),
+            `${source}: line ${p.line}: <Point> ${j} of <Stroke> ${k}: attribute ${attr}`,
+          );
         };
         const t = num('time', false);
         pts.push({ x: num('x', true)!, y: num('y', true)!, ...(t !== undefined ? { t } : {}) });
@@ -212,13 +216,7 @@ export function parseLineStrokes(xml: string, source: string, id?: string): Draw
 
 /** Read one `lineStrokes` file (IAM files declare ISO-8859-1; they are ASCII in practice). */
 export function loadLineStrokesFile(path: string): Drawing {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    throw new KiokuError(`loadLineStrokesFile: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseLineStrokes(text, path);
+  return parseLineStrokes(readFileBounded(path).toString('latin1'), path);
 }
 
 /** Every `*.xml` file under `dir` (recursively), sorted by path. */

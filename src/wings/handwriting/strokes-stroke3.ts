@@ -15,8 +15,10 @@
  * const back = parseStroke3Json(text, 'x.json'); // OffsetSequence[]
  * ```
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../../node/files.js';
 import { KiokuError } from '../../util/errors.js';
+import { parseJson } from '../../util/json.js';
+import { checkFloat32 } from '../../util/numbers.js';
 import type { OffsetSequence } from './strokes.js';
 
 /** One sequence as stroke-3 rows ([Δx, Δy, p], p ∈ {0, 1}). */
@@ -62,6 +64,8 @@ function rowsToSequence(rows: unknown, where: string, id?: string, text?: string
       );
     }
     if (r[2] !== 0 && r[2] !== 1) throw new KiokuError(`${where}: row ${i}: p must be 0 or 1, got ${r[2]}`);
+    checkFloat32(r[0], `${where}: row ${i}: dx`);
+    checkFloat32(r[1], `${where}: row ${i}: dy`);
     data.set(r as number[], i * 3);
   });
   return { id, text, data, length: rows.length };
@@ -69,12 +73,7 @@ function rowsToSequence(rows: unknown, where: string, id?: string, text?: string
 
 /** Parse a stroke-3 JSON document (any of the shapes above); `source` names it in errors. */
 export function parseStroke3Json(text: string, source = 'stroke-3 JSON'): OffsetSequence[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new KiokuError(`${source}: not valid JSON (${(e as Error).message})`);
-  }
+  const doc = parseJson(text, source);
   let list: unknown[];
   if (Array.isArray(doc)) {
     // One drawing ([[dx,dy,p],...]) or several ([[[dx,dy,p],...],...]).
@@ -107,11 +106,5 @@ export function parseStroke3Json(text: string, source = 'stroke-3 JSON'): Offset
 
 /** Read a stroke-3 JSON file. */
 export function loadStroke3File(path: string): OffsetSequence[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new KiokuError(`loadStroke3File: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseStroke3Json(text, path);
+  return parseStroke3Json(readTextBounded(path), path);
 }

@@ -4,7 +4,7 @@ import { Linear } from '../../nn/linear.js';
 import { cellSpec, createCell } from '../../nn/cells.js';
 import { Module } from '../../nn/module.js';
 import { MaskedPooling, POOL_MODES, type PoolMode } from '../../nn/pooling.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
+import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
@@ -35,6 +35,20 @@ export const DEFAULT_SENTIMENT_CONFIG: Omit<SentimentConfig, 'vocabSize'> = {
   dropout: 0.3,
   maxLen: 500,
 };
+
+/** Trainable scalars of a sentiment config, without building it (embedding, RNN, pooled head). */
+export function countSentimentParameters(c: SentimentConfig): number {
+  const D = c.bidirectional ? 2 : 1;
+  const rnn = countRecurrentParameters({
+    gates: c.cell === 'lstm' ? 4 : 3,
+    inputSize: c.embedDim,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    bidirectional: c.bidirectional,
+  });
+  const pooled = new MaskedPooling(c.pool, D).outFeatures(D * c.hiddenSize);
+  return c.vocabSize * c.embedDim + rnn + pooled + 1;
+}
 
 export function validateSentimentConfig(c: SentimentConfig): SentimentConfig {
   const w = 'sentiment config';

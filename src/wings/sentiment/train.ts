@@ -5,11 +5,19 @@ import { Vocab } from '../../data/vocab.js';
 import { bceWithLogits } from '../../nn/losses.js';
 import { secondHalfDecay } from '../../optim/schedule.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { checkNumber, KiokuError } from '../../util/errors.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import type { TrainTask } from '../../train/trainer.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
-import { DEFAULT_SENTIMENT_CONFIG, type SentimentConfig, SentimentModel, sigmoid } from './model.js';
+import {
+  countSentimentParameters,
+  DEFAULT_SENTIMENT_CONFIG,
+  type SentimentConfig,
+  SentimentModel,
+  sigmoid,
+  validateSentimentConfig,
+} from './model.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
 import { loadTaskModel } from '../taskfile.js';
 import { readWord2vecText } from '../word2vec/io.js';
 
@@ -364,9 +372,12 @@ export interface LoadedSentiment {
 
 export function loadSentiment(path: string): LoadedSentiment {
   const f = loadTaskModel<SentimentConfig>(path, 'sentiment');
-  const { task: _task, ...config } = f.config;
-  const model = new SentimentModel(config as SentimentConfig);
-  model.loadStateDict(f.model);
+  const { task: _task, ...rest } = f.config;
+  const config = inContext(path, () => validateSentimentConfig(rest as SentimentConfig));
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(path, f.model, () => countSentimentParameters(config), { numLayers: config.numLayers });
+  const model = new SentimentModel(config);
+  inContext(path, () => model.loadStateDict(f.model));
   model.eval();
   const vocab = Vocab.fromJSON(f.extra.vocab);
   if (vocab.size !== model.config.vocabSize)

@@ -5,7 +5,13 @@ import { Linear } from '../../nn/linear.js';
 import { softmaxCrossEntropy } from '../../nn/losses.js';
 import { cellSpec, createCell } from '../../nn/cells.js';
 import { Module } from '../../nn/module.js';
-import { finalState, fromState, type RecurrentBase, type RecurrentState } from '../../nn/recurrent.js';
+import {
+  countRecurrentParameters,
+  finalState,
+  fromState,
+  type RecurrentBase,
+  type RecurrentState,
+} from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
@@ -35,6 +41,34 @@ export const DEFAULT_SEQ2SEQ_CONFIG: Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab'
   attention: 'dot',
   dropout: 0.1,
 };
+
+/**
+ * Trainable scalars of a seq2seq config, without building it: two embeddings, the
+ * encoder, a one-layer decoder of width K = D·encoderHidden, the attention score
+ * (dot 0, general K², additive 2K² + 2K), combine 2K·K + K and the output K·V_tgt + V_tgt.
+ */
+export function countSeq2SeqParameters(c: Seq2SeqConfig): number {
+  const D = c.bidirectional ? 2 : 1;
+  const K = D * c.encoderHidden;
+  const gates = cellSpec(c.cell).gates;
+  const encoder = countRecurrentParameters({
+    gates,
+    inputSize: c.embedDim,
+    hiddenSize: c.encoderHidden,
+    numLayers: c.encoderLayers,
+    bidirectional: c.bidirectional,
+  });
+  const decoder = countRecurrentParameters({ gates, inputSize: c.embedDim, hiddenSize: K, numLayers: 1 });
+  const attention = c.attention === 'dot' ? 0 : c.attention === 'general' ? K * K : 2 * K * K + 2 * K;
+  return (
+    (c.srcVocab + c.tgtVocab) * c.embedDim +
+    encoder +
+    decoder +
+    attention +
+    (2 * K * K + K) +
+    (K * c.tgtVocab + c.tgtVocab)
+  );
+}
 
 export function validateSeq2SeqConfig(c: Seq2SeqConfig): Seq2SeqConfig {
   const w = 'seq2seq config';

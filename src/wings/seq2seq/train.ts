@@ -10,9 +10,16 @@ import { BOS, EOS, PAD, UNK, Vocab } from '../../data/vocab.js';
 import { secondHalfDecay } from '../../optim/schedule.js';
 import type { TrainTask } from '../../train/trainer.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
-import { checkNumber, KiokuError } from '../../util/errors.js';
+import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
-import { DEFAULT_SEQ2SEQ_CONFIG, Seq2Seq, type Seq2SeqConfig } from './model.js';
+import {
+  countSeq2SeqParameters,
+  DEFAULT_SEQ2SEQ_CONFIG,
+  Seq2Seq,
+  type Seq2SeqConfig,
+  validateSeq2SeqConfig,
+} from './model.js';
+import { checkDeclaredSize } from '../../io/safetensors.js';
 import { beamSearch, greedyDecodeBatch, type Hypothesis } from './decode.js';
 import { loadTaskModel, resolveRunModel, yieldToEventLoop } from '../taskfile.js';
 
@@ -376,9 +383,14 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
 
 export function loadG2P(path: string): LoadedG2P {
   const f = loadTaskModel<Seq2SeqConfig>(path, 'seq2seq');
-  const { task: _t, problem: _p, ...config } = f.config as Seq2SeqConfig & { task: string; problem?: string };
+  const { task: _t, problem: _p, ...rest } = f.config as Seq2SeqConfig & { task: string; problem?: string };
+  const config = inContext(path, () => validateSeq2SeqConfig(rest));
+  // Before allocating anything: the config must describe exactly the stored weights.
+  checkDeclaredSize(path, f.model, () => countSeq2SeqParameters(config), {
+    encoderLayers: config.encoderLayers,
+  });
   const model = new Seq2Seq(config);
-  model.loadStateDict(f.model);
+  inContext(path, () => model.loadStateDict(f.model));
   model.eval();
   const src = Vocab.fromJSON(f.extra.src);
   const tgt = Vocab.fromJSON(f.extra.tgt);

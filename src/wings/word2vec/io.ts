@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../node/atomic.js';
+import { readTextBounded } from '../../node/files.js';
+import { readDecimal } from '../../util/numbers.js';
 import { KiokuError } from '../../util/errors.js';
 
 /** Word vectors read from the word2vec text format. */
@@ -34,20 +34,24 @@ export function writeWord2vecText(
     const row = Array.from(vectors.subarray(i * dim, (i + 1) * dim), (v) => Number(v.toPrecision(6)));
     lines.push(`${words[i]} ${row.join(' ')}`);
   }
-  mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, new TextEncoder().encode(lines.join('\n') + '\n'));
 }
 
 /** Read a word2vec text file, refusing a missing file, a bad header or malformed rows. */
 export function readWord2vecText(path: string): WordVectors {
-  if (!existsSync(path)) throw new KiokuError(`word vectors not found: ${path}`);
-  const text = readFileSync(path, 'utf8');
+  const text = readTextBounded(path, { what: 'word vectors' });
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const head = lines[0]?.trim().split(/\s+/).map(Number);
   if (!head || head.length !== 2 || !head.every((n) => Number.isInteger(n) && n > 0)) {
     throw new KiokuError(`${path}: not a word2vec text file (first line must be '<count> <dim>')`);
   }
   const [n, dim] = head;
+  // Each number takes at least 2 characters ("0 "): a header promising more cannot be
+  // true, and must not make us allocate n × dim floats to find out.
+  if (n * dim > text.length / 2)
+    throw new KiokuError(
+      `${path}: header says ${n} words × ${dim} dimensions, more numbers than the file (${text.length} characters) can hold`,
+    );
   if (lines.length - 1 !== n)
     throw new KiokuError(`${path}: header says ${n} words, file has ${lines.length - 1} rows (truncated?)`);
   const words: string[] = [];
@@ -60,10 +64,7 @@ export function readWord2vecText(path: string): WordVectors {
     words.push(parts[0]);
     index.set(parts[0], i);
     for (let j = 0; j < dim; j++) {
-      const v = Number(parts[j + 1]);
-      if (!Number.isFinite(v))
-        throw new KiokuError(`${path}: row ${i + 2} has a non-number ${JSON.stringify(parts[j + 1])}`);
-      vectors[i * dim + j] = v;
+      vectors[i * dim + j] = readDecimal(parts[j + 1], `${path}: line ${i + 2}, number ${j + 1}`);
     }
   }
   return {
