@@ -1,53 +1,66 @@
-// Fused optimizer updates and the global-norm reduction over flat parameter buffers: one
-// pass over memory per step, the same formulas as src/optim (PyTorch's), in float32 lanes.
+// Fused optimizer updates and the global-norm reduction over flat float32 parameter buffers:
+// one pass over memory per step, the formulas of src/optim (PyTorch's).
+//
+// Arithmetic is float64, two elements per f64x2 vector, in exactly the order of the JS loops
+// in src/optim (which compute in double precision and round on every store), and never
+// fused (no FMA in either build): every float32 written here is bit-identical to what the
+// JS loop writes, so switching between the fused kernels and the JS path changes nothing.
 
+// Two consecutive float32s at p as an f64x2, and back (rounded to nearest on the way out).
 // @ts-ignore: decorator
-@inline function ld(p: usize, vec: bool): v128 { return vec ? v128.load(p) : f32x4.splat(load<f32>(p)); }
+@inline function ld2(p: usize): v128 { return f64x2.promote_low_f32x4(v128.load64_zero(p)); }
 // @ts-ignore: decorator
-@inline function st(p: usize, v: v128, vec: bool): void {
-  if (vec) v128.store(p, v);
-  else store<f32>(p, f32x4.extract_lane(v, 0));
-}
+@inline function st2(p: usize, v: v128): void { v128.store64_lane(p, f32x4.demote_f64x2_zero(v), 0); }
+// One float32 at p as an f64x2 (lane 0 is used), and back.
+// @ts-ignore: decorator
+@inline function ld1(p: usize): v128 { return f64x2.splat(<f64>load<f32>(p)); }
+// @ts-ignore: decorator
+@inline function st1(p: usize, v: v128): void { store<f32>(p, <f32>f64x2.extract_lane(v, 0)); }
+// @ts-ignore: decorator
+@inline function ld(p: usize, pair: bool): v128 { return pair ? ld2(p) : ld1(p); }
+// @ts-ignore: decorator
+@inline function st(p: usize, v: v128, pair: bool): void { if (pair) st2(p, v); else st1(p, v); }
 
 // @ts-ignore: decorator
 @inline function adamLanes(
-  vec: bool, w: usize, g: usize, m: usize, v: usize, vmax: usize,
+  pair: bool, w: usize, g: usize, m: usize, v: usize, vmax: usize,
   b1: v128, c1: v128, b2: v128, c2: v128, l2: v128, shrink: v128, stepSize: v128, bc2: v128, eps: v128,
   decoupled: bool, hasL2: bool,
 ): void {
-  let wi = ld(w, vec);
-  if (decoupled) wi = f32x4.mul(wi, shrink);
-  const d = hasL2 ? f32x4.add(ld(g, vec), f32x4.mul(l2, wi)) : ld(g, vec);
-  const mi = f32x4.add(f32x4.mul(b1, ld(m, vec)), f32x4.mul(c1, d));
-  let vi = f32x4.add(f32x4.mul(b2, ld(v, vec)), f32x4.mul(c2, f32x4.mul(d, d)));
-  st(m, mi, vec);
-  st(v, vi, vec);
+  let wi = ld(w, pair);
+  if (decoupled) wi = f64x2.mul(wi, shrink);
+  const d = hasL2 ? f64x2.add(ld(g, pair), f64x2.mul(l2, wi)) : ld(g, pair);
+  const mi = f64x2.add(f64x2.mul(b1, ld(m, pair)), f64x2.mul(c1, d));
+  // (1 − β₂)·d·d, left to right as in the JS loop
+  let vi = f64x2.add(f64x2.mul(b2, ld(v, pair)), f64x2.mul(f64x2.mul(c2, d), d));
+  st(m, mi, pair);
+  st(v, vi, pair);
   if (vmax != 0) {
-    vi = f32x4.max(ld(vmax, vec), vi);
-    st(vmax, vi, vec);
+    vi = f64x2.max(ld(vmax, pair), vi);
+    st(vmax, vi, pair);
   }
-  const denom = f32x4.add(f32x4.div(f32x4.sqrt(vi), bc2), eps);
-  st(w, f32x4.sub(wi, f32x4.mul(stepSize, f32x4.div(mi, denom))), vec);
+  const denom = f64x2.add(f64x2.div(f64x2.sqrt(vi), bc2), eps);
+  st(w, f64x2.sub(wi, f64x2.mul(stepSize, f64x2.div(mi, denom))), pair);
 }
 
 /** Adam / AdamW (decoupled) / AMSGrad (vmax ≠ 0) over n elements; see src/optim/adam.ts. */
 export function adam(
   w: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32,
-  beta1: f32, beta2: f32, eps: f32, weightDecay: f32, decoupled: bool, lr: f32, stepSize: f32, bc2Sqrt: f32,
+  beta1: f64, beta2: f64, eps: f64, weightDecay: f64, decoupled: bool, lr: f64, stepSize: f64, bc2Sqrt: f64,
 ): void {
-  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(1 - beta1);
-  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(1 - beta2);
-  const l2 = f32x4.splat(decoupled ? 0 : weightDecay);
+  const b1 = f64x2.splat(beta1), c1 = f64x2.splat(1 - beta1);
+  const b2 = f64x2.splat(beta2), c2 = f64x2.splat(1 - beta2);
+  const l2 = f64x2.splat(decoupled ? 0 : weightDecay);
   const hasL2 = !decoupled && weightDecay != 0;
-  const shrink = f32x4.splat(1 - lr * weightDecay);
-  const ss = f32x4.splat(stepSize), bc2 = f32x4.splat(bc2Sqrt), e = f32x4.splat(eps);
-  const n4 = n & ~3;
+  const shrink = f64x2.splat(1 - lr * weightDecay);
+  const ss = f64x2.splat(stepSize), bc2 = f64x2.splat(bc2Sqrt), e = f64x2.splat(eps);
+  const n2 = n & ~1;
   let i = 0;
-  for (; i < n4; i += 4) {
+  for (; i < n2; i += 2) {
     const o = <usize>(i * 4);
     adamLanes(true, w + o, g + o, m + o, v + o, vmax != 0 ? vmax + o : 0, b1, c1, b2, c2, l2, shrink, ss, bc2, e, decoupled, hasL2);
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>(i * 4);
     adamLanes(false, w + o, g + o, m + o, v + o, vmax != 0 ? vmax + o : 0, b1, c1, b2, c2, l2, shrink, ss, bc2, e, decoupled, hasL2);
   }
@@ -55,35 +68,35 @@ export function adam(
 
 // @ts-ignore: decorator
 @inline function sgdLanes(
-  vec: bool, w: usize, g: usize, buf: usize, lr: v128, mom: v128, damp: v128, wd: v128,
+  pair: bool, w: usize, g: usize, buf: usize, lr: v128, mom: v128, damp: v128, wd: v128,
   hasWd: bool, hasMom: bool, nesterov: bool, firstStep: bool,
 ): void {
-  const wi = ld(w, vec);
-  let d = ld(g, vec);
-  if (hasWd) d = f32x4.add(d, f32x4.mul(wd, wi));
+  const wi = ld(w, pair);
+  let d = ld(g, pair);
+  if (hasWd) d = f64x2.add(d, f64x2.mul(wd, wi));
   if (hasMom) {
-    const b = firstStep ? d : f32x4.add(f32x4.mul(mom, ld(buf, vec)), f32x4.mul(damp, d));
-    st(buf, b, vec);
-    d = nesterov ? f32x4.add(d, f32x4.mul(mom, b)) : b;
+    const b = firstStep ? d : f64x2.add(f64x2.mul(mom, ld(buf, pair)), f64x2.mul(damp, d));
+    st(buf, b, pair);
+    d = nesterov ? f64x2.add(d, f64x2.mul(mom, b)) : b;
   }
-  st(w, f32x4.sub(wi, f32x4.mul(lr, d)), vec);
+  st(w, f64x2.sub(wi, f64x2.mul(lr, d)), pair);
 }
 
 /** SGD with momentum / dampening / Nesterov / weight decay; see src/optim/sgd.ts. */
 export function sgd(
-  w: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32, dampening: f32, nesterov: bool,
-  weightDecay: f32, firstStep: bool,
+  w: usize, g: usize, buf: usize, n: i32, lr: f64, momentum: f64, dampening: f64, nesterov: bool,
+  weightDecay: f64, firstStep: bool,
 ): void {
-  const vlr = f32x4.splat(lr), mom = f32x4.splat(momentum), damp = f32x4.splat(1 - dampening);
-  const wd = f32x4.splat(weightDecay);
+  const vlr = f64x2.splat(lr), mom = f64x2.splat(momentum), damp = f64x2.splat(1 - dampening);
+  const wd = f64x2.splat(weightDecay);
   const hasWd = weightDecay != 0, hasMom = momentum != 0;
-  const n4 = n & ~3;
+  const n2 = n & ~1;
   let i = 0;
-  for (; i < n4; i += 4) {
+  for (; i < n2; i += 2) {
     const o = <usize>(i * 4);
     sgdLanes(true, w + o, g + o, buf + o, vlr, mom, damp, wd, hasWd, hasMom, nesterov, firstStep);
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>(i * 4);
     sgdLanes(false, w + o, g + o, buf + o, vlr, mom, damp, wd, hasWd, hasMom, nesterov, firstStep);
   }
@@ -91,83 +104,75 @@ export function sgd(
 
 // @ts-ignore: decorator
 @inline function rmspropLanes(
-  vec: bool, w: usize, g: usize, sq: usize, ga: usize, mb: usize, lr: v128, alpha: v128, ca: v128,
+  pair: bool, w: usize, g: usize, sq: usize, ga: usize, mb: usize, lr: v128, alpha: v128, ca: v128,
   eps: v128, wd: v128, mom: v128, hasWd: bool, centered: bool, hasMom: bool,
 ): void {
-  const wi = ld(w, vec);
-  let d = ld(g, vec);
-  if (hasWd) d = f32x4.add(d, f32x4.mul(wd, wi));
-  const v = f32x4.add(f32x4.mul(alpha, ld(sq, vec)), f32x4.mul(ca, f32x4.mul(d, d)));
-  st(sq, v, vec);
+  const wi = ld(w, pair);
+  let d = ld(g, pair);
+  if (hasWd) d = f64x2.add(d, f64x2.mul(wd, wi));
+  const v = f64x2.add(f64x2.mul(alpha, ld(sq, pair)), f64x2.mul(f64x2.mul(ca, d), d));
+  st(sq, v, pair);
   let avg: v128;
   if (centered) {
-    const m = f32x4.add(f32x4.mul(alpha, ld(ga, vec)), f32x4.mul(ca, d));
-    st(ga, m, vec);
-    avg = f32x4.add(f32x4.sqrt(f32x4.sub(v, f32x4.mul(m, m))), eps);
+    const m = f64x2.add(f64x2.mul(alpha, ld(ga, pair)), f64x2.mul(ca, d));
+    st(ga, m, pair);
+    avg = f64x2.add(f64x2.sqrt(f64x2.sub(v, f64x2.mul(m, m))), eps);
   } else {
-    avg = f32x4.add(f32x4.sqrt(v), eps);
+    avg = f64x2.add(f64x2.sqrt(v), eps);
   }
   if (hasMom) {
-    const b = f32x4.add(f32x4.mul(mom, ld(mb, vec)), f32x4.div(d, avg));
-    st(mb, b, vec);
-    st(w, f32x4.sub(wi, f32x4.mul(lr, b)), vec);
+    const b = f64x2.add(f64x2.mul(mom, ld(mb, pair)), f64x2.div(d, avg));
+    st(mb, b, pair);
+    st(w, f64x2.sub(wi, f64x2.mul(lr, b)), pair);
   } else {
-    st(w, f32x4.sub(wi, f32x4.mul(lr, f32x4.div(d, avg))), vec);
+    st(w, f64x2.sub(wi, f64x2.mul(lr, f64x2.div(d, avg))), pair);
   }
 }
 
 /** RMSprop (optionally centered, with momentum); see src/optim/rmsprop.ts. */
 export function rmsprop(
   w: usize, g: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize, n: i32,
-  lr: f32, alpha: f32, eps: f32, weightDecay: f32, momentum: f32, centered: bool,
+  lr: f64, alpha: f64, eps: f64, weightDecay: f64, momentum: f64, centered: bool,
 ): void {
-  const vlr = f32x4.splat(lr), va = f32x4.splat(alpha), ca = f32x4.splat(1 - alpha);
-  const ve = f32x4.splat(eps), wd = f32x4.splat(weightDecay), mom = f32x4.splat(momentum);
+  const vlr = f64x2.splat(lr), va = f64x2.splat(alpha), ca = f64x2.splat(1 - alpha);
+  const ve = f64x2.splat(eps), wd = f64x2.splat(weightDecay), mom = f64x2.splat(momentum);
   const hasWd = weightDecay != 0, hasMom = momentum > 0;
-  const n4 = n & ~3;
+  const n2 = n & ~1;
   let i = 0;
-  for (; i < n4; i += 4) {
+  for (; i < n2; i += 2) {
     const o = <usize>(i * 4);
     rmspropLanes(true, w + o, g + o, squareAvg + o, gradAvg + o, momentumBuffer + o, vlr, va, ca, ve, wd, mom, hasWd, centered, hasMom);
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>(i * 4);
     rmspropLanes(false, w + o, g + o, squareAvg + o, gradAvg + o, momentumBuffer + o, vlr, va, ca, ve, wd, mom, hasWd, centered, hasMom);
   }
 }
 
-/** Σ x² over n floats, accumulated in float64 (global-norm clipping). */
-export function sumSquares(x: usize, n: i32): f64 {
-  let a = f64x2.splat(0), b = f64x2.splat(0);
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const v = v128.load(x + <usize>(i * 4));
-    const lo = f64x2.promote_low_f32x4(v);
-    const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-    a = f64x2.add(a, f64x2.mul(lo, lo));
-    b = f64x2.add(b, f64x2.mul(hi, hi));
-  }
-  const s = f64x2.add(a, b);
-  let sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-  for (; i < n; i++) {
+/**
+ * acc + Σ x² over n floats, accumulated in float64 one element after the other (the order
+ * of `globalNorm`'s JS loop, so the norm — and whether clipping triggers — is identical).
+ */
+export function sumSquares(x: usize, n: i32, acc: f64): f64 {
+  let sum = acc;
+  for (let i = 0; i < n; i++) {
     const v = <f64>load<f32>(x + <usize>(i * 4));
     sum += v * v;
   }
   return sum;
 }
 
-/** x ·= s over n floats (the rescale of global-norm clipping). */
-export function scale(x: usize, n: i32, s: f32): void {
-  const vs = f32x4.splat(s);
-  const n4 = n & ~3;
+/** x ← x·s over n floats, the product taken in float64 and rounded (clipping's rescale). */
+export function scale(x: usize, n: i32, s: f64): void {
+  const vs = f64x2.splat(s);
+  const n2 = n & ~1;
   let i = 0;
-  for (; i < n4; i += 4) {
+  for (; i < n2; i += 2) {
     const p = x + <usize>(i * 4);
-    v128.store(p, f32x4.mul(v128.load(p), vs));
+    st2(p, f64x2.mul(ld2(p), vs));
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const p = x + <usize>(i * 4);
-    store<f32>(p, load<f32>(p) * s);
+    store<f32>(p, <f32>(<f64>load<f32>(p) * s));
   }
 }

@@ -8,6 +8,7 @@ import { useBackend } from '../src/tensor/select.js';
 import type { WasmBackend } from '../src/tensor/wasm-backend.js';
 import type { BenchConfig } from './configs.js';
 import { runKioku } from './kioku.js';
+import { KernelProfile } from './profile.js';
 import { benchSgemm } from './sgemm.js';
 
 interface ChildArgs {
@@ -18,6 +19,8 @@ interface ChildArgs {
   sgemm?: boolean;
   /** Keep parameters in ordinary JS arrays (the library default today) instead of packing them into the backend's memory. */
   noPack?: boolean;
+  /** Time every kernel call of the training steps (`bench/profile.ts`). */
+  profile?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
@@ -29,6 +32,8 @@ const out: Record<string, unknown> = {
   backend: (be as Partial<WasmBackend>).description ?? be.name,
 };
 if (args.sgemm) out.sgemm = benchSgemm(Math.min(args.seconds, 1));
-if (args.config) Object.assign(out, await runKioku(args.config, args.seconds, undefined, !args.noPack));
+const profile = args.profile ? new KernelProfile(be) : null;
+if (args.config)
+  Object.assign(out, await runKioku(args.config, args.seconds, undefined, !args.noPack, profile));
 out.peakRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));

@@ -81,6 +81,20 @@ export const CONFIGS: BenchConfig[] = [
     inputSize: 3,
     outputs: 121,
   },
+  {
+    // A Japanese character vocabulary (the course's own): the output layer and the embedding
+    // dominate — [B·T, V] logits of 2048 × 3000 per step, 1.5 M of the 2.1 M parameters.
+    name: 'J',
+    label: 'LSTM 1x256, vocab 3000 (Japanese characters), B=32, T=64',
+    cell: 'lstm',
+    layers: 1,
+    hidden: 256,
+    batch: 32,
+    steps: 64,
+    vocab: 3000,
+    inputSize: 0,
+    outputs: 3000,
+  },
 ];
 
 /** A deliberately small configuration for the end-to-end test of the bench itself. */

@@ -14,6 +14,7 @@ import { clipGradNorm } from '../src/optim/clip.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 import type { BenchConfig } from './configs.js';
+import type { KernelProfile, KernelShare } from './profile.js';
 
 /** Embedding (or raw input) → recurrent stack → Linear, the model every peer also builds. */
 class BenchModel extends Module {
@@ -54,6 +55,8 @@ export interface KiokuResult {
   sampleCharsPerSec: number | null;
   sampleChars: number;
   finalLoss: number;
+  /** With a profile: milliseconds per training step by kernel (`bench/profile.ts`). */
+  profile?: KernelShare[];
 }
 
 /** Median of a non-empty list (step times: robust to a busy machine's hiccups). */
@@ -76,6 +79,7 @@ export async function runKioku(
   seconds: number,
   warmup = cfg.hidden >= 400 ? 1 : 2,
   pack = true,
+  profile: KernelProfile | null = null,
 ): Promise<KiokuResult> {
   const { steps: T, batch: B } = cfg;
   const model = new BenchModel(cfg);
@@ -115,6 +119,7 @@ export async function runKioku(
   }
   const times: number[] = [];
   let elapsed = 0;
+  profile?.start();
   while (elapsed < seconds * 1000 || times.length < 2) {
     const t0 = performance.now();
     step();
@@ -123,6 +128,7 @@ export async function runKioku(
     elapsed += dt;
     await tick();
   }
+  const breakdown = profile?.stop(times.length, elapsed);
   const trainTokensPerSec = N / (median(times) / 1000);
 
   // Sampling, batch 1: one step at a time, carrying the state, sampling from the softmax.
@@ -177,5 +183,6 @@ export async function runKioku(
     sampleCharsPerSec,
     sampleChars: chars,
     finalLoss: loss,
+    ...(breakdown ? { profile: breakdown } : {}),
   };
 }

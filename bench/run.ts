@@ -6,6 +6,10 @@
  *   npm run bench -- --configs S,G --seconds 1 --threads 1,2 --no-peers
  *   npm run bench -- --long            # 10 s per measurement instead of 2, slow peers on all configs
  *   npm run bench -- --repeat 3        # keep the fastest of 3 runs of each kioku/PyTorch measurement
+ *   npm run bench -- --baseline ../kioku-main --repeat 3   # kioku from another checkout ("before"),
+ *                                      # its runs interleaved with this checkout's
+ *   npm run bench -- --profile         # where a kioku step's time goes, kernel by kernel
+ *   npm run bench -- --whole           # `kioku train char` as a user runs it vs a PyTorch script
  *
  * Every measurement runs in its own process (peak RSS is per measurement). Peers are
  * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
@@ -18,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchConfig, CONFIGS, TINY } from './configs.js';
+import { formatWhole, runWhole } from './whole.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -38,6 +43,12 @@ export interface BenchOptions {
   /** Run each kioku / PyTorch measurement this many times and keep the fastest (a busy machine). */
   repeat: number;
   python: string;
+  /** Another kioku checkout measured as "before", its runs interleaved with this one's. */
+  baseline: string | null;
+  /** Time every backend kernel call of the kioku runs (the per-kernel breakdown). */
+  profile: boolean;
+  /** Steps of the whole-process benchmark instead of the configurations (`--whole [steps]`); 0 = off. */
+  whole?: number;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -65,6 +76,9 @@ function parseArgs(argv: string[]): BenchOptions {
     long,
     repeat: Math.max(1, Number(get('--repeat') ?? 1)),
     python: get('--python') ?? '/usr/bin/python3',
+    baseline: get('--baseline') ?? null,
+    profile: argv.includes('--profile'),
+    whole: argv.includes('--whole') ? Number(/^\d+$/.test(get('--whole') ?? '') ? get('--whole') : 150) : 0,
   };
 }
 
@@ -77,25 +91,39 @@ function nodeFlags(): string[] {
 
 type Json = Record<string, unknown>;
 
-/** The fastest of `n` runs of a measurement (by training tokens/s, else SGEMM at 256³). */
-function fastest(n: number, run: () => Json): Json {
-  const score = (j: Json): number => {
-    const t = j.trainTokensPerSec;
-    if (typeof t === 'number') return t;
-    const g = (j.sgemm as Record<string, number> | undefined) ?? {};
-    return Object.values(g).reduce((a, b) => a + b, 0);
-  };
-  let best = run();
-  for (let i = 1; i < n; i++) {
-    const r = run();
-    if (!('error' in r) && ('error' in best || score(r) > score(best))) best = r;
+/** A measurement's score for "fastest": training tokens/s, else the sum of its SGEMM figures. */
+function score(j: Json): number {
+  const t = j.trainTokensPerSec;
+  if (typeof t === 'number') return t;
+  const g = (j.sgemm as Record<string, number> | undefined) ?? {};
+  return Object.values(g).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The fastest of `n` runs of each measurement, the measurements taking turns (a, b, a, b, …)
+ * so that a busy machine's slow spells fall on all of them alike. Each result gets the load
+ * average at the moment it was measured.
+ */
+function fastestInterleaved(n: number, runs: Record<string, () => Json>): Record<string, Json> {
+  const best: Record<string, Json> = {};
+  for (let i = 0; i < n; i++) {
+    for (const [name, run] of Object.entries(runs)) {
+      const r = { ...run(), loadavg: Math.round(loadavg()[0] * 100) / 100 };
+      const b = best[name];
+      if (b === undefined || (!('error' in r) && ('error' in b || score(r) > score(b)))) best[name] = r;
+    }
   }
   return best;
 }
 
-function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Json {
+/** The fastest of `n` runs of one measurement. */
+function fastest(n: number, run: () => Json): Json {
+  return fastestInterleaved(n, { run }).run;
+}
+
+function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Json {
   const r = spawnSync(cmd, args, {
-    cwd: root,
+    cwd,
     env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 16 << 20,
@@ -132,16 +160,24 @@ export interface BenchReport {
 
 export function runBench(o: BenchOptions): BenchReport {
   const flags = nodeFlags();
-  const kiokuChild = (payload: Json, threads: number): Json =>
-    fastest(o.repeat, () =>
+  /** One kioku measurement from a checkout (this one, or the baseline's bench/child.ts). */
+  const kiokuRun =
+    (checkout: string, payload: Json, threads: number): (() => Json) =>
+    () =>
       runChild(
         process.execPath,
-        [...flags, '--import', 'tsx', join(here, 'child.ts'), JSON.stringify(payload)],
-        {
-          KIOKU_THREADS: String(threads),
-        },
-      ),
-    );
+        [...flags, '--import', 'tsx', join(checkout, 'bench/child.ts'), JSON.stringify(payload)],
+        { KIOKU_THREADS: String(threads) },
+        checkout,
+      );
+  /** `kioku x<t>` (and, with a baseline, `before x<t>`), best of the interleaved repeats. */
+  const kiokuChild = (payload: Json, threads: number, into: Json): void => {
+    const runs: Record<string, () => Json> = {
+      [`kioku x${threads}`]: kiokuRun(root, { ...payload, profile: o.profile }, threads),
+    };
+    if (o.baseline !== null) runs[`before x${threads}`] = kiokuRun(o.baseline, payload, threads);
+    Object.assign(into, fastestInterleaved(o.repeat, runs));
+  };
   const want = (peer: string): boolean => o.peers && (o.only === null || o.only.includes(peer));
   const torch = want('pytorch') ? hasTorch(o.python) : null;
   const peersFound: Record<string, string | null> = {
@@ -159,7 +195,7 @@ export function runBench(o: BenchOptions): BenchReport {
   };
   const sgemm: Record<string, Json> = {};
   for (const t of o.threads)
-    sgemm[`kioku x${t}`] = kiokuChild({ seconds: o.seconds, backend: 'wasm', threads: t, sgemm: true }, t);
+    kiokuChild({ seconds: o.seconds, backend: 'wasm', threads: t, sgemm: true }, t, sgemm);
   if (torch) {
     for (const t of o.torchThreads) {
       sgemm[`pytorch x${t}`] = fastest(o.repeat, () =>
@@ -174,10 +210,7 @@ export function runBench(o: BenchOptions): BenchReport {
   for (const cfg of o.configs) {
     const row: Json = { name: cfg.name, label: cfg.label, tokensPerStep: cfg.steps * cfg.batch };
     for (const t of o.threads)
-      row[`kioku x${t}`] = kiokuChild(
-        { config: cfg, seconds: o.seconds, backend: 'wasm', threads: t, noPack: o.noPack },
-        t,
-      );
+      kiokuChild({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: t, noPack: o.noPack }, t, row);
     if (torch) {
       for (const t of o.torchThreads) {
         row[`pytorch x${t}`] = fastest(o.repeat, () =>
@@ -267,19 +300,28 @@ export function formatReport(r: BenchReport): string {
     ...new Set(r.configs.flatMap((c) => Object.keys(c).filter((k) => k.startsWith(prefix)))),
   ];
   const kiokuKeys = keys('kioku');
+  const beforeKeys = keys('before');
   const torchKeys = keys('pytorch');
   const cell = (c: Json, k: string, metric: string): number | null => num(((c[k] as Json) ?? {})[metric]);
-  lines.push('Training tokens/s (median step); ratio = best kioku / best peer');
-  const trainCols = [...kiokuKeys, ...torchKeys, 'tfjs-cpu', 'brain.js'];
-  lines.push(`| config | ${trainCols.join(' | ')} | vs PyTorch | vs TF.js | vs brain.js |`);
-  lines.push(`|---|${new Array(trainCols.length + 3).fill('---:').join('|')}|`);
+  lines.push(
+    'Training tokens/s (median step); ratio = best kioku / best peer; load = 1-min load average over the best runs',
+  );
+  const trainCols = [...beforeKeys, ...kiokuKeys, ...torchKeys, 'tfjs-cpu', 'brain.js'];
+  const vsBefore = beforeKeys.length > 0 ? ['vs before'] : [];
+  lines.push(
+    `| config | ${trainCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch', 'vs TF.js', 'vs brain.js'].join(' | ')} | load |`,
+  );
+  lines.push(`|---|${new Array(trainCols.length + vsBefore.length + 4).fill('---:').join('|')}|`);
   for (const c of r.configs) {
     const k = best(c, 'kioku', 'trainTokensPerSec').value;
+    const loads = Object.values(c).flatMap((v) => num((v as Json)?.loadavg) ?? []);
     const cells = [
       ...trainCols.map((col) => fmt(cell(c, col, 'trainTokensPerSec'))),
+      ...(vsBefore.length > 0 ? [ratio(k, best(c, 'before', 'trainTokensPerSec').value)] : []),
       ratio(k, best(c, 'pytorch', 'trainTokensPerSec').value),
       ratio(k, cell(c, 'tfjs-cpu', 'trainTokensPerSec')),
       ratio(k, cell(c, 'brain.js', 'trainTokensPerSec')),
+      loads.length > 0 ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–',
     ];
     lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
   }
@@ -303,6 +345,19 @@ export function formatReport(r: BenchReport): string {
   }
   lines.push('');
   for (const c of r.configs) lines.push(`${c.name}: ${c.label}`);
+  // --profile: where one training step's time goes (the single-thread run, else the first).
+  for (const c of r.configs) {
+    const k = kiokuKeys.find((key) => Array.isArray(((c[key] as Json) ?? {}).profile));
+    if (k === undefined) continue;
+    const shares = (c[k] as Json).profile as { kernel: string; msPerStep: number; callsPerStep: number }[];
+    const total = shares.reduce((a, s) => a + s.msPerStep, 0);
+    lines.push('', `${c.name} ${k}: ${fmt(total, 1)} ms per training step (mean), by kernel`);
+    lines.push('| kernel | ms/step | share | calls/step |', '|---|---:|---:|---:|');
+    for (const s of shares.slice(0, 14))
+      lines.push(
+        `| ${s.kernel} | ${fmt(s.msPerStep, 2)} | ${((100 * s.msPerStep) / total).toFixed(1)}% | ${fmt(s.callsPerStep)} |`,
+      );
+  }
   const errors: string[] = [];
   for (const c of r.configs) {
     for (const [k, v] of Object.entries(c)) {
@@ -317,6 +372,19 @@ export function formatReport(r: BenchReport): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const o = parseArgs(process.argv.slice(2));
+  if (o.whole) {
+    const python = o.peers && hasTorch(o.python) ? o.python : null;
+    const results = runWhole({
+      root,
+      python,
+      steps: o.whole,
+      threads: o.threads,
+      torchThreads: o.torchThreads,
+      repeat: o.repeat,
+    });
+    console.log(o.json ? JSON.stringify(results, null, 2) : formatWhole(results, o.whole));
+    process.exit(0);
+  }
   const report = runBench(o);
   console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
 }

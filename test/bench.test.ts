@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TINY } from '../bench/configs.js';
+import { generateJapaneseText } from '../bench/japanese-text.js';
 import { formatReport, runBench } from '../bench/run.js';
 
 test('npm run bench works end to end on a tiny configuration', () => {
@@ -19,6 +20,8 @@ test('npm run bench works end to end on a tiny configuration', () => {
     long: false,
     repeat: 1,
     python: '/usr/bin/python3',
+    baseline: null,
+    profile: true,
   });
   const row = report.configs[0] as Record<string, Record<string, unknown>>;
   for (const key of ['kioku x1', 'kioku x2']) {
@@ -42,5 +45,21 @@ test('npm run bench works end to end on a tiny configuration', () => {
   console.log(table);
   assert.match(table, /\| tiny \| [\d,]+ \| [\d,]+ \|/);
   assert.match(table, /pytorch: not found/);
+  // --profile: the per-kernel breakdown of a training step (GEMMs by shape, the rest outside).
+  const profile = row['kioku x1'].profile as { kernel: string; msPerStep: number }[];
+  assert.ok(Array.isArray(profile) && profile.some((s) => /^gemm [NT]{2} \d+x\d+x\d+$/.test(s.kernel)));
+  assert.ok(
+    profile.some((s) => s.kernel === 'adamUpdate'),
+    'the fused optimizer kernel runs',
+  );
+  assert.match(table, /tiny kioku x1: [\d.]+ ms per training step \(mean\), by kernel/);
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(report)));
+});
+
+test('the generated Japanese text of the large-vocabulary benchmarks has exactly its vocabulary', () => {
+  const text = Array.from(generateJapaneseText(20_000, 500, 3));
+  assert.equal(text.length, 20_000);
+  assert.equal(new Set(text).size, 500);
+  assert.deepEqual(Array.from(generateJapaneseText(20_000, 500, 3)), text, 'deterministic for a seed');
+  assert.ok(text.includes('。') && text.includes('ア') && text.includes('一'));
 });

@@ -52,7 +52,7 @@ describe('option schema', () => {
       writeFileSync(f, JSON.stringify(body));
       assert.throws(() => resolveValues(schema, none, f), re);
     }
-    assert.throws(() => resolveValues(schema, none, join(dir, 'nope.json')), /config file .*nope\.json: not found/);
+    assert.throws(() => resolveValues(schema, none, join(dir, 'nope.json')), /cannot read config file .*nope\.json: no such file/);
   });
 });
 

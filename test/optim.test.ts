@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { packParameters } from '../src/nn/module.js';
+import { packParameters, type Parameter } from '../src/nn/module.js';
+import { getBackend, setBackend } from '../src/tensor/current-backend.js';
 import type { DType } from '../src/tensor/tensor.js';
+import { createWasmBackend } from '../src/tensor/wasm-backend.js';
 import {
   applySchedule,
   clipGradNorm,
@@ -82,6 +84,47 @@ test('packed parameters (one flat loop) give bit-identical steps to per-paramete
     }
   }
   t.diagnostic(`${cases} case/dtype pairs identical`);
+});
+
+test('the WASM backend (fused optimizer kernels) matches PyTorch and is bit-identical to the JS loops', (t) => {
+  const wasm = createWasmBackend();
+  if (wasm === null) {
+    t.skip('WASM SIMD is not available in this runtime');
+    return;
+  }
+  /** Every case's float32 trajectory on the active backend: packed, then per parameter. */
+  const trajectories = (): { values: Float32Array[]; worst: number } => {
+    const values: Float32Array[] = [];
+    let worst = 0;
+    for (const c of fixture.cases) {
+      for (const packed of [true, false]) {
+        worst = Math.max(worst, runCase(c, 'float32', packed));
+        const params: Parameter[] = makeParams('float32');
+        if (packed) packParameters(params);
+        const opt = createOptimizer(c.kind as OptimizerKind, params, c.options as never);
+        for (let k = 0; k < fixture.steps; k++) {
+          setGrads(params, fixture.grads[k]);
+          if (c.clipMaxNorm !== null) clipGradNorm(params, c.clipMaxNorm);
+          opt.step();
+        }
+        for (const p of params) values.push(Float32Array.from(p.value.data));
+      }
+    }
+    return { values, worst };
+  };
+  const js = trajectories();
+  const previous = getBackend();
+  setBackend(wasm);
+  let fused: { values: Float32Array[]; worst: number };
+  try {
+    fused = trajectories();
+  } finally {
+    setBackend(previous);
+  }
+  t.diagnostic(`wasm float32: max abs diff to PyTorch ${fused.worst.toExponential(2)}`);
+  assert.ok(fused.worst <= TOL.float32, `max abs diff ${fused.worst} > ${TOL.float32}`);
+  assert.equal(fused.values.length, js.values.length);
+  fused.values.forEach((v, i) => assert.deepEqual(v, js.values[i], `parameter array ${i}`));
 });
 
 test('LR schedules match PyTorch StepLR / ExponentialLR / CosineAnnealingLR / LinearLR+SequentialLR', (t) => {

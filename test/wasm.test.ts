@@ -12,6 +12,7 @@ import {
   GEMM_PACKED,
   WasmBackend,
 } from '../src/tensor/wasm-backend.js';
+import { WasmHeap } from '../src/tensor/wasm-heap.js';
 import { Rng } from '../src/util/rng.js';
 
 const ref = new ReferenceBackend();
@@ -691,6 +692,22 @@ describe('wasm backend as a whole', () => {
     const b = wasm.alloc('float32', 4096) as Float32Array;
     assert.equal(b.byteOffset, addr);
     assert.ok(b.every((x) => x === 0));
+  });
+
+  test('never-written memory is handed out without a fill; memory written before is zeroed', () => {
+    // A small heap of its own, so that freed blocks are merged and the top lowered (the path
+    // where a block below the high-water mark of handed-out memory comes from the top again).
+    const heap = new WasmHeap({ shared: false, base: 65536, fixedBytes: 4 << 20 });
+    const first = heap.allocF32(600_000); // 2.4 MB, fresh: zero without a fill
+    assert.ok(first.every((x) => x === 0));
+    first.fill(9);
+    heap.release(first);
+    const other = heap.allocF32(700_000); // does not fit beside it: bins merged, top lowered
+    assert.equal(other.byteOffset, first.byteOffset, 'the merged block is reused from the top');
+    assert.ok(
+      other.every((x) => x === 0),
+      'memory written before is zero-filled',
+    );
   });
 
   test('results do not depend on the thread count (bit-identical)', async () => {

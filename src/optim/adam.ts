@@ -11,7 +11,7 @@
  *   w_t = w_{t-1} − γ / (1 − β₁ᵗ) · m_t / (√v_t / √(1 − β₂ᵗ) + ε)
  */
 import type { Parameter } from '../nn/module.js';
-import type { AdamStepParams } from '../tensor/optim-kernels.js';
+import { type AdamStepParams, fusedOptimizerKernels } from '../tensor/optimizer-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { booleanOption, describe, numberOption, readOptionBag } from './options.js';
@@ -38,6 +38,7 @@ export interface AdamConfig {
   amsgrad: boolean;
 }
 
+/** Scalars of one `adamUpdate` call (declared beside the backend's fused kernel that takes them too). */
 export type { AdamStepParams };
 
 /**
@@ -120,7 +121,8 @@ abstract class AdamBase extends Optimizer<AdamConfig> {
     t: number,
     hp: AdamConfig,
   ): void {
-    adamUpdate(w, g, slots[0], slots[1], hp.amsgrad ? slots[2] : null, {
+    const vMax = hp.amsgrad ? slots[2] : null;
+    const p: AdamStepParams = {
       lr: hp.lr,
       beta1: hp.betas[0],
       beta2: hp.betas[1],
@@ -128,7 +130,10 @@ abstract class AdamBase extends Optimizer<AdamConfig> {
       weightDecay: hp.weightDecay,
       decoupled: this.decoupled,
       step: t,
-    });
+    };
+    // The backend's fused kernel where it has one (bit-identical), else the JS loop.
+    if (!fusedOptimizerKernels()?.adamUpdate(w, g, slots[0], slots[1], vMax, p))
+      adamUpdate(w, g, slots[0], slots[1], vMax, p);
   }
 }
 

@@ -10,6 +10,7 @@
  *   PyTorch's `clip_grad_value_`.
  */
 import type { Parameter } from '../nn/module.js';
+import { fusedOptimizerKernels } from '../tensor/optimizer-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { describe, numberOption } from './options.js';
@@ -49,6 +50,9 @@ export function globalNorm(arrays: readonly FloatArray[], normType = 2): number 
   }
   let sum = 0;
   if (normType === 2) {
+    // The backend's fused sum where it has one (same order, same float64 sum), else the JS loop.
+    const fused = fusedOptimizerKernels()?.sumSquares(arrays) ?? null;
+    if (fused !== null) return Math.sqrt(fused);
     for (const a of arrays) for (let i = 0; i < a.length; i++) sum += a[i] * a[i];
     return Math.sqrt(sum);
   }
@@ -110,6 +114,8 @@ export function clipGradNorm(params: readonly Parameter[], maxNorm: number, norm
   if (!Number.isFinite(total)) return total;
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
+    const grads = params.map((p) => p.grad.data);
+    if (fusedOptimizerKernels()?.scaleInPlace(grads, coef)) return total;
     for (const p of params) {
       const g = p.grad.data;
       for (let i = 0; i < g.length; i++) g[i] *= coef;

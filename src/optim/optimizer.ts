@@ -10,7 +10,8 @@
  * because every update here is elementwise with scalars shared by all parameters.
  */
 import type { Parameter } from '../nn/module.js';
-import { allocFloat, type DType, type FloatArray } from '../tensor/tensor.js';
+import { getBackend } from '../tensor/current-backend.js';
+import type { DType, FloatArray } from '../tensor/tensor.js';
 import { KiokuError, shapeToString } from '../util/errors.js';
 import { describe, numberOption } from './options.js';
 
@@ -290,7 +291,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   private allocateSlots(hp: O): Slots {
     const names = this.slotNames(hp);
     const flat = names.map((name) => {
-      const a = allocFloat(this.dtype, this.total);
+      // In the backend's memory (WASM: beside the packed parameters), so a fused kernel
+      // updates the slots in place instead of copying them in and out on every step.
+      const a = getBackend().alloc(this.dtype, this.total);
       const init = this.slotInit(name, hp);
       if (init !== 0) a.fill(init);
       return a;

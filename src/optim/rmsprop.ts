@@ -12,7 +12,7 @@
  *   w_t = w_{t-1} − γ d_t / a_t                            (μ = 0)
  */
 import type { Parameter } from '../nn/module.js';
-import type { RMSpropConfig } from '../tensor/optim-kernels.js';
+import { fusedOptimizerKernels } from '../tensor/optimizer-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { booleanOption, numberOption, readOptionBag } from './options.js';
@@ -33,7 +33,7 @@ export interface RMSpropOptions {
   centered?: boolean;
 }
 
-export type { RMSpropConfig };
+export type RMSpropConfig = Required<RMSpropOptions>;
 
 /**
  * One RMSprop step over flat arrays, in place: `w`, `g`, `squareAvg` [n]; `gradAvg` [n]
@@ -118,6 +118,8 @@ export class RMSprop extends Optimizer<RMSpropConfig> {
     // Slot order is slotNames(): square_avg, [momentum_buffer], [grad_avg].
     const momentumBuffer = hp.momentum > 0 ? slots[1] : null;
     const gradAvg = hp.centered ? slots[hp.momentum > 0 ? 2 : 1] : null;
-    rmspropUpdate(w, g, slots[0], gradAvg, momentumBuffer, hp);
+    // The backend's fused kernel where it has one (bit-identical), else the JS loop.
+    if (!fusedOptimizerKernels()?.rmspropUpdate(w, g, slots[0], gradAvg, momentumBuffer, hp))
+      rmspropUpdate(w, g, slots[0], gradAvg, momentumBuffer, hp);
   }
 }

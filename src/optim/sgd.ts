@@ -9,7 +9,7 @@
  *   w_t = w_{t-1} − γ d_t
  */
 import type { Parameter } from '../nn/module.js';
-import type { SGDStepParams } from '../tensor/optim-kernels.js';
+import { fusedOptimizerKernels, type SGDStepParams } from '../tensor/optimizer-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
 import { booleanOption, numberOption, readOptionBag } from './options.js';
@@ -30,6 +30,7 @@ export interface SGDOptions {
 
 export type SGDConfig = Required<SGDOptions>;
 
+/** Hyper-parameters of one `sgdUpdate` call (declared beside the backend's fused kernel). */
 export type { SGDStepParams };
 
 /**
@@ -98,6 +99,9 @@ export class SGD extends Optimizer<SGDConfig> {
     t: number,
     hp: SGDConfig,
   ): void {
-    sgdUpdate(w, g, slots[0] ?? null, { ...hp, firstStep: t === 1 });
+    const buf = slots[0] ?? null;
+    const p: SGDStepParams = { ...hp, firstStep: t === 1 };
+    // The backend's fused kernel where it has one (bit-identical), else the JS loop.
+    if (!fusedOptimizerKernels()?.sgdUpdate(w, g, buf, p)) sgdUpdate(w, g, buf, p);
   }
 }

@@ -9,7 +9,12 @@ import type {
   RnnStepGradArgs,
   SoftmaxXentArgs,
 } from './backend.js';
-import type { AdamStepParams, RMSpropConfig, SGDStepParams } from './optim-kernels.js';
+import type {
+  AdamStepParams,
+  FusedOptimizerKernels,
+  RMSpropStepParams,
+  SGDStepParams,
+} from './optimizer-kernels.js';
 import { ReferenceBackend } from './reference.js';
 import type { DType, FloatArray } from './tensor.js';
 import { WasmHeap } from './wasm-heap.js';
@@ -637,7 +642,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     squareAvg: FloatArray,
     gradAvg: FloatArray | null,
     momentumBuffer: FloatArray | null,
-    p: RMSpropConfig,
+    p: RMSpropStepParams,
   ): boolean {
     if (!this.allF32([w, g, squareAvg, gradAvg, momentumBuffer])) return false;
     const n = w.length;
@@ -668,7 +673,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     for (const a of arrays) {
       if (a.length === 0) continue;
       this.staging(() => {
-        sum += this.k.sumSquares(this.arg(a, 0, a.length, false), a.length);
+        sum = this.k.sumSquares(this.arg(a, 0, a.length, false), a.length, sum);
       });
     }
     return sum;
@@ -682,42 +687,6 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
     }
     return true;
   }
-}
-
-/**
- * Fused optimizer kernels a backend may offer beyond the `Backend` interface (the WASM
- * backend does). Each takes the same arguments as its flat-loop counterpart in `src/optim`
- * (`adamUpdate`, `sgdUpdate`, `rmspropUpdate`, the sum of squares behind `globalNorm`) and
- * returns false, doing nothing, when it cannot take the call (float64 arrays), so the caller
- * runs the JS loop instead:
- *
- * ```ts
- * const fused = getBackend() as Partial<FusedOptimizerKernels>;
- * if (!fused.adamUpdate?.(w, g, m, v, vMax, p)) adamUpdate(w, g, m, v, vMax, p);
- * ```
- */
-export interface FusedOptimizerKernels {
-  adamUpdate(
-    w: FloatArray,
-    g: FloatArray,
-    m: FloatArray,
-    v: FloatArray,
-    vMax: FloatArray | null,
-    p: AdamStepParams,
-  ): boolean;
-  sgdUpdate(w: FloatArray, g: FloatArray, buf: FloatArray | null, p: SGDStepParams): boolean;
-  rmspropUpdate(
-    w: FloatArray,
-    g: FloatArray,
-    squareAvg: FloatArray,
-    gradAvg: FloatArray | null,
-    momentumBuffer: FloatArray | null,
-    p: RMSpropConfig,
-  ): boolean;
-  /** Σ x² over all arrays (float64 accumulation), or null when it cannot take the call. */
-  sumSquares(arrays: readonly FloatArray[]): number | null;
-  /** x ·= s for every array; false when it cannot take the call. */
-  scaleInPlace(arrays: readonly FloatArray[], s: number): boolean;
 }
 
 /**

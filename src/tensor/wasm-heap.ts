@@ -102,6 +102,13 @@ export class WasmHeap {
   private binnedBytes = 0;
   private readonly freeList: Block[] = []; // sorted by address, coalesced (see consolidate)
   private top: number; // first never-used byte
+  /**
+   * End of the highest block ever handed out: every byte above it has never been written,
+   * so it still holds the zeros a new memory starts with (the kernels keep no static data).
+   */
+  private dirtyTop = 0;
+  /** Whether the block `tryAllocRaw` returned last lay wholly above `dirtyTop`. */
+  private lastClean = false;
   private readonly limit: number; // bytes this heap may use
   private readonly registry: FinalizationRegistry<Block>;
   private _f32!: Float32Array;
@@ -217,6 +224,7 @@ export class WasmHeap {
     if (bin !== undefined && bin.length > 0) {
       this.liveBytes += size;
       this.binnedBytes -= size;
+      this.lastClean = false; // handed out before
       return bin.pop() as number;
     }
     let addr = this.firstFit(size);
@@ -225,8 +233,21 @@ export class WasmHeap {
       addr = this.firstFit(size);
     }
     if (addr < 0) addr = this.bump(size);
-    if (addr >= 0) this.liveBytes += size;
+    if (addr >= 0) {
+      this.liveBytes += size;
+      this.lastClean = addr >= this.dirtyTop;
+      this.dirtyTop = Math.max(this.dirtyTop, addr + size);
+    }
     return addr;
+  }
+
+  /**
+   * `tryAllocRaw`, plus whether the block is known to hold zeros (never handed out before:
+   * `allocF32` then skips zero-filling it, which would also touch every fresh page twice).
+   */
+  private allocTracked(bytes: number): { addr: number; zeroed: boolean } {
+    const addr = this.tryAllocRaw(bytes);
+    return { addr, zeroed: addr >= 0 && this.lastClean };
   }
 
   private firstFit(size: number): number {
@@ -312,13 +333,16 @@ export class WasmHeap {
     // the engine allocates and frees them in nanoseconds, while a tracked block costs a
     // registry entry; copying a few hundred floats into a kernel call costs less.
     if (bytes < SMALL_BYTES) return new Float32Array(n);
-    const addr = this.trackedBytes + bytes > this.softCapBytes ? -1 : this.tryAllocRaw(bytes);
+    const { addr, zeroed } =
+      this.trackedBytes + bytes > this.softCapBytes ? { addr: -1, zeroed: false } : this.allocTracked(bytes);
     if (addr < 0) {
       this.fallbackCount++;
       return new Float32Array(n);
     }
     const a = new WasmFloat32Array(this.memory.buffer, addr, n);
-    if (this.shared && this.zeroFill !== null) this.zeroFill(addr, n * 4);
+    if (zeroed) {
+      // never written: already zero
+    } else if (this.shared && this.zeroFill !== null) this.zeroFill(addr, n * 4);
     else a.fill(0);
     const block = { addr, size: alignUp(Math.max(bytes, 1)) };
     this.trackedBytes += block.size;

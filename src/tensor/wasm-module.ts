@@ -333,7 +333,7 @@ export interface KernelExports {
     momentum: number,
     centered: number,
   ): void;
-  sumSquares(x: number, n: number): number;
+  sumSquares(x: number, n: number, acc: number): number;
   scale(x: number, n: number, s: number): void;
   addRowVector(y: number, rows: number, cols: number, v: number): void;
   sumRowsAccumulate(x: number, rows: number, cols: number, out: number): void;
