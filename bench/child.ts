@@ -3,7 +3,7 @@
  *   node --import tsx bench/child.ts '{"config": {...}, "seconds": 2, "backend": "wasm", "threads": 1}'
  * Prints one JSON line. bench/run.ts spawns it; KIOKU_THREADS is set by the parent.
  */
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import { useBackend } from '../src/tensor/select.js';
 import type { WasmBackend } from '../src/tensor/wasm-backend.js';
 import type { BenchConfig } from './configs.js';

@@ -3,7 +3,7 @@
  * runs: the per-step h·W_hhᵀ (M = B) and a whole sequence's input projection (M = T·B).
  * Best of several timed repetitions (GEMM time is what it is when the core is free).
  */
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 
 export interface SgemmShape {
   M: number;

@@ -8,9 +8,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import '../src/index.js';
-import { CharLM, type CellKind } from '../src/wings/charlm/model.js';
+import { CharLM } from '../src/wings/charlm/model.js';
 import { DEFAULT_CHAR_TRAIN, trainCharLM } from '../src/wings/charlm/train.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import { CharVocab } from '../src/wings/charlm/vocab.js';
 import { builtinCorpus } from '../src/wings/charlm/corpus.js';
 
@@ -18,11 +18,10 @@ const seconds = Number(process.argv[2] ?? 300);
 const lstmHidden = Number(process.argv[3] ?? 128);
 const vocabSize = CharVocab.fromText(builtinCorpus()).size;
 const base = { vocabSize, layers: 1, embed: DEFAULT_CHAR_TRAIN.embed, dropout: 0, seed: 0 };
-const count = (cell: CellKind, hidden: number): number =>
-  new CharLM({ ...base, cell, hidden }).numParameters();
+const count = (cell: string, hidden: number): number => new CharLM({ ...base, cell, hidden }).numParameters();
 const budget = count('lstm', lstmHidden);
 /** The hidden size whose parameter count is closest to the LSTM's. */
-function matchHidden(cell: CellKind): number {
+function matchHidden(cell: string): number {
   let best = 1;
   for (let h = 1; h <= 4 * lstmHidden; h++)
     if (Math.abs(count(cell, h) - budget) < Math.abs(count(cell, best) - budget)) best = h;

@@ -6,8 +6,9 @@
 #   sh scripts/train_handwriting.sh            # all three, one after the other
 #   sh scripts/train_handwriting.sh lstm       # one of them
 #
-# Each run takes ~10-20 minutes on one shared core with the WASM backend. Writes models/handwriting/<cell>.safetensors
-# and docs/figures/handwriting/curve-<cell>.{svg,png}.
+# Each run takes ~10-20 minutes on one shared core with the WASM backend. Trains into the run directory
+# runs/handwriting/<cell>/ (handwriting.safetensors) and copies its model to models/handwriting/<cell>.safetensors and its
+# validation curve to docs/figures/handwriting/curve-<cell>.{svg,png}.
 set -e
 cd "$(dirname "$0")/.."
 # The WASM SIMD backend where it runs (~7x faster than the reference kernels); KIOKU_BACKEND=js to compare.
@@ -15,7 +16,8 @@ KIOKU="node --import tsx --input-type=module --eval import{main}from'./src/cli/m
 BUDGET=148321
 COMMON="--layers 2 --mixtures 20 --batch 16 --seq-len 150 --steps 3000 --optimizer adam --lr 0.002 --lr-final 0.1 --clip-output 100 --clip-layer 10 --clip-norm 10 --eval-every 250 --seed 1 --data builtin --data-seed 1"
 for cell in ${@:-rnn lstm gru}; do
-  $KIOKU handwriting train --cell "$cell" --budget $BUDGET $COMMON \
-    --out "runs/handwriting-$cell" --overwrite --curve "docs/figures/handwriting/curve-$cell"
-  cp "runs/handwriting-$cell/handwriting.safetensors" "models/handwriting/$cell.safetensors"
+  $KIOKU handwriting train --cell "$cell" --budget $BUDGET $COMMON --out "runs/handwriting/$cell" --overwrite
+  cp "runs/handwriting/$cell/handwriting.safetensors" "models/handwriting/$cell.safetensors"
+  cp "runs/handwriting/$cell/curve.svg" "docs/figures/handwriting/curve-$cell.svg"
+  cp "runs/handwriting/$cell/curve.png" "docs/figures/handwriting/curve-$cell.png"
 done

@@ -13,14 +13,15 @@
  *
  * @packageDocumentation
  */
-import { registerDefaultBackend } from './tensor/backend.js';
+import { registerDefaultBackend } from './tensor/current-backend.js';
 import { createDefaultBackend } from './tensor/select.js';
 
 // The fastest available backend (WASM SIMD where it runs), unless KIOKU_BACKEND=js|wasm says otherwise.
 registerDefaultBackend(createDefaultBackend);
 
 export { Tensor, allocFloat, expectShape, type DType, type FloatArray } from './tensor/tensor.js';
-export { getBackend, setBackend, type Backend } from './tensor/backend.js';
+export { type Backend } from './tensor/backend.js';
+export { getBackend, setBackend } from './tensor/current-backend.js';
 export { keep, openScope, withScope, type MemoryScope, type ScopedMemory } from './tensor/scope.js';
 export { ReferenceBackend } from './tensor/reference.js';
 export {
@@ -55,10 +56,26 @@ export {
   type RecurrentBackwardOptions,
   type RecurrentBackwardResult,
   type RecordedSteps,
+  type RecurrentState,
+  type StateSlot,
+  fromState,
+  finalState,
 } from './nn/recurrent.js';
 export { LSTM, type LSTMOptions } from './nn/lstm.js';
 export { GRU, type GRUOptions } from './nn/gru.js';
 export { RNN, type RNNOptions } from './nn/rnn.js';
+export {
+  registerCell,
+  unregisterCell,
+  cellNames,
+  cellSpec,
+  cellDefaults,
+  createCell,
+  recurrentParameterCount,
+  type CellSpec,
+  type CellOptions,
+  type CellExtras,
+} from './nn/cells.js';
 export {
   softmaxCrossEntropy,
   mseLoss,

@@ -239,12 +239,14 @@ test('defect 7: handwriting hairs --at refuses bad point lists with a message', 
         [0, 1, 1],
       ]),
     );
-    for (const [at, re] of [
-      ['99999', /--at: point 99999 is past the end of the line \(3 points: 0 to 2\)/],
-      ['-1', /--at: expected comma-separated point numbers in \[0, 2\], got "-1"/],
-      ['abc', /got "abc"/],
-      ['1,,2', /got "1,,2"/],
-      ['', /got ""/],
+    // A point past the end of this line is an error of the run (exit 1); a malformed list is a
+    // usage error (exit 2), refused by the option schema before anything is read.
+    for (const [at, code, re] of [
+      ['99999', 1, /--at: point 99999 is past the end of the line \(3 points: 0 to 2\)/],
+      ['-1', 2, /--at <points>' argument '-1' is invalid\. expected an integer ≥ 0, got -1/],
+      ['abc', 2, /got "abc"/],
+      ['1,,2', 2, /got "1,,2"/],
+      ['', 2, /got ""/],
     ] as const) {
       const r = await runCli([
         'handwriting',
@@ -258,7 +260,7 @@ test('defect 7: handwriting hairs --at refuses bad point lists with a message', 
         '--out',
         join(dir, 'h'),
       ]);
-      assert.equal(r.code, 1, at);
+      assert.equal(r.code, code, at);
       assert.match(r.stderr, re);
     }
   } finally {
@@ -350,8 +352,8 @@ test("defect 10: kioku's own files carry a checksum; one flipped bit is refused"
 
 test('defect 11: empty --models, --values with --input, --beam with --temperature, BOM in --config, exit code 2', async () => {
   const compare = await runCli(['handwriting', 'compare', '--models', '']);
-  assert.equal(compare.code, 1);
-  assert.match(compare.stderr, /--models: expected comma-separated model names or files, got ""/);
+  assert.equal(compare.code, 2, 'a malformed list is a usage error');
+  assert.match(compare.stderr, /--models <list>' argument '' is invalid\. expected a comma-separated list, got ""/);
   const dir = tmp();
   try {
     const cfg = join(dir, 'bom.json');

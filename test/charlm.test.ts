@@ -11,7 +11,7 @@ import { loadCharLM } from '../src/wings/charlm/io.js';
 import { type CharTrainConfig, DEFAULT_CHAR_TRAIN, trainCharLM } from '../src/wings/charlm/train.js';
 import { beamDecode, beamSearch, sample, scoreContinuation } from '../src/wings/charlm/generate.js';
 import '../src/index.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import { maxAbsDiff } from './helpers/gradcheck.js';
 
 // The default backend (WASM SIMD where it runs), as users get it.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { saveSafetensors } from '../src/node/safetensors-file.js';
 import '../src/index.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { runCli } from './helpers/cli.js';
 

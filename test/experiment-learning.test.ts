@@ -9,7 +9,7 @@ import '../src/index.js';
 import { addingProblem } from '../src/wings/experiments/synthetic.js';
 import { hiddenForBudget, modelParameterCount, SequenceModel } from '../src/wings/experiments/model.js';
 import { trainRun } from '../src/wings/experiments/train.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import { Rng } from '../src/util/rng.js';
 
 const task = addingProblem({ length: 50 });

@@ -18,7 +18,8 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { KiokuError } from '../src/util/errors.js';
 import { parseJson } from '../src/util/json.js';
 import { buildProgram } from '../src/cli/main.js';
-import { mergeConfigFile } from '../src/cli/options.js';
+import { CHARLM_TRAIN_OPTIONS } from '../src/cli/charlm.js';
+import { COMMON_OPTIONS, resolveValues } from '../src/cli/schema.js';
 import { CharLM, countCharLMParameters } from '../src/wings/charlm/model.js';
 import { countForecastParameters, Forecaster } from '../src/wings/forecast/model.js';
 import { countSentimentParameters, SentimentModel } from '../src/wings/sentiment/model.js';
@@ -392,13 +393,6 @@ test('fuzz: text corpora', { timeout: TEST_TIMEOUT_MS }, () => {
 });
 
 /** The `train char` command of a fresh program (its action is never run). */
-function trainChar(): Command {
-  const train = buildProgram().commands.find((c) => c.name() === 'train');
-  const cmd = train?.commands.find((c) => c.name() === 'char');
-  assert.ok(cmd, 'train char exists');
-  return cmd;
-}
-
 test('fuzz: --config files', { timeout: TEST_TIMEOUT_MS }, () => {
   const p = join(dir, 'config.json');
   const keys = fc.constantFrom(
@@ -421,9 +415,8 @@ test('fuzz: --config files', { timeout: TEST_TIMEOUT_MS }, () => {
   fc.assert(
     fc.property(text, (t) => {
       writeFileSync(p, t);
-      const cmd = trainChar();
-      cmd.setOptionValue('config', p);
-      judge('--config', p, () => mergeConfigFile(cmd));
+      const schema = { ...CHARLM_TRAIN_OPTIONS, ...COMMON_OPTIONS };
+      judge('--config', p, () => resolveValues(schema, () => ({ given: false, value: undefined }), p));
     }),
     params,
   );

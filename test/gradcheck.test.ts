@@ -1,7 +1,7 @@
 // Tier 1: float64 finite-difference checks of every layer's hand-written backward pass.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setBackend } from '../src/tensor/backend.js';
+import { setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';

@@ -9,7 +9,7 @@ import {
   HandwritingModel,
   hiddenSizeForBudget,
 } from '../src/wings/handwriting/model.js';
-import { setBackend } from '../src/tensor/backend.js';
+import { setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';

@@ -232,8 +232,8 @@ describe('kioku handwriting (CLI)', () => {
       '20',
     ]);
     assert.equal(s.code, 0, s.err);
-    assert.ok(existsSync(join(dir, 'sample.svg')) && existsSync(join(dir, 'sample.png')));
-    assert.match(readFileSync(join(dir, 'sample.svg'), 'utf8'), /^<svg[^>]*>.*<path d="M/);
+    assert.ok(existsSync(join(dir, 'sample', 'sample.svg')) && existsSync(join(dir, 'sample', 'sample.png')));
+    assert.match(readFileSync(join(dir, 'sample', 'sample.svg'), 'utf8'), /^<svg[^>]*>.*<path d="M/);
     const d = await run([
       'handwriting',
       'density',
@@ -247,8 +247,8 @@ describe('kioku handwriting (CLI)', () => {
       join(dir, 'density'),
     ]);
     assert.equal(d.code, 0, d.err);
-    assert.ok(readFileSync(join(dir, 'density.svg'), 'utf8').includes('data:image/png;base64,'));
-    assert.ok(readFileSync(join(dir, 'density.png')).length > 1000);
+    assert.ok(readFileSync(join(dir, 'density', 'density.svg'), 'utf8').includes('data:image/png;base64,'));
+    assert.ok(readFileSync(join(dir, 'density', 'density.png')).length > 1000);
     const h = await run([
       'handwriting',
       'hairs',
@@ -266,7 +266,7 @@ describe('kioku handwriting (CLI)', () => {
       join(dir, 'hairs'),
     ]);
     assert.equal(h.code, 0, h.err);
-    assert.ok(existsSync(join(dir, 'hairs.png')));
+    assert.ok(existsSync(join(dir, 'hairs', 'hairs.png')));
   });
 
   test('--resume continues exactly: 3 + 3 steps give the weights of 6 steps', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { setBackend } from '../src/tensor/backend.js';
+import { setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { KiokuError } from '../src/util/errors.js';

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { Linear } from '../src/nn/linear.js';
 import { mseLoss } from '../src/nn/losses.js';
 import { packParameters } from '../src/nn/module.js';
-import { setBackend } from '../src/tensor/backend.js';
+import { setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';

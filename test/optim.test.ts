@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packParameters, type Parameter } from '../src/nn/module.js';
-import { getBackend, setBackend } from '../src/tensor/backend.js';
+import { getBackend, setBackend } from '../src/tensor/current-backend.js';
 import type { DType } from '../src/tensor/tensor.js';
 import { createWasmBackend } from '../src/tensor/wasm-backend.js';
 import {

@@ -12,7 +12,7 @@ import { softmaxCrossEntropy } from '../src/nn/losses.js';
 import { LSTM } from '../src/nn/lstm.js';
 import type { RecurrentBase } from '../src/nn/recurrent.js';
 import { RNN } from '../src/nn/rnn.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { getBackend } from '../src/tensor/current-backend.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { maxAbsDiff } from './helpers/gradcheck.js';
 import { backendsUnderTest } from './helpers/backends.js';

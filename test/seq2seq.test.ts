@@ -256,7 +256,8 @@ test('CLI: translate with figure; error paths (missing model, wrong task, empty 
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /empty input/);
   const nb = await runCli(['seq2seq', 'translate', '--model', model, '--beam', '2', '--nbest', '3', 'cat']);
-  assert.equal(nb.code, 1);
+  assert.equal(nb.code, 2, 'a usage error'); // conflicting options: exit code 2 (argparse/click convention)
+  assert.match(nb.stderr, /--nbest \(3\) cannot exceed --beam \(2\)/);
   assert.deepEqual(
     readdirSync(dir, { recursive: true })
       .map(String)

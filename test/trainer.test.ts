@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { CharVocab } from '../src/wings/charlm/vocab.js';
 import { loadCheckpoint } from '../src/node/checkpoint-file.js';
 import { CharLM } from '../src/wings/charlm/model.js';
-import { setBackend } from '../src/tensor/backend.js';
+import { setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { CharLMTask } from '../src/wings/charlm/task.js';
 import { Trainer, TrainingDivergedError } from '../src/train/trainer.js';

@@ -3,7 +3,7 @@
 // without poisoning, no fallback to JS arrays in a long synchronous run).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { getBackend, setBackend } from '../src/tensor/backend.js';
+import { getBackend, setBackend } from '../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { keep, openScope, withScope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';

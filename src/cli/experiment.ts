@@ -10,52 +10,53 @@
  * kioku experiment compare --task adding --length 50,100,200 --cells rnn,lstm,gru
  * ```
  */
-import { type Command, InvalidArgumentError } from 'commander';
-import { TASK_NAMES, type TaskName } from '../wings/experiments/synthetic.js';
-import {
-  type ClippingOptions,
-  clippingReport,
-  DEFAULT_CLIPPING,
-  runClippingExperiment,
-} from '../wings/experiments/clipping.js';
+import type { Command } from 'commander';
+import { cellNames } from '../nn/cells.js';
+import { INIT_SCHEMES } from '../nn/init.js';
+import { clippingReport, DEFAULT_CLIPPING, runClippingExperiment } from '../wings/experiments/clipping.js';
 import { compareReport, DEFAULT_COMPARE, runCompareExperiment } from '../wings/experiments/compare.js';
 import { gradientSuite, gradientsReport, runGradientsExperiment } from '../wings/experiments/gradients.js';
-import { CELL_KINDS, type CellKind } from '../wings/experiments/model.js';
 import { fmt, type ReportDocument, writeReport } from '../wings/experiments/report.js';
+import { TASK_NAMES } from '../wings/experiments/synthetic.js';
 import {
   DEFAULT_TRUNCATION,
   runTruncationExperiment,
   truncationReport,
 } from '../wings/experiments/truncation.js';
-import type { InitScheme } from '../nn/init.js';
-import { choiceArg, floatArg, intArg } from './options.js';
 import { createProgress } from './progress.js';
+import {
+  attachArea,
+  choice,
+  defineCommand,
+  flag,
+  flagName,
+  float,
+  int,
+  list,
+  type OptionSpec,
+  str,
+} from './schema.js';
 
-const INITS: readonly InitScheme[] = [
-  'pytorch',
-  'xavier-uniform',
-  'xavier-normal',
-  'he-uniform',
-  'he-normal',
-  'orthogonal',
-];
+const ACTIVATIONS = ['tanh', 'relu'] as const;
 
-/** A comma-separated list parsed element by element (`50,100,200`). */
-function listArg<T>(parse: (v: string) => T): (v: string) => T[] {
-  return (v: string) => {
-    const parts = v.split(',').map((s) => s.trim());
-    if (parts.length === 0 || parts.some((p) => p === ''))
-      throw new InvalidArgumentError(`expected a comma-separated list, got "${v}"`);
-    return parts.map(parse);
+/** Forget-bias list entries: numbers, or `default` for PyTorch's random bias (undefined). */
+const forgetBiasList: OptionSpec<(number | undefined)[] | undefined> = (() => {
+  const bias = float('forget-gate bias', { min: -100, max: 100 });
+  const entry = (v: unknown): number | undefined =>
+    v === 'default' || v === null ? undefined : typeof v === 'string' ? bias.parse(v) : bias.fromJson(v);
+  return {
+    help: 'custom suite: LSTM forget-gate biases (numbers, or "default")',
+    arg: 'list',
+    defaultValue: undefined,
+    parse: (raw) => raw.split(',').map((p) => entry(p.trim())),
+    fromJson: (v) => {
+      if (typeof v === 'string') return v.split(',').map((p) => entry(p.trim()));
+      if (!Array.isArray(v))
+        throw new Error(`expected an array or a comma-separated string, got ${JSON.stringify(v)}`);
+      return v.map(entry);
+    },
   };
-}
-
-/** Forget-bias list entries: a number, or `default` for PyTorch's random bias. */
-function forgetBiasArg(v: string): number | undefined {
-  return v === 'default' ? undefined : floatArg(-100, 100)(v);
-}
-
-type Opts = Record<string, unknown>;
+})();
 
 function progressFor(
   quiet: boolean,
@@ -78,330 +79,239 @@ function progressFor(
   };
 }
 
-async function finish(out: string, doc: ReportDocument, summary: string[]): Promise<void> {
+/** Write the report; what the command returns (and prints). */
+async function finish(out: string, doc: ReportDocument, summary: string[]) {
   const w = await writeReport(out, doc);
-  for (const line of summary) console.log(line);
-  console.log(`report:  ${w.html}`);
-  console.log(`numbers: ${w.json}`);
-  console.log(`figures: ${w.figures.map((f) => f.png).join(', ')}`);
+  return { summary, report: w.html, results: w.json, figures: w.figures.map((f) => f.png) };
 }
 
-/** The command line that reproduces a run, every option spelled out. */
-function commandLine(name: string, flags: [string, unknown][]): string {
+function printFinish(r: Awaited<ReturnType<typeof finish>>): void {
+  for (const line of r.summary) console.log(line);
+  console.log(`report:  ${r.report}`);
+  console.log(`numbers: ${r.results}`);
+  console.log(`figures: ${r.figures.join(', ')}`);
+}
+
+/** The command line that reproduces a run, every option spelled out (from the command's schema). */
+function commandLine(
+  name: string,
+  options: Record<string, OptionSpec<unknown>>,
+  values: Record<string, unknown>,
+): string {
   const parts = ['kioku experiment', name];
-  for (const [flag, value] of flags) {
-    if (value === undefined || value === false) continue;
-    if (value === true) parts.push(`--${flag}`);
+  for (const [key, spec] of Object.entries(options)) {
+    const value = values[key];
+    if (key === 'quiet' || value === undefined || value === false) continue;
+    const f = `--${flagName(key, spec)}`;
+    if (value === true) parts.push(f);
     else
       parts.push(
-        `--${flag} ${Array.isArray(value) ? value.map((v) => (v === undefined ? 'default' : v)).join(',') : String(value)}`,
+        `${f} ${Array.isArray(value) ? value.map((v) => (v === undefined ? 'default' : v)).join(',') : String(value)}`,
       );
   }
   return parts.join(' ');
 }
 
-function common(cmd: Command, name: string): Command {
-  return cmd
-    .option('--out <dir>', 'directory for report.html, results.json and figures/', `runs/experiments/${name}`)
-    .option('--quiet', 'no progress bar');
-}
+const common = (name: string) => ({
+  out: str('directory for report.html, results.json and figures/', {
+    arg: 'dir',
+    default: `runs/experiments/${name}`,
+  }),
+  quiet: flag('no progress bar'),
+});
 
-export function registerExperimentCommands(program: Command): void {
-  const exp = program
-    .command('experiment')
-    .description(
-      'experiments that teach: vanishing/exploding gradients, clipping, RNN vs LSTM vs GRU, truncated BPTT',
-    );
+const gradientsOptions = {
+  cells: list(
+    'custom suite: cells; without any suite flag the default suite runs',
+    choice('cell', cellNames),
+  ),
+  init: list('custom suite: initialisations', choice('init', INIT_SCHEMES)),
+  radius: list(
+    'custom suite: gain of orthogonal/xavier init — for orthogonal, the spectral radius of W_hh',
+    float('gain', { min: 0, minExclusive: true, max: 100 }),
+  ),
+  activation: list('custom suite: RNN activations (tanh,relu)', choice('activation', ACTIVATIONS)),
+  forgetBias: forgetBiasList,
+  hidden: int('hidden units', { min: 1, max: 4096, default: 128 }),
+  length: int('sequence length T', { min: 2, max: 100000, default: 50 }),
+  batch: int('sequences (norms are over the whole batch)', { min: 1, max: 4096, default: 8 }),
+  inputSize: int('input features (random N(0, 1))', { min: 1, max: 4096, default: 1 }),
+  jacobianSteps: int('steps at which the step Jacobian spectrum is computed (0 = none)', {
+    min: 0,
+    max: 100000,
+    default: 8,
+  }),
+  seed: int('seed of weights, inputs and loss direction', { min: 0, max: 2 ** 31, default: 0 }),
+  ...common('gradients'),
+};
 
-  common(
-    exp
-      .command('gradients')
-      .description(
-        '‖∂L_T/∂h_t‖ over time, spectral radii of W_hh and the step Jacobians, LSTM forget gates (vanishing and exploding cases)',
-      )
-      .option(
-        '--cells <list>',
-        'custom suite: cells (rnn,lstm,gru); without any suite flag the default suite runs',
-        listArg(choiceArg(CELL_KINDS)),
-      )
-      .option(
-        '--init <list>',
-        `custom suite: initialisations (${INITS.join(', ')})`,
-        listArg(choiceArg(INITS)),
-      )
-      .option(
-        '--radius <list>',
-        'custom suite: gain of orthogonal/xavier init — for orthogonal, the spectral radius of W_hh',
-        listArg(floatArg(0, 100, true)),
-      )
-      .option(
-        '--activation <list>',
-        'custom suite: RNN activations (tanh,relu)',
-        listArg(choiceArg(['tanh', 'relu'] as const)),
-      )
-      .option(
-        '--forget-bias <list>',
-        'custom suite: LSTM forget-gate biases (numbers, or "default")',
-        listArg(forgetBiasArg),
-      )
-      .option('--hidden <n>', 'hidden units', intArg(1, 4096), 128)
-      .option('--length <n>', 'sequence length T', intArg(2, 100000), 50)
-      .option('--batch <n>', 'sequences (norms are over the whole batch)', intArg(1, 4096), 8)
-      .option('--input-size <n>', 'input features (random N(0, 1))', intArg(1, 4096), 1)
-      .option(
-        '--jacobian-steps <n>',
-        'steps at which the step Jacobian spectrum is computed (0 = none)',
-        intArg(0, 100000),
-        8,
-      )
-      .option('--seed <n>', 'seed of weights, inputs and loss direction', intArg(0, 2 ** 31), 0),
-    'gradients',
-  ).action(async (o: Opts) => {
-    const custom = ['cells', 'init', 'radius', 'activation', 'forgetBias'].some((k) => o[k] !== undefined);
+const gradients = defineCommand({
+  name: 'gradients',
+  description:
+    '‖∂L_T/∂h_t‖ over time, spectral radii of W_hh and the step Jacobians, LSTM forget gates (vanishing and exploding cases)',
+  options: gradientsOptions,
+  async run(o) {
+    const custom = [o.cells, o.init, o.radius, o.activation, o.forgetBias].some((v) => v !== undefined);
     const configs = custom
       ? gradientSuite({
-          cells: o.cells as CellKind[] | undefined,
-          inits: o.init as InitScheme[] | undefined,
-          gains: o.radius as number[] | undefined,
-          activations: o.activation as ('tanh' | 'relu')[] | undefined,
-          forgetBiases: o.forgetBias as (number | undefined)[] | undefined,
+          cells: o.cells,
+          inits: o.init,
+          gains: o.radius,
+          activations: o.activation,
+          forgetBiases: o.forgetBias,
         })
       : undefined;
-    const opts = {
-      hidden: o.hidden as number,
-      length: o.length as number,
-      batch: o.batch as number,
-      inputSize: o.inputSize as number,
-      jacobianSteps: o.jacobianSteps as number,
-      seed: o.seed as number,
-    };
+    const { hidden, length, batch, inputSize, jacobianSteps, seed } = o;
     const run = runGradientsExperiment(
-      { ...opts, configs },
-      progressFor(Boolean(o.quiet), 'gradients', 'steps'),
+      { hidden, length, batch, inputSize, jacobianSteps, seed, configs },
+      progressFor(o.quiet || o.json, 'gradients', 'steps'),
     );
-    const command = commandLine('gradients', [
-      ['cells', o.cells],
-      ['init', o.init],
-      ['radius', o.radius],
-      ['activation', o.activation],
-      ['forget-bias', o.forgetBias],
-      ['hidden', opts.hidden],
-      ['length', opts.length],
-      ['batch', opts.batch],
-      ['input-size', opts.inputSize],
-      ['jacobian-steps', opts.jacobianSteps],
-      ['seed', opts.seed],
-      ['out', o.out],
-    ]);
-    await finish(o.out as string, gradientsReport(run, command), [
-      `‖∂L/∂h_T‖ / ‖∂L/∂h_1‖ over T = ${opts.length} (H = ${opts.hidden}):`,
+    return finish(o.out, gradientsReport(run, commandLine('gradients', gradientsOptions, o)), [
+      `‖∂L/∂h_T‖ / ‖∂L/∂h_1‖ over T = ${length} (H = ${hidden}):`,
       ...run.runs.map((r) => `  ${r.label.padEnd(34)} ${fmt(r.shrink).padStart(10)}  ${r.verdict}`),
     ]);
-  });
+  },
+  print: printFinish,
+});
 
-  const D = DEFAULT_CLIPPING;
-  common(
-    exp
-      .command('clipping')
-      .description(
-        'the same model trained with no clipping, element-wise clipping and global-norm clipping, over several seeds',
-      )
-      .option('--task <name>', `task (${TASK_NAMES.join(', ')})`, choiceArg(TASK_NAMES), D.task)
-      .option(
-        '--length <n>',
-        'sequence length (lag for copy, lookback for series)',
-        intArg(1, 100000),
-        D.length,
-      )
-      .option('--cell <cell>', 'rnn, lstm or gru', choiceArg(CELL_KINDS), D.cell)
-      .option(
-        '--activation <name>',
-        'RNN activation: tanh or relu',
-        choiceArg(['tanh', 'relu'] as const),
-        D.nonlinearity,
-      )
-      .option('--init <scheme>', `initialisation (${INITS.join(', ')})`, choiceArg(INITS), D.init)
-      .option(
-        '--radius <x>',
-        'gain of orthogonal/xavier init (orthogonal: spectral radius of W_hh)',
-        floatArg(0, 100, true),
-        D.gain,
-      )
-      .option('--hidden <n>', 'hidden units', intArg(1, 4096), D.hidden)
-      .option('--batch <n>', 'batch size', intArg(1, 4096), D.batch)
-      .option('--steps <n>', 'SGD steps per run', intArg(1, 10000000), D.steps)
-      .option('--lr <x>', 'SGD learning rate', floatArg(0, 100, true), D.lr)
-      .option('--max-norm <x>', 'global-norm clipping threshold', floatArg(0, 1e9, true), D.maxNorm)
-      .option('--clip-value <x>', 'element-wise clipping bound c', floatArg(0, 1e9, true), D.clipValue)
-      .option('--seeds <n>', 'seeds per variant', intArg(1, 1000), D.seeds)
-      .option('--seed <n>', 'first seed', intArg(0, 2 ** 31), D.seed),
-    'clipping',
-  ).action(async (o: Opts) => {
-    const opts: ClippingOptions = {
-      task: o.task as TaskName,
-      length: o.length as number,
-      cell: o.cell as CellKind,
-      nonlinearity: o.activation as 'tanh' | 'relu',
-      init: o.init as InitScheme,
-      gain: o.radius as number,
-      hidden: o.hidden as number,
-      batch: o.batch as number,
-      steps: o.steps as number,
-      lr: o.lr as number,
-      maxNorm: o.maxNorm as number,
-      clipValue: o.clipValue as number,
-      seeds: o.seeds as number,
-      seed: o.seed as number,
-    };
-    const run = runClippingExperiment(opts, progressFor(Boolean(o.quiet), 'clipping', 'steps'));
-    const command = commandLine('clipping', [
-      ['task', opts.task],
-      ['length', opts.length],
-      ['cell', opts.cell],
-      ['activation', opts.nonlinearity],
-      ['init', opts.init],
-      ['radius', opts.gain],
-      ['hidden', opts.hidden],
-      ['batch', opts.batch],
-      ['steps', opts.steps],
-      ['lr', opts.lr],
-      ['max-norm', opts.maxNorm],
-      ['clip-value', opts.clipValue],
-      ['seeds', opts.seeds],
-      ['seed', opts.seed],
-      ['out', o.out],
-    ]);
-    await finish(o.out as string, clippingReport(run, command), [
+const D = DEFAULT_CLIPPING;
+const clippingOptions = {
+  task: choice('task', TASK_NAMES, { default: D.task }),
+  length: int('sequence length (lag for copy, lookback for series)', {
+    min: 1,
+    max: 100000,
+    default: D.length,
+  }),
+  cell: choice('recurrent cell', cellNames, { default: D.cell }),
+  activation: choice('RNN activation', ACTIVATIONS, { default: D.nonlinearity }),
+  init: choice('initialisation', INIT_SCHEMES, { arg: 'scheme', default: D.init }),
+  radius: float('gain of orthogonal/xavier init (orthogonal: spectral radius of W_hh)', {
+    min: 0,
+    minExclusive: true,
+    max: 100,
+    default: D.gain,
+  }),
+  hidden: int('hidden units', { min: 1, max: 4096, default: D.hidden }),
+  batch: int('batch size', { min: 1, max: 4096, default: D.batch }),
+  steps: int('SGD steps per run', { min: 1, max: 10000000, default: D.steps }),
+  lr: float('SGD learning rate', { min: 0, minExclusive: true, max: 100, default: D.lr }),
+  maxNorm: float('global-norm clipping threshold', {
+    min: 0,
+    minExclusive: true,
+    max: 1e9,
+    default: D.maxNorm,
+  }),
+  clipValue: float('element-wise clipping bound c', {
+    min: 0,
+    minExclusive: true,
+    max: 1e9,
+    default: D.clipValue,
+  }),
+  seeds: int('seeds per variant', { min: 1, max: 1000, default: D.seeds }),
+  seed: int('first seed', { min: 0, max: 2 ** 31, default: D.seed }),
+  ...common('clipping'),
+};
+
+const clipping = defineCommand({
+  name: 'clipping',
+  description:
+    'the same model trained with no clipping, element-wise clipping and global-norm clipping, over several seeds',
+  options: clippingOptions,
+  async run(o) {
+    const { out: _o, quiet: _q, json: _j, config: _c, activation, radius, ...rest } = o;
+    const run = runClippingExperiment(
+      { ...rest, nonlinearity: activation, gain: radius },
+      progressFor(o.quiet || o.json, 'clipping', 'steps'),
+    );
+    return finish(o.out, clippingReport(run, commandLine('clipping', clippingOptions, o)), [
       'variant        diverged  median final loss  max ‖g‖ before  max ‖g‖ after',
       ...run.summary.map(
         (s) =>
           `  ${s.mode.padEnd(12)} ${`${s.diverged}/${s.runs}`.padStart(8)}  ${fmt(s.medianFinalLoss).padStart(17)}  ${fmt(s.maxGradNorm).padStart(14)}  ${fmt(s.maxClippedNorm).padStart(13)}`,
       ),
     ]);
-  });
+  },
+  print: printFinish,
+});
 
-  const C = DEFAULT_COMPARE;
-  common(
-    exp
-      .command('compare')
-      .description(
-        'train RNN, LSTM and GRU on a synthetic task at several lengths with the same parameter budget, steps and seeds',
-      )
-      .option('--task <name>', `task (${TASK_NAMES.join(', ')})`, choiceArg(TASK_NAMES), C.task)
-      .option(
-        '--length <list>',
-        'sequence lengths (lag for copy, lookback for series)',
-        listArg(intArg(1, 100000)),
-        C.lengths,
-      )
-      .option('--cells <list>', 'cells to compare', listArg(choiceArg(CELL_KINDS)), C.cells)
-      .option('--budget <n>', 'parameters per model (default: those of an LSTM with H = 32)', intArg(1, 1e9))
-      .option('--steps <n>', 'Adam steps per run', intArg(1, 10000000), C.steps)
-      .option('--batch <n>', 'batch size', intArg(1, 4096), C.batch)
-      .option('--lr <x>', 'Adam learning rate', floatArg(0, 100, true), C.lr)
-      .option('--clip <x>', 'global-norm clipping threshold (0 = off)', floatArg(0, 1e9), C.clip)
-      .option('--forget-bias <x>', 'LSTM forget-gate bias', floatArg(-100, 100), C.forgetBias)
-      .option('--seeds <n>', 'seeds per (cell, length)', intArg(1, 1000), C.seeds)
-      .option('--seed <n>', 'first seed', intArg(0, 2 ** 31), C.seed)
-      .option('--eval-every <n>', 'steps between evaluations', intArg(1, 10000000), C.evalEvery)
-      .option('--eval-size <n>', 'sequences in the evaluation batch', intArg(1, 100000), C.evalSize),
-    'compare',
-  ).action(async (o: Opts) => {
+const C = DEFAULT_COMPARE;
+const compareOptions = {
+  task: choice('task', TASK_NAMES, { default: C.task }),
+  length: list(
+    'sequence lengths (lag for copy, lookback for series)',
+    int('length', { min: 1, max: 100000 }),
+    {
+      default: C.lengths,
+    },
+  ),
+  cells: list('cells to compare', choice('cell', cellNames), { default: C.cells }),
+  budget: int('parameters per model (default: those of an LSTM with H = 32)', { min: 1, max: 1e9 }),
+  steps: int('Adam steps per run', { min: 1, max: 10000000, default: C.steps }),
+  batch: int('batch size', { min: 1, max: 4096, default: C.batch }),
+  lr: float('Adam learning rate', { min: 0, minExclusive: true, max: 100, default: C.lr }),
+  clip: float('global-norm clipping threshold (0 = off)', { min: 0, max: 1e9, default: C.clip }),
+  forgetBias: float('LSTM forget-gate bias', { min: -100, max: 100, default: C.forgetBias }),
+  seeds: int('seeds per (cell, length)', { min: 1, max: 1000, default: C.seeds }),
+  seed: int('first seed', { min: 0, max: 2 ** 31, default: C.seed }),
+  evalEvery: int('steps between evaluations', { min: 1, max: 10000000, default: C.evalEvery }),
+  evalSize: int('sequences in the evaluation batch', { min: 1, max: 100000, default: C.evalSize }),
+  ...common('compare'),
+};
+
+const compare = defineCommand({
+  name: 'compare',
+  description:
+    'train RNN, LSTM and GRU on a synthetic task at several lengths with the same parameter budget, steps and seeds',
+  options: compareOptions,
+  async run(o) {
+    const { out: _o, quiet: _q, json: _j, config: _c, length, ...rest } = o;
     const run = runCompareExperiment(
-      {
-        task: o.task as TaskName,
-        lengths: o.length as number[],
-        cells: o.cells as CellKind[],
-        budget: o.budget as number | undefined,
-        steps: o.steps as number,
-        batch: o.batch as number,
-        lr: o.lr as number,
-        clip: o.clip as number,
-        forgetBias: o.forgetBias as number,
-        seeds: o.seeds as number,
-        seed: o.seed as number,
-        evalEvery: o.evalEvery as number,
-        evalSize: o.evalSize as number,
-      },
-      progressFor(Boolean(o.quiet), 'compare', 'steps'),
+      { ...rest, lengths: length },
+      progressFor(o.quiet || o.json, 'compare', 'steps'),
     );
     const r = run.options;
-    const command = commandLine('compare', [
-      ['task', r.task],
-      ['length', r.lengths],
-      ['cells', r.cells],
-      ['budget', r.budget],
-      ['steps', r.steps],
-      ['batch', r.batch],
-      ['lr', r.lr],
-      ['clip', r.clip],
-      ['forget-bias', r.forgetBias],
-      ['seeds', r.seeds],
-      ['seed', r.seed],
-      ['eval-every', r.evalEvery],
-      ['eval-size', r.evalSize],
-      ['out', o.out],
-    ]);
     const reg = run.kind === 'regression';
-    await finish(o.out as string, compareReport(run, command), [
+    const command = commandLine('compare', compareOptions, { ...r, length: r.lengths, out: o.out });
+    return finish(o.out, compareReport(run, command), [
       `   T  cell  hidden  params  ${reg ? 'final MSE' : 'accuracy '}  solved  seconds`,
       ...run.table.map(
         (t) =>
           `${String(t.length).padStart(4)}  ${t.cell.padEnd(4)}  ${String(t.hidden).padStart(6)}  ${String(t.params).padStart(6)}  ${fmt(reg ? t.lossMean : (t.accuracyMean ?? NaN)).padStart(9)}  ${`${t.solved}/${t.seeds}`.padStart(6)}  ${fmt(t.seconds).padStart(7)}`,
       ),
     ]);
-  });
+  },
+  print: printFinish,
+});
 
-  const TR = DEFAULT_TRUNCATION;
-  common(
-    exp
-      .command('truncation')
-      .description('truncated-BPTT length k against the dependency span of a delayed-recall task')
-      .option('--lag <n>', 'delay of the recall task (the dependency span)', intArg(1, 100000), TR.lag)
-      .option('--symbols <n>', 'alphabet size', intArg(2, 1000), TR.symbols)
-      .option('--k <list>', 'truncation lengths', listArg(intArg(1, 100000)), TR.ks)
-      .option('--cell <cell>', 'rnn, lstm or gru', choiceArg(CELL_KINDS), TR.cell)
-      .option('--hidden <n>', 'hidden units', intArg(1, 4096), TR.hidden)
-      .option('--batch <n>', 'parallel streams', intArg(1, 4096), TR.batch)
-      .option('--updates <n>', 'parameter updates (chunks) per k', intArg(1, 10000000), TR.updates)
-      .option('--lr <x>', 'Adam learning rate', floatArg(0, 100, true), TR.lr)
-      .option('--clip <x>', 'global-norm clipping threshold (0 = off)', floatArg(0, 1e9), TR.clip)
-      .option('--eval-length <n>', 'steps of the evaluation stream', intArg(2, 10000000), TR.evalLength)
-      .option('--seed <n>', 'seed', intArg(0, 2 ** 31), TR.seed),
-    'truncation',
-  ).action(async (o: Opts) => {
+const TR = DEFAULT_TRUNCATION;
+const truncationOptions = {
+  lag: int('delay of the recall task (the dependency span)', { min: 1, max: 100000, default: TR.lag }),
+  symbols: int('alphabet size', { min: 2, max: 1000, default: TR.symbols }),
+  k: list('truncation lengths', int('k', { min: 1, max: 100000 }), { default: TR.ks }),
+  cell: choice('recurrent cell', cellNames, { default: TR.cell }),
+  hidden: int('hidden units', { min: 1, max: 4096, default: TR.hidden }),
+  batch: int('parallel streams', { min: 1, max: 4096, default: TR.batch }),
+  updates: int('parameter updates (chunks) per k', { min: 1, max: 10000000, default: TR.updates }),
+  lr: float('Adam learning rate', { min: 0, minExclusive: true, max: 100, default: TR.lr }),
+  clip: float('global-norm clipping threshold (0 = off)', { min: 0, max: 1e9, default: TR.clip }),
+  evalLength: int('steps of the evaluation stream', { min: 2, max: 10000000, default: TR.evalLength }),
+  seed: int('seed', { min: 0, max: 2 ** 31, default: TR.seed }),
+  ...common('truncation'),
+};
+
+const truncation = defineCommand({
+  name: 'truncation',
+  description: 'truncated-BPTT length k against the dependency span of a delayed-recall task',
+  options: truncationOptions,
+  async run(o) {
+    const { out: _o, quiet: _q, json: _j, config: _c, k, ...rest } = o;
     const run = runTruncationExperiment(
-      {
-        lag: o.lag as number,
-        symbols: o.symbols as number,
-        ks: o.k as number[],
-        cell: o.cell as CellKind,
-        hidden: o.hidden as number,
-        batch: o.batch as number,
-        updates: o.updates as number,
-        lr: o.lr as number,
-        clip: o.clip as number,
-        evalLength: o.evalLength as number,
-        seed: o.seed as number,
-      },
-      progressFor(Boolean(o.quiet), 'truncation', 'updates'),
+      { ...rest, ks: k },
+      progressFor(o.quiet || o.json, 'truncation', 'updates'),
     );
     const r = run.options;
-    const command = commandLine('truncation', [
-      ['lag', r.lag],
-      ['symbols', r.symbols],
-      ['k', r.ks],
-      ['cell', r.cell],
-      ['hidden', r.hidden],
-      ['batch', r.batch],
-      ['updates', r.updates],
-      ['lr', r.lr],
-      ['clip', r.clip],
-      ['eval-length', r.evalLength],
-      ['seed', r.seed],
-      ['out', o.out],
-    ]);
-    await finish(o.out as string, truncationReport(run, command), [
+    const command = commandLine('truncation', truncationOptions, { ...r, k: r.ks, out: o.out });
+    return finish(o.out, truncationReport(run, command), [
       `lag ${r.lag}, chance ${fmt(run.chance)}:`,
       '   k  reachable  accuracy',
       ...run.rows.map(
@@ -409,5 +319,15 @@ export function registerExperimentCommands(program: Command): void {
           `${String(t.k).padStart(4)}  ${`${Math.round(100 * t.reach)}%`.padStart(9)}  ${fmt(t.accuracy).padStart(8)}`,
       ),
     ]);
-  });
+  },
+  print: printFinish,
+});
+
+export function registerExperimentCommands(program: Command): void {
+  attachArea(
+    program,
+    'experiment',
+    'experiments that teach: vanishing/exploding gradients, clipping, RNN vs LSTM vs GRU, truncated BPTT',
+    [gradients, clipping, compare, truncation],
+  );
 }

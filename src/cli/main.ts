@@ -1,14 +1,17 @@
 /**
- * The `kioku` command line. Each feature area registers its subcommands here (one
- * `register*` call per module under src/cli/), parsed by commander with `--help`
- * everywhere and unknown options refused.
+ * The `kioku` command line: `kioku <area> <verb>` (charlm, handwriting, sentiment,
+ * forecast, seq2seq, word2vec, experiment), each command declared once as an option
+ * schema (schema.ts). Exit codes: 0 success (and --help), 1 an error while running
+ * (a missing file, a bad model), 2 a usage error (an unknown or invalid option, a bad
+ * --config file), as argparse and click do.
  */
 import { Command, CommanderError } from 'commander';
 import '../index.node.js';
 import { KiokuError } from '../util/errors.js';
+import { UsageError } from './schema.js';
 import { setCommandArgs } from '../node/run-dir.js';
 import { VERSION } from '../version.js';
-import { registerTextCommands } from './text.js';
+import { registerCharlmCommands } from './charlm.js';
 import { registerExperimentCommands } from './experiment.js';
 import { registerSentimentCommands } from './sentiment.js';
 import { registerForecastCommands } from './forecast.js';
@@ -34,7 +37,7 @@ export function buildProgram(): Command {
       writeErr: (s) => console.error(s.replace(/\n$/, '')),
     });
   const registrars: ((p: Command) => void)[] = [
-    registerTextCommands,
+    registerCharlmCommands,
     registerExperimentCommands,
     registerHandwritingCommands,
     registerSentimentCommands,
@@ -58,6 +61,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The exit code of a usage error. */
+export const EXIT_USAGE = 2;
+
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -67,9 +73,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit with code 0; usage errors (already printed by commander)
-      // exit with 2, as argparse and click do, so scripts can tell them from failures.
-      return err.exitCode === 0 ? 0 : 2;
+      // Help and version exit with code 0; usage errors (already printed by commander) with 2.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      console.error(`kioku: ${err.message} (run with --help for usage)`);
+      return EXIT_USAGE;
     }
     if (err instanceof KiokuError) {
       console.error(`kioku: ${err.message}`);

@@ -1,43 +1,37 @@
 /**
- * The run-directory flags every training command takes (semantics in `src/node/run-dir.ts`):
- * `--resume`, `--overwrite`, `--allow-change <names>`.
+ * The run-directory options every training command takes (semantics in `src/node/run-dir.ts`):
+ * `--resume`, `--overwrite`, `--allow-change <names>`, as option-schema entries.
  */
-import { type Command, InvalidArgumentError } from 'commander';
-import { CHANGEABLE_ON_RESUME, type RunFlags } from '../node/run-dir.js';
+import { writeFileAtomic } from '../node/atomic.js';
+import { CHANGEABLE_ON_RESUME, type FinishedRun, type RunFlags } from '../node/run-dir.js';
+import { choice, flag, list, str, type Values } from './schema.js';
 
-export type RunFlagValues = RunFlags;
+export const runOptions = {
+  resume: flag('continue the run in --out exactly where it stopped (same settings)'),
+  overwrite: flag('start over in an --out that already holds a run (its kioku files are removed)'),
+  allowChange: list(
+    "with --resume: let these settings differ from the run's; recorded in train-log.json",
+    choice('setting', CHANGEABLE_ON_RESUME),
+    { arg: 'names' },
+  ),
+};
 
-function namesArg(v: string): string[] {
-  const names = v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = names.filter((n) => !CHANGEABLE_ON_RESUME.includes(n));
-  if (bad.length)
-    throw new InvalidArgumentError(
-      `${bad.join(', ')} cannot change on resume; only ${CHANGEABLE_ON_RESUME.join(', ')} can`,
-    );
-  return names;
+/** The run flags from a command's values. */
+export function runFlags(o: Values<typeof runOptions>): RunFlags {
+  return { resume: o.resume, overwrite: o.overwrite, allowChange: o.allowChange ?? [] };
 }
 
-/** Add `--resume`, `--overwrite` and `--allow-change` to a training command. */
-export function addRunFlags(cmd: Command): Command {
-  return cmd
-    .option('--resume', 'continue the run in --out exactly where it stopped (same settings)')
-    .option('--overwrite', 'start over in an --out that already holds a run (its kioku files are removed)')
-    .option(
-      '--allow-change <names>',
-      `with --resume: let these settings differ from the run's (${CHANGEABLE_ON_RESUME.join(', ')}); recorded in train-log.json`,
-      namesArg,
-    );
+/** Whether a training command's result is a run that had already finished (nothing done). */
+export function isFinished(r: object): r is FinishedRun {
+  return 'finished' in r && r.finished === true;
 }
 
-/** The run flags from parsed options. */
-export function runFlags(o: Record<string, unknown>): RunFlagValues {
-  const allow = o.allowChange;
-  return {
-    resume: o.resume === true,
-    overwrite: o.overwrite === true,
-    allowChange: Array.isArray(allow) ? allow.filter((a): a is string => typeof a === 'string') : [],
-  };
+/** `--report FILE`: the training result as JSON in a file too (`--json` prints it). */
+export const reportOption = {
+  report: str('also write the result as JSON to this file', { arg: 'file' }),
+};
+
+/** Write `result` to `file` as JSON (atomically), when a file is given. */
+export function writeReport(file: string | undefined, result: unknown): void {
+  if (file) writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
 }

@@ -3,8 +3,9 @@
  * (Mikolov et al. 2013) on the IMDB training reviews.
  */
 import type { Command } from 'commander';
-import { imdbSplit, loadImdb } from '../wings/sentiment/imdb.js';
 import { tokenize } from '../data/text.js';
+import { imdbSplit, loadImdb } from '../wings/sentiment/imdb.js';
+import { writeWord2vecText } from '../wings/word2vec/io.js';
 import {
   analogy,
   DEFAULT_WORD2VEC_CONFIG,
@@ -12,105 +13,128 @@ import {
   neighbors,
   trainWord2vec,
 } from '../wings/word2vec/model.js';
-import { writeWord2vecText } from '../wings/word2vec/io.js';
-import { choiceArg, floatArg, intArg } from './options.js';
-import { addRunFlags, runFlags } from './run-flags.js';
+import { isFinished, runFlags, runOptions } from './run-flags.js';
+import { attachArea, choice, defineCommand, float, int, str } from './schema.js';
 
 export const DEFAULT_WORD2VEC_RUN = 'runs/word2vec';
-export const DEFAULT_WORD2VEC_MODEL = `${DEFAULT_WORD2VEC_RUN}/model.safetensors`;
+
+const d = DEFAULT_WORD2VEC_CONFIG;
+const model = str('run directory or model file', { arg: 'path', default: DEFAULT_WORD2VEC_RUN });
+
+const train = defineCommand({
+  name: 'train',
+  description: 'train on the 25k IMDB training reviews (the sentiment test reviews are never read)',
+  options: {
+    out: str('run directory (model.safetensors is the model)', { arg: 'dir', default: DEFAULT_WORD2VEC_RUN }),
+    ...runOptions,
+    arch: choice('skipgram or cbow', ['skipgram', 'cbow'] as const, { default: d.arch }),
+    dim: int('vector size', { min: 1, max: 2048, default: d.dim }),
+    window: int('max window radius', { min: 1, max: 50, default: d.window }),
+    negative: int('negative samples', { min: 1, max: 100, default: d.negative }),
+    sample: float('subsampling threshold (0: off)', { arg: 't', min: 0, max: 1, default: d.sample }),
+    minCount: int('minimum word count', { min: 1, default: d.minCount }),
+    maxVocab: int('vocabulary cap', { min: 4, default: d.maxVocab }),
+    epochs: int('passes', { min: 1, max: 100, default: d.epochs }),
+    lr: float('start learning rate (default 0.025 skip-gram, 0.05 CBOW)', {
+      min: 0,
+      minExclusive: true,
+      max: 10,
+    }),
+    docs: int('use only the first n training reviews', { min: 1, max: 25000, default: 25000 }),
+    export: str('also write the vectors in word2vec text format to this file', { arg: 'file' }),
+    seed: int('random seed', { default: d.seed }),
+  },
+  async run(o) {
+    // Read only once the run directory is checked (a refused --out is immediate).
+    const docs = (): string[][] =>
+      imdbSplit(loadImdb())
+        .train.slice(0, o.docs)
+        .map((r) => tokenize(r.text));
+    const { lr, arch, dim, window, negative, sample, minCount, maxVocab, epochs, seed } = o;
+    const cfg = { arch, dim, window, negative, sample, minCount, maxVocab, epochs, seed };
+    const r = await trainWord2vec(
+      docs,
+      lr !== undefined ? { ...cfg, lr } : cfg,
+      (m) => process.stderr.write(m + '\n'),
+      { out: o.out, ...runFlags(o), settings: { docs: o.docs } },
+    );
+    if (isFinished(r)) return r;
+    const c = r.model.config;
+    if (o.export)
+      writeWord2vecText(o.export, r.model.vocab.tokens.slice(2), r.model.input.subarray(2 * c.dim), c.dim);
+    return {
+      model: o.out,
+      export: o.export,
+      arch: c.arch,
+      words: r.words,
+      vocabulary: r.model.vocab.size - 2,
+      finalLoss: r.lossCurve.at(-1),
+      lossCurve: r.lossCurve,
+      seconds: r.seconds,
+    };
+  },
+  print(r) {
+    if (isFinished(r)) return console.log(r.message);
+    console.log(
+      `${r.arch}: ${r.words} words, vocabulary ${r.vocabulary}, final loss ${r.finalLoss?.toFixed(4)}, ${r.seconds.toFixed(1)} s; saved ${r.model}${r.export ? ` and ${r.export}` : ''}`,
+    );
+  },
+});
+
+const near = defineCommand({
+  name: 'neighbors',
+  description: 'nearest words by cosine similarity',
+  args: [{ syntax: '<word...>', help: 'query words' }],
+  options: { model, k: int('how many', { short: true, min: 1, max: 1000, default: 10 }) },
+  run(o, words) {
+    const m = loadWord2vec(o.model);
+    return words.map((word) => ({ word, neighbors: neighbors(m, word, o.k) }));
+  },
+  print(rows) {
+    for (const r of rows)
+      console.log(`${r.word}: ${r.neighbors.map((n) => `${n.word} ${n.similarity.toFixed(3)}`).join(', ')}`);
+  },
+});
+
+const analog = defineCommand({
+  name: 'analogy',
+  description: 'a is to b as c is to ? (3CosAdd: b − a + c)',
+  args: [
+    { syntax: '<a>', help: 'a' },
+    { syntax: '<b>', help: 'b' },
+    { syntax: '<c>', help: 'c' },
+  ],
+  options: { model, k: int('how many', { short: true, min: 1, max: 1000, default: 5 }) },
+  run(o, [a, b, c]) {
+    return { a, b, c, answers: analogy(loadWord2vec(o.model), a, b, c, o.k) };
+  },
+  print(r) {
+    console.log(
+      `${r.a} : ${r.b} :: ${r.c} : ${r.answers.map((n) => `${n.word} ${n.similarity.toFixed(3)}`).join(', ')}`,
+    );
+  },
+});
+
+const exportText = defineCommand({
+  name: 'export',
+  description: 'write the vectors in the word2vec text format',
+  args: [{ syntax: '<file>', help: 'the text file to write' }],
+  options: { model },
+  run(o, [file]) {
+    const m = loadWord2vec(o.model);
+    writeWord2vecText(file, m.vocab.tokens.slice(2), m.input.subarray(2 * m.config.dim), m.config.dim);
+    return { file, vectors: m.vocab.size - 2, dim: m.config.dim };
+  },
+  print(r) {
+    console.log(`wrote ${r.vectors} vectors of size ${r.dim} to ${r.file}`);
+  },
+});
 
 export function registerWord2vecCommands(program: Command): void {
-  const w2v = program.command('word2vec').description('word2vec embeddings (skip-gram, CBOW) on review text');
-  const d = DEFAULT_WORD2VEC_CONFIG;
-  addRunFlags(w2v.command('train'))
-    .description('train on the 25k IMDB training reviews (the sentiment test reviews are never read)')
-    .option('--out <dir>', 'run directory (model.safetensors is the model)', DEFAULT_WORD2VEC_RUN)
-    .option('--arch <arch>', 'skipgram or cbow', choiceArg(['skipgram', 'cbow'] as const), d.arch)
-    .option('--dim <n>', 'vector size', intArg(1, 2048), d.dim)
-    .option('--window <n>', 'max window radius', intArg(1, 50), d.window)
-    .option('--negative <n>', 'negative samples', intArg(1, 100), d.negative)
-    .option('--sample <t>', 'subsampling threshold (0: off)', floatArg(0, 1), d.sample)
-    .option('--min-count <n>', 'minimum word count', intArg(1), d.minCount)
-    .option('--max-vocab <n>', 'vocabulary cap', intArg(4), d.maxVocab)
-    .option('--epochs <n>', 'passes', intArg(1, 100), d.epochs)
-    .option('--lr <x>', 'start learning rate (default 0.025 skip-gram, 0.05 CBOW)', floatArg(0, 10, true))
-    .option('--docs <n>', 'use only the first n training reviews', intArg(1, 25000), 25000)
-    .option('--export <file>', 'also write the vectors in word2vec text format')
-    .option('--seed <n>', 'random seed', intArg(), d.seed)
-    .action(async (o) => {
-      const docs = (): string[][] =>
-        imdbSplit(loadImdb())
-          .train.slice(0, o.docs)
-          .map((r) => tokenize(r.text));
-      const r = await trainWord2vec(
-        docs,
-        {
-          arch: o.arch,
-          dim: o.dim,
-          window: o.window,
-          negative: o.negative,
-          sample: o.sample,
-          minCount: o.minCount,
-          maxVocab: o.maxVocab,
-          epochs: o.epochs,
-          seed: o.seed,
-          ...(o.lr !== undefined ? { lr: o.lr } : {}),
-        },
-        (m) => process.stderr.write(m + '\n'),
-        { out: o.out, ...runFlags(o), settings: { docs: o.docs } },
-      );
-      if (r.finished) return console.log(r.message);
-      if (o.export)
-        writeWord2vecText(
-          o.export,
-          r.model.vocab.tokens.slice(2),
-          r.model.input.subarray(2 * r.model.config.dim),
-          r.model.config.dim,
-        );
-      console.log(
-        `${r.model.config.arch}: ${r.words} words, vocabulary ${r.model.vocab.size - 2}, final loss ${r.lossCurve.at(-1)?.toFixed(4)}, ${r.seconds.toFixed(1)} s; saved ${o.out}${o.export ? ` and ${o.export}` : ''}`,
-      );
-    });
-  w2v
-    .command('neighbors')
-    .description('nearest words by cosine similarity')
-    .argument('<word...>', 'query words')
-    .option('--model <path>', 'trained model', DEFAULT_WORD2VEC_MODEL)
-    .option('-k <n>', 'how many', intArg(1, 1000), 10)
-    .action((words: string[], o) => {
-      const m = loadWord2vec(o.model);
-      for (const w of words) {
-        console.log(
-          `${w}: ${neighbors(m, w, o.k)
-            .map((n) => `${n.word} ${n.similarity.toFixed(3)}`)
-            .join(', ')}`,
-        );
-      }
-    });
-  w2v
-    .command('analogy')
-    .description('a is to b as c is to ? (3CosAdd: b − a + c)')
-    .argument('<a>')
-    .argument('<b>')
-    .argument('<c>')
-    .option('--model <path>', 'trained model', DEFAULT_WORD2VEC_MODEL)
-    .option('-k <n>', 'how many', intArg(1, 1000), 5)
-    .action((a: string, b: string, c: string, o) => {
-      const m = loadWord2vec(o.model);
-      console.log(
-        `${a} : ${b} :: ${c} : ${analogy(m, a, b, c, o.k)
-          .map((n) => `${n.word} ${n.similarity.toFixed(3)}`)
-          .join(', ')}`,
-      );
-    });
-  w2v
-    .command('export')
-    .description('write the vectors in the word2vec text format')
-    .argument('<file>')
-    .option('--model <path>', 'trained model', DEFAULT_WORD2VEC_MODEL)
-    .action((file: string, o) => {
-      const m = loadWord2vec(o.model);
-      writeWord2vecText(file, m.vocab.tokens.slice(2), m.input.subarray(2 * m.config.dim), m.config.dim);
-      console.log(`wrote ${m.vocab.size - 2} vectors of size ${m.config.dim} to ${file}`);
-    });
+  attachArea(program, 'word2vec', 'word2vec embeddings (skip-gram, CBOW) on review text', [
+    train,
+    near,
+    analog,
+    exportText,
+  ]);
 }

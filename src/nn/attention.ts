@@ -1,4 +1,4 @@
-import { getBackend } from '../tensor/backend.js';
+import { getBackend } from '../tensor/current-backend.js';
 import { allocFloat, type DType, expectShape, type FloatArray, Tensor } from '../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

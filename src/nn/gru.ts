@@ -1,3 +1,4 @@
+import type { CellSpec } from './cell-spec.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import {
   type DirectionCache,
@@ -105,3 +106,16 @@ export class GRU extends RecurrentBase {
     weightGradients(be, c, w, g, dxg, dhg, dx);
   }
 }
+
+/** The GRU in the cell registry (`cells.ts`). */
+export const GRU_CELL: CellSpec = {
+  name: 'gru',
+  title: 'GRU',
+  gates: 3,
+  gateNames: ['r', 'z', 'n'],
+  stateSlots: ['h'],
+  description: 'gated recurrent unit (r, z, n gates; Cho et al. 2014)',
+  extras: [],
+  defaults: {},
+  create: (o) => new GRU(o),
+};

@@ -6,8 +6,15 @@ import type { Tensor } from '../tensor/tensor.js';
  * Weight initialisation schemes. Each fills a tensor in place from a seeded `Rng`.
  * For a weight [fanOut, fanIn] (PyTorch's layout), fanIn = shape[1], fanOut = shape[0].
  */
-export type InitScheme =
-  'pytorch' | 'xavier-uniform' | 'xavier-normal' | 'he-uniform' | 'he-normal' | 'orthogonal';
+export const INIT_SCHEMES = [
+  'pytorch',
+  'xavier-uniform',
+  'xavier-normal',
+  'he-uniform',
+  'he-normal',
+  'orthogonal',
+] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
 
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   if (t.rank < 2) return { fanIn: t.shape[0] ?? 1, fanOut: t.shape[0] ?? 1 };

@@ -1,4 +1,4 @@
-import { getBackend } from '../tensor/backend.js';
+import { getBackend } from '../tensor/current-backend.js';
 import { allocFloat, type FloatArray, Tensor } from '../tensor/tensor.js';
 import { check, KiokuError, shapeToString } from '../util/errors.js';
 

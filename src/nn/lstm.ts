@@ -1,3 +1,4 @@
+import type { CellSpec } from './cell-spec.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { checkNumber } from '../util/errors.js';
 import {
@@ -155,3 +156,16 @@ export class LSTM extends RecurrentBase {
     weightGradients(be, c, w, g, dgates, dgates, dx);
   }
 }
+
+/** The LSTM in the cell registry (`cells.ts`). */
+export const LSTM_CELL: CellSpec = {
+  name: 'lstm',
+  title: 'LSTM',
+  gates: 4,
+  gateNames: ['i', 'f', 'g', 'o'],
+  stateSlots: ['h', 'c'],
+  description: 'long short-term memory (i, f, g, o gates and a cell state; Hochreiter & Schmidhuber 1997)',
+  extras: ['forgetBias', 'peephole'],
+  defaults: { forgetBias: 1 },
+  create: (o) => new LSTM(o),
+};

@@ -1,5 +1,5 @@
 import { KiokuError, shapeToString } from '../util/errors.js';
-import { getBackend } from '../tensor/backend.js';
+import { getBackend } from '../tensor/current-backend.js';
 import { type DType, Tensor } from '../tensor/tensor.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type Backend, getBackend, type RowMask } from '../tensor/backend.js';
+import { type Backend, type RowMask } from '../tensor/backend.js';
+import { getBackend } from '../tensor/current-backend.js';
 import { type DType, expectDType, expectShape, type FloatArray, Tensor } from '../tensor/tensor.js';
 import { check, checkNumber, KiokuError, shapeToString } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -24,6 +25,30 @@ export interface RecurrentOptions {
   init?: InitScheme;
   /** Gain for xavier/orthogonal init (orthogonal: the spectral radius of W_hh per gate). */
   initGain?: number;
+}
+
+/**
+ * The state a recurrent layer carries from one call to the next (truncated BPTT, sampling,
+ * encoder → decoder), by slot: `h` for every cell, `c` for cells with a separate memory
+ * (the LSTM's constant error carousel). Each slot is [numLayers·D, B, H].
+ */
+export interface RecurrentState {
+  h: Tensor;
+  c?: Tensor;
+}
+
+/** The names of the state slots a cell carries: ['h'] or ['h', 'c']. */
+export type StateSlot = keyof RecurrentState;
+
+/** The `forward` options that start from `state` (zeros when absent). */
+export function fromState(state: RecurrentState | undefined): RecurrentForwardOptions {
+  if (!state) return {};
+  return state.c ? { h0: state.h, c0: state.c } : { h0: state.h };
+}
+
+/** The final state of a forward pass, to pass on to the next call. */
+export function finalState(r: RecurrentForwardResult): RecurrentState {
+  return r.cN ? { h: r.hN, c: r.cN } : { h: r.hN };
 }
 
 /** `forward` options: initial states and per-sequence lengths of a padded batch. */
@@ -279,6 +304,18 @@ export abstract class RecurrentBase extends Module {
   /** Whether this cell keeps a cell state (LSTM). */
   protected get hasCellState(): boolean {
     return false;
+  }
+
+  /** The state slots this cell carries: ['h'], or ['h', 'c'] with a cell state. */
+  get stateSlots(): readonly StateSlot[] {
+    return this.hasCellState ? ['h', 'c'] : ['h'];
+  }
+
+  /** A zero state for a batch of B: every slot [numLayers·D, B, H]. */
+  zeroState(B: number): RecurrentState {
+    const shape = [this.numLayers * this.numDirections, B, this.hiddenSize];
+    const h = Tensor.zeros(shape, this.dtype);
+    return this.hasCellState ? { h, c: Tensor.zeros(shape, this.dtype) } : { h };
   }
 
   /** Run one direction forward over the whole sequence; fills cache.hs (and cs) slots. */

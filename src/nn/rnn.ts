@@ -1,3 +1,4 @@
+import type { CellSpec } from './cell-spec.js';
 import { KiokuError } from '../util/errors.js';
 import {
   type DirectionCache,
@@ -96,3 +97,16 @@ export class RNN extends RecurrentBase {
     weightGradients(be, c, w, g, dpre, dpre, dx);
   }
 }
+
+/** The simple (Elman) RNN in the cell registry (`cells.ts`). */
+export const RNN_CELL: CellSpec = {
+  name: 'rnn',
+  title: 'RNN',
+  gates: 1,
+  gateNames: ['W_hh'],
+  stateSlots: ['h'],
+  description: 'simple (Elman) RNN, h = tanh(W_ih x + W_hh h + b) (or ReLU)',
+  extras: ['nonlinearity'],
+  defaults: {},
+  create: (o) => new RNN(o),
+};

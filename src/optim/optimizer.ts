@@ -10,7 +10,7 @@
  * because every update here is elementwise with scalars shared by all parameters.
  */
 import type { Parameter } from '../nn/module.js';
-import { getBackend } from '../tensor/backend.js';
+import { getBackend } from '../tensor/current-backend.js';
 import type { DType, FloatArray } from '../tensor/tensor.js';
 import { KiokuError, shapeToString } from '../util/errors.js';
 import { describe, numberOption } from './options.js';

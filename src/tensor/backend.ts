@@ -1,4 +1,3 @@
-import { ReferenceBackend } from './reference.js';
 import type { DType, FloatArray } from './tensor.js';
 
 /**
@@ -231,28 +230,4 @@ export interface SoftmaxXentArgs {
   dlogits: FloatArray | null;
   dOff: number;
   scale: number;
-}
-
-let active: Backend | null = null;
-let defaultFactory: (() => Backend) | null = null;
-
-/** Register the factory that builds the default backend (done once by the package entry). */
-export function registerDefaultBackend(factory: () => Backend): void {
-  defaultFactory = factory;
-}
-
-/** The backend kernels run on now. */
-export function getBackend(): Backend {
-  if (active === null) {
-    // Without the package entry (which registers the fastest backend), the reference one.
-    active = defaultFactory === null ? new ReferenceBackend() : defaultFactory();
-  }
-  return active;
-}
-
-/** Choose the backend explicitly (e.g. the reference backend in tests). Returns the previous one. */
-export function setBackend(b: Backend): Backend | null {
-  const prev = active;
-  active = b;
-  return prev;
 }

@@ -15,7 +15,8 @@
  * if (!fused?.adamUpdate(w, g, m, v, vMax, p)) adamUpdate(w, g, m, v, vMax, p);
  * ```
  */
-import { type Backend, getBackend } from './backend.js';
+import { type Backend } from './backend.js';
+import { getBackend } from './current-backend.js';
 import type { FloatArray } from './tensor.js';
 
 /** Scalars of one Adam / AdamW / AMSGrad update (`adamUpdate` in src/optim/adam.ts). */

@@ -31,7 +31,8 @@
  * });
  * ```
  */
-import { getBackend, type Backend } from './backend.js';
+import type { Backend } from './backend.js';
+import { getBackend } from './current-backend.js';
 import { Tensor, type FloatArray } from './tensor.js';
 import { KiokuError } from '../util/errors.js';
 

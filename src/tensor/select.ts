@@ -1,5 +1,6 @@
 import { KiokuError } from '../util/errors.js';
-import { type Backend, setBackend } from './backend.js';
+import { type Backend } from './backend.js';
+import { setBackend } from './current-backend.js';
 import { ReferenceBackend } from './reference.js';
 import { createWasmBackend, engineVariant, type WasmBackendOptions } from './wasm-backend.js';
 import { compileAsync, recordWasmFailure, wasmFailure, type WasmSource } from './wasm-module.js';

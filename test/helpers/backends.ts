@@ -1,6 +1,7 @@
 // The backends the parity tests run on: the reference backend always, plus every other
 // backend this build provides (so the PyTorch fixtures pass on each of them).
-import { type Backend, setBackend } from '../../src/tensor/backend.js';
+import { type Backend } from '../../src/tensor/backend.js';
+import { setBackend } from '../../src/tensor/current-backend.js';
 import { ReferenceBackend } from '../../src/tensor/reference.js';
 import { createWasmBackend } from '../../src/tensor/wasm-backend.js';
 

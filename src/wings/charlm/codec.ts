@@ -10,7 +10,8 @@
 import { type Checkpoint, decodeCheckpoint } from '../../io/checkpoint-codec.js';
 import { checkDeclaredSize } from '../../io/safetensors.js';
 import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
-import { CELL_KINDS, CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
+import { cellNames, isCell } from '../../nn/cells.js';
+import { CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
 import { CharVocab } from './vocab.js';
 
 export const CHARLM_KIND = 'charlm';
@@ -60,9 +61,9 @@ export function charLMFromCheckpoint(ckpt: Checkpoint, name: string): LoadedChar
   const where = `${name}: config.model`;
   for (const f of ['vocabSize', 'hidden', 'layers', 'embed'] as const)
     checkNumber(where, f, m[f], { min: 1, integer: true });
-  if (!(CELL_KINDS as readonly unknown[]).includes(m.cell)) {
+  if (!isCell(m.cell)) {
     throw new KiokuError(
-      `${where}: cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(m.cell)}`,
+      `${where}: cell must be one of ${cellNames().join(', ')}, got ${JSON.stringify(m.cell)}`,
     );
   }
   // Before allocating anything: the config must describe exactly the stored weights.

@@ -16,24 +16,26 @@
  * lm.backward(softmaxCrossEntropy(logits, targets).grad);
  * ```
  */
+import { cellDefaults, cellSpec, createCell } from '../../nn/cells.js';
 import { Dropout } from '../../nn/dropout.js';
 import { Embedding } from '../../nn/embedding.js';
-import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
-import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
-import { RNN } from '../../nn/rnn.js';
-import { Tensor } from '../../tensor/tensor.js';
+import {
+  countRecurrentParameters,
+  finalState,
+  fromState,
+  type RecurrentBase,
+  type RecurrentState,
+} from '../../nn/recurrent.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 
-export const CELL_KINDS = ['lstm', 'gru', 'rnn'] as const;
-export type CellKind = (typeof CELL_KINDS)[number];
-
 export interface CharLMConfig {
   vocabSize: number;
-  cell: CellKind;
+  /** A registered cell (`cellNames()` in nn/cells.ts): 'lstm', 'gru', 'rnn', … */
+  cell: string;
   hidden: number;
   layers: number;
   /** Embedding width. */
@@ -43,27 +45,7 @@ export interface CharLMConfig {
   seed: number;
 }
 
-/** The recurrent state carried between chunks and sampling steps. */
-export interface RecurrentState {
-  h: Tensor; // [layers, B, H]
-  c?: Tensor; // LSTM only
-}
-
-export function makeRecurrent(
-  cell: CellKind,
-  o: { inputSize: number; hiddenSize: number; numLayers: number; dropout: number; seed: number },
-): RecurrentBase {
-  switch (cell) {
-    case 'lstm':
-      return new LSTM(o);
-    case 'gru':
-      return new GRU(o);
-    case 'rnn':
-      return new RNN(o);
-    default:
-      throw new KiokuError(`cell must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(cell)}`);
-  }
-}
+export type { RecurrentState };
 
 /**
  * The number of trainable scalars a config describes, without building the model:
@@ -71,7 +53,7 @@ export function makeRecurrent(
  * compare it with the file.
  */
 export function countCharLMParameters(c: CharLMConfig): number {
-  const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+  const gates = cellSpec(c.cell).gates;
   const rnn = countRecurrentParameters({
     gates,
     inputSize: c.embed,
@@ -105,14 +87,16 @@ export class CharLM extends Module {
       embeddingDim: config.embed,
       seed: seed + 1,
     });
-    this.rnn = makeRecurrent(config.cell, {
+    cellSpec(config.cell, `${where}: cell`);
+    // The cell's defaults: the LSTM's forget-gate bias 1 (char-rnn; Jozefowicz et al. 2015).
+    this.rnn = createCell(config.cell, {
+      ...cellDefaults(config.cell),
       inputSize: config.embed,
       hiddenSize: config.hidden,
       numLayers: config.layers,
       dropout: config.dropout,
       seed: seed + 2,
     });
-    if (config.cell === 'lstm') (this.rnn as LSTM).setForgetBias(1); // char-rnn / Jozefowicz et al. 2015
     this.head = new Linear({ inFeatures: config.hidden, outFeatures: config.vocabSize, seed: seed + 3 });
     this.dropRng = new Rng(seed + 4);
     this.drop = new Dropout(config.dropout, this.dropRng);
@@ -128,10 +112,7 @@ export class CharLM extends Module {
 
   /** Zero state for a batch of B. */
   initialState(B: number): RecurrentState {
-    const shape = [this.config.layers, B, this.config.hidden];
-    return this.config.cell === 'lstm'
-      ? { h: Tensor.zeros(shape), c: Tensor.zeros(shape) }
-      : { h: Tensor.zeros(shape) };
+    return this.rnn.zeroState(B); // every slot [layers, B, H]
   }
 
   /** ids [T, B] → logits [T, B, V] and the final state (pass it as `state` for the next chunk). */
@@ -142,11 +123,11 @@ export class CharLM extends Module {
     state?: RecurrentState,
   ): { logits: Tensor; state: RecurrentState } {
     const x = this.embedding.forward(ids, [T, B]); // [T, B, E]
-    const r = this.rnn.forward(x, { h0: state?.h, c0: state?.c });
+    const r = this.rnn.forward(x, fromState(state));
     const y = this.drop.forward(r.output, this.training); // [T, B, H]
     const logits = this.head.forward(y); // [T, B, V]
     this.cache = { T, B };
-    return { logits, state: r.cN ? { h: r.hN, c: r.cN } : { h: r.hN } };
+    return { logits, state: finalState(r) };
   }
 
   /** Backward from ∂L/∂logits; parameter gradients accumulate. The carried state is detached. */

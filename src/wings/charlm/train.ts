@@ -14,7 +14,7 @@ import type { OptimizerKind } from '../../optim/factory.js';
 import { CharLMTask } from './task.js';
 import type { ClipMode, TrainEvent, Trainer, TrainResult } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
-import { CharLM, type CellKind } from './model.js';
+import { CharLM } from './model.js';
 import { CHARLM_KIND, type CharLMCheckpointConfig } from './io.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 
@@ -22,7 +22,7 @@ import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '.
 export interface CharTrainConfig {
   /** UTF-8 text file, or `builtin:sotu` (State of the Union addresses, 1961–2021). */
   data: string;
-  cell: CellKind;
+  cell: string;
   hidden: number;
   layers: number;
   embed: number;

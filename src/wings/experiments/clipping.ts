@@ -18,14 +18,14 @@
 import { makeTask, type SyntheticTask, type TaskName } from './synthetic.js';
 import type { InitScheme } from '../../nn/init.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
-import { type CellKind, SequenceModel } from './model.js';
+import { SequenceModel } from './model.js';
 import { fmt, type ReportDocument } from './report.js';
 import { type ClipMode, type ClipSpec, type StepRecord, trainRun } from './train.js';
 
 export interface ClippingOptions {
   task?: TaskName;
   length?: number;
-  cell?: CellKind;
+  cell?: string;
   nonlinearity?: 'tanh' | 'relu';
   init?: InitScheme;
   /** Orthogonal/xavier gain: the spectral radius of W_hh for orthogonal init. */

@@ -14,16 +14,16 @@
  */
 import { makeTask, type TaskName } from './synthetic.js';
 import type { InitScheme } from '../../nn/init.js';
-import { getBackend } from '../../tensor/backend.js';
+import { getBackend } from '../../tensor/current-backend.js';
 import { Rng } from '../../util/rng.js';
-import { type CellKind, hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
+import { hiddenForBudget, modelParameterCount, SequenceModel } from './model.js';
 import { type EvalRecord, type TrainRunResult, type TrainStepEvent, trainSteps } from './train.js';
 import type { SyntheticTask, TaskBatch } from './synthetic.js';
 
 export interface CompareOptions {
   task?: TaskName;
   lengths?: number[];
-  cells?: CellKind[];
+  cells?: string[];
   /** Parameter budget per model (recurrent layer + read-out). Default: an LSTM with H = 32. */
   budget?: number;
   steps?: number;
@@ -65,7 +65,7 @@ export const DEFAULT_COMPARE: Required<Omit<CompareOptions, 'budget'>> & { budge
 
 export interface CompareRecord {
   length: number;
-  cell: CellKind;
+  cell: string;
   seed: number;
   hidden: number;
   params: number;
@@ -79,7 +79,7 @@ export interface CompareRecord {
 
 export interface CompareRow {
   length: number;
-  cell: CellKind;
+  cell: string;
   hidden: number;
   params: number;
   /** Mean and standard deviation over seeds of the final evaluation loss. */
@@ -122,7 +122,7 @@ const std = (xs: number[]): number => {
 /** One (length, cell, seed) run of a comparison, ready to train step by step. */
 export interface PlannedRun {
   length: number;
-  cell: CellKind;
+  cell: string;
   seed: number;
   hidden: number;
   task: SyntheticTask;
@@ -168,7 +168,7 @@ export function planCompare(opts: CompareOptions = {}): ComparePlan {
           outputSize: task.outputSize,
           seed,
           init: o.init,
-          ...(cell === 'lstm' ? { forgetBias: o.forgetBias } : {}),
+          forgetBias: o.forgetBias, // for the cells that take it (LSTM)
         });
         const steps = trainSteps({
           task,

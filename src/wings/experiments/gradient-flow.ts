@@ -21,12 +21,13 @@ import type { RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { type CellKind, makeCell } from './model.js';
+import { makeCell } from './model.js';
+import { cellSpec, cellTakes } from '../../nn/cells.js';
 import { eigenvalues, spectralRadius } from './spectral.js';
 import { backpropSteps, stepJacobian, type StepTrace, unroll } from './stepwise.js';
 
 export interface FlowConfig {
-  cell: CellKind;
+  cell: string;
   /** Weight init of W_ih and W_hh (default 'pytorch'). */
   init?: InitScheme;
   /** Gain of xavier / orthogonal init; with 'orthogonal' the spectral radius of W_hh. */
@@ -48,13 +49,6 @@ export interface FlowConfig {
   /** Seed of the weights, inputs and the loss direction (default 0). */
   seed?: number;
 }
-
-/** Names of the gate blocks of W_hh, PyTorch order. */
-export const GATE_NAMES: Record<CellKind, string[]> = {
-  rnn: ['W_hh'],
-  lstm: ['i', 'f', 'g', 'o'],
-  gru: ['r', 'z', 'n'],
-};
 
 export interface GateTrack {
   /** 'forget' (LSTM f_t) or 'update' (GRU z_t, the share of h_{t−1} kept). */
@@ -90,12 +84,12 @@ export interface FlowResult {
 export function flowLabel(c: FlowConfig): string {
   const init = c.init ?? 'pytorch';
   let s = c.cell.toUpperCase();
-  if (c.cell === 'rnn') s += ` ${c.nonlinearity ?? 'tanh'}`;
+  if (cellTakes(c.cell, 'nonlinearity')) s += ` ${c.nonlinearity ?? 'tanh'}`;
   s += ` · ${init}`;
   if ((init === 'orthogonal' || init.startsWith('xavier')) && c.gain !== undefined) {
     s += init === 'orthogonal' ? ` ρ=${c.gain}` : ` gain=${c.gain}`;
   }
-  if (c.cell === 'lstm' && c.forgetBias !== undefined) s += ` · b_f=${c.forgetBias}`;
+  if (cellTakes(c.cell, 'forgetBias') && c.forgetBias !== undefined) s += ` · b_f=${c.forgetBias}`;
   return s;
 }
 
@@ -190,7 +184,7 @@ export function measureGradientFlow(
     seed: checkNumber(where, 'seed', cfg.seed ?? 0, { min: 0, integer: true }),
     ...(cfg.gain !== undefined ? { gain: cfg.gain } : {}),
     ...(cfg.forgetBias !== undefined ? { forgetBias: cfg.forgetBias } : {}),
-    ...(cfg.cell === 'rnn' ? { nonlinearity: cfg.nonlinearity ?? 'tanh' } : {}),
+    ...(cellTakes(cfg.cell, 'nonlinearity') ? { nonlinearity: cfg.nonlinearity ?? 'tanh' } : {}),
   } as FlowResult['config'];
   const { hidden: H, inputSize: I, length: T, batch: B, seed } = config;
   const layer = makeCell({ ...config, inputSize: I, hidden: H, seed });
@@ -219,7 +213,7 @@ export function measureGradientFlow(
   layer.zeroGrad();
 
   const w = layer.directionWeights(0, 0);
-  const names = GATE_NAMES[cfg.cell];
+  const names = cellSpec(cfg.cell).gateNames; // the blocks of W_hh, PyTorch order
   const whh = names.map((block, k) => ({ block, radius: spectralRadius(w.whh.value.data, H, k * H * H) }));
   const eigBlock = cfg.cell === 'lstm' ? 2 : cfg.cell === 'gru' ? 2 : 0;
   const ev = eigenvalues(w.whh.value.data, H, eigBlock * H * H);

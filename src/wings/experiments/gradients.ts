@@ -14,10 +14,11 @@
  * await writeReport('runs/experiments/gradients', gradientsReport(run, 'kioku experiment gradients'));
  * ```
  */
+import { cellTakes } from '../../nn/cells.js';
 import type { InitScheme } from '../../nn/init.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
 import { type FlowConfig, type FlowResult, measureGradientFlow } from './gradient-flow.js';
-import type { CellKind } from './model.js';
+
 import { fmt, type ReportDocument } from './report.js';
 
 export interface GradientsOptions {
@@ -49,7 +50,7 @@ export const DEFAULT_GRADIENT_SUITE: FlowConfig[] = [
  * (RNN: activation; LSTM: forget bias; orthogonal/xavier: gain).
  */
 export function gradientSuite(o: {
-  cells?: CellKind[];
+  cells?: string[];
   inits?: InitScheme[];
   gains?: number[];
   activations?: ('tanh' | 'relu')[];
@@ -60,9 +61,9 @@ export function gradientSuite(o: {
     for (const init of o.inits ?? ['pytorch']) {
       const gains = init === 'orthogonal' || init.startsWith('xavier') ? (o.gains ?? [1]) : [undefined];
       for (const gain of gains) {
-        const acts = cell === 'rnn' ? (o.activations ?? ['tanh']) : [undefined];
+        const acts = cellTakes(cell, 'nonlinearity') ? (o.activations ?? ['tanh']) : [undefined];
         for (const nonlinearity of acts) {
-          const fbs = cell === 'lstm' ? (o.forgetBiases ?? [undefined]) : [undefined];
+          const fbs = cellTakes(cell, 'forgetBias') ? (o.forgetBiases ?? [undefined]) : [undefined];
           for (const forgetBias of fbs) {
             out.push({
               cell,

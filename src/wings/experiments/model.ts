@@ -14,27 +14,20 @@
  */
 import type { TaskBatch, SyntheticTask } from './synthetic.js';
 import { IGNORE } from './synthetic.js';
+import { type CellExtras, cellSpec, createCell, recurrentParameterCount } from '../../nn/cells.js';
 import type { InitScheme } from '../../nn/init.js';
 import { Linear } from '../../nn/linear.js';
 import { mseLoss, softmaxCrossEntropy } from '../../nn/losses.js';
-import { GRU } from '../../nn/gru.js';
-import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
-import { RNN } from '../../nn/rnn.js';
+import { finalState, fromState, type RecurrentBase, type RecurrentState } from '../../nn/recurrent.js';
 import { type DType, Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 
-export const CELL_KINDS = ['rnn', 'lstm', 'gru'] as const;
-export type CellKind = (typeof CELL_KINDS)[number];
-
-/** Gate blocks stacked in W_ih / W_hh: RNN 1, LSTM 4 (i, f, g, o), GRU 3 (r, z, n). */
-export function gateCount(cell: CellKind): number {
-  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-}
+export type { RecurrentState };
 
 export interface CellOptions {
-  cell: CellKind;
+  /** A registered cell (`cellNames()` in nn/cells.ts). */
+  cell: string;
   inputSize: number;
   hidden: number;
   /** Weight initialisation (biases keep PyTorch's U(±1/√H)). Default 'pytorch'. */
@@ -49,39 +42,35 @@ export interface CellOptions {
   dtype?: DType;
 }
 
-/** Build one single-layer, unidirectional recurrent layer from experiment options. */
-export function makeCell(o: CellOptions): RNN | LSTM | GRU {
-  const common = {
+/**
+ * Build one single-layer, unidirectional recurrent layer from experiment options, through
+ * the cell registry. The cell-specific options (`forgetBias`, `nonlinearity`) go to the
+ * cells that take them; the others ignore them.
+ */
+export function makeCell(o: CellOptions): RecurrentBase {
+  const spec = cellSpec(o.cell);
+  const extras: CellExtras = {};
+  if (spec.extras.includes('nonlinearity')) extras.nonlinearity = o.nonlinearity ?? 'tanh';
+  if (spec.extras.includes('forgetBias') && o.forgetBias !== undefined) extras.forgetBias = o.forgetBias;
+  return createCell(o.cell, {
+    ...extras,
     inputSize: o.inputSize,
     hiddenSize: o.hidden,
     init: o.init ?? 'pytorch',
     initGain: o.gain,
     seed: o.seed ?? 0,
     dtype: o.dtype ?? 'float32',
-  };
-  switch (o.cell) {
-    case 'rnn':
-      return new RNN({ ...common, nonlinearity: o.nonlinearity ?? 'tanh' });
-    case 'lstm':
-      return new LSTM({ ...common, forgetBias: o.forgetBias });
-    case 'gru':
-      return new GRU(common);
-    default:
-      throw new KiokuError(
-        `unknown cell ${JSON.stringify(o.cell)}; expected one of ${CELL_KINDS.join(', ')}`,
-      );
-  }
+  });
 }
 
 /** Parameters of the recurrent layer plus a Linear(H → outputSize) head. */
 export function modelParameterCount(
-  cell: CellKind,
+  cell: string,
   inputSize: number,
   hidden: number,
   outputSize: number,
 ): number {
-  const G = gateCount(cell);
-  return G * (hidden * inputSize + hidden * hidden + 2 * hidden) + hidden * outputSize + outputSize;
+  return recurrentParameterCount(cell, { inputSize, hiddenSize: hidden }) + hidden * outputSize + outputSize;
 }
 
 /**
@@ -89,12 +78,7 @@ export function modelParameterCount(
  * smaller model). E.g. for the adding problem (I = 2, O = 1) and a budget of 4,641 — an
  * LSTM with H = 32 — the GRU gets H = 37 and the RNN H = 66.
  */
-export function hiddenForBudget(
-  cell: CellKind,
-  inputSize: number,
-  outputSize: number,
-  budget: number,
-): number {
+export function hiddenForBudget(cell: string, inputSize: number, outputSize: number, budget: number): number {
   checkNumber('hiddenForBudget', 'budget', budget, { min: 1 });
   let best = 1;
   let bestDiff = Infinity;
@@ -108,12 +92,6 @@ export function hiddenForBudget(
     if (n > budget) break;
   }
   return best;
-}
-
-/** Recurrent state carried between calls (truncated BPTT): [1, B, H] each. */
-export interface RecurrentState {
-  h: Tensor;
-  c?: Tensor;
 }
 
 /** The outcome of one forward pass with loss; `backward()` fills the parameters' grads. */
@@ -132,8 +110,8 @@ export interface RunResult {
 
 /** A recurrent layer with a linear read-out, trained on a `SyntheticTask`. */
 export class SequenceModel extends Module {
-  readonly cell: CellKind;
-  readonly rnn: RNN | LSTM | GRU;
+  readonly cell: string;
+  readonly rnn: RecurrentBase;
   readonly head: Linear;
   readonly hidden: number;
 
@@ -171,7 +149,7 @@ export class SequenceModel extends Module {
     const [T, B] = batch.x.shape;
     const H = this.hidden;
     const O = task.outputSize;
-    const fwd = this.rnn.forward(batch.x, state ? { h0: state.h, c0: state.c } : {});
+    const fwd = this.rnn.forward(batch.x, fromState(state));
     const out = fwd.output; // [T, B, H]
     const last = task.readout === 'last';
     const feats = last
@@ -202,7 +180,7 @@ export class SequenceModel extends Module {
         if (arg === labels[n]) correct++;
       }
     }
-    const stateOut: RecurrentState = { h: fwd.hN, ...(fwd.cN ? { c: fwd.cN } : {}) };
+    const stateOut = finalState(fwd);
     return {
       loss,
       correct,

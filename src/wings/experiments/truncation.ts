@@ -16,6 +16,7 @@
  * run.rows.map((r) => [r.k, r.accuracy]); // ≈ chance for k ≤ 5, high for k = 20
  * ```
  */
+import { cellDefaults } from '../../nn/cells.js';
 import { IGNORE, lagRecall, type TaskBatch } from './synthetic.js';
 import { Trainer, type TrainTask } from '../../train/trainer.js';
 import { keep } from '../../tensor/scope.js';
@@ -23,7 +24,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { VegaLiteSpec } from '../../node/plot.js';
-import { type CellKind, type RecurrentState, SequenceModel } from './model.js';
+import { type RecurrentState, SequenceModel } from './model.js';
 import { fmt, type ReportDocument } from './report.js';
 
 export interface TruncationOptions {
@@ -33,7 +34,7 @@ export interface TruncationOptions {
   symbols?: number;
   /** Truncation lengths k to try. */
   ks?: number[];
-  cell?: CellKind;
+  cell?: string;
   hidden?: number;
   /** Parallel streams. */
   batch?: number;
@@ -187,7 +188,7 @@ export function trainTruncated(
     hidden: o.hidden,
     outputSize: stream.outputSize,
     seed: o.seed,
-    ...(o.cell === 'lstm' ? { forgetBias: 1 } : {}),
+    ...cellDefaults(o.cell), // LSTM: forget-gate bias 1
   });
   const data = stream.sample(o.batch, new Rng(o.seed + 99991));
   const task = new TruncatedTask(model, stream, data, k, o, onUpdate);

@@ -1,6 +1,5 @@
-import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
-import { LSTM } from '../../nn/lstm.js';
+import { cellSpec, createCell } from '../../nn/cells.js';
 import { Module } from '../../nn/module.js';
 import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -14,7 +13,8 @@ import { checkNumber, KiokuError } from '../../util/errors.js';
 export type ForecastMode = 'direct' | 'recursive';
 
 export interface ForecastConfig {
-  cell: 'lstm' | 'gru';
+  /** A registered cell (`cellNames()` in nn/cells.ts): 'lstm', 'gru', 'rnn', … */
+  cell: string;
   hiddenSize: number;
   numLayers: number;
   lookback: number;
@@ -24,7 +24,7 @@ export interface ForecastConfig {
 
 /** Trainable scalars of a forecaster config, without building it (recurrent stack + head). */
 export function countForecastParameters(c: ForecastConfig): number {
-  const gates = c.cell === 'lstm' ? 4 : 3;
+  const gates = cellSpec(c.cell).gates;
   const outputs = c.mode === 'direct' ? c.horizon : 1;
   const rnn = countRecurrentParameters({
     gates,
@@ -37,8 +37,7 @@ export function countForecastParameters(c: ForecastConfig): number {
 
 export function validateForecastConfig(c: ForecastConfig): ForecastConfig {
   const w = 'forecast config';
-  if (c.cell !== 'lstm' && c.cell !== 'gru')
-    throw new KiokuError(`${w}: cell must be 'lstm' or 'gru', got ${JSON.stringify(c.cell)}`);
+  cellSpec(c.cell, `${w}: cell`);
   if (c.mode !== 'direct' && c.mode !== 'recursive')
     throw new KiokuError(`${w}: mode must be 'direct' or 'recursive', got ${JSON.stringify(c.mode)}`);
   checkNumber(w, 'hiddenSize', c.hiddenSize, { min: 1, integer: true });
@@ -70,7 +69,7 @@ export class Forecaster extends Module {
     this.config = validateForecastConfig({ ...config });
     const c = this.config;
     const ro = { inputSize: 1, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed };
-    this.rnn = c.cell === 'lstm' ? new LSTM(ro) : new GRU(ro);
+    this.rnn = createCell(c.cell, ro);
     this.head = new Linear({ inFeatures: c.hiddenSize, outFeatures: this.outputs, seed: seed + 1 });
   }
 

@@ -27,22 +27,18 @@
  * model.backward(dYhat, { clipLayer: 10 });                   // grads in model.parameters()
  * ```
  */
-import { GRU } from '../../nn/gru.js';
+import { cellDefaults, cellSpec, createCell, recurrentParameterCount } from '../../nn/cells.js';
 import { Linear } from '../../nn/linear.js';
-import { LSTM } from '../../nn/lstm.js';
 import { Module } from '../../nn/module.js';
-import type { RecurrentBase } from '../../nn/recurrent.js';
-import { RNN } from '../../nn/rnn.js';
+import { finalState, fromState, type RecurrentBase, type RecurrentState } from '../../nn/recurrent.js';
 import { allocFloat, type DType, expectShape, Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { mdnOutputSize } from './mdn.js';
 
-export type CellType = 'rnn' | 'lstm' | 'gru';
-export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
-
 /** The architecture; stored with every saved model. */
 export interface HandwritingModelConfig {
-  cell: CellType;
+  /** A registered cell (`cellNames()` in nn/cells.ts): 'rnn', 'lstm', 'gru', … */
+  cell: string;
   hiddenSize: number;
   numLayers: number;
   /** Mixture components M (default 20: 121 outputs). */
@@ -58,11 +54,8 @@ export interface HandwritingModelConfig {
   dtype?: DType;
 }
 
-/** The recurrent state between calls (truncated BPTT, sampling): one entry per layer. */
-export interface HandwritingState {
-  h: Tensor[]; // [1, B, H] each
-  c: (Tensor | null)[]; // LSTM cell states, null for RNN/GRU
-}
+/** The recurrent state between calls (truncated BPTT, sampling): one per level, [1, B, H] per slot. */
+export type HandwritingState = RecurrentState[];
 
 export interface HandwritingForwardResult {
   yhat: Tensor; // [T, B, 1 + 6M]
@@ -75,12 +68,9 @@ export interface HandwritingForwardResult {
 export function normalizeModelConfig(c: HandwritingModelConfig): Required<HandwritingModelConfig> {
   const where = 'HandwritingModel';
   if (c === null || typeof c !== 'object') throw new KiokuError(`${where}: config object required`);
-  if (!CELL_TYPES.includes(c.cell))
-    throw new KiokuError(
-      `${where}: cell must be one of ${CELL_TYPES.join(', ')}, got ${JSON.stringify(c.cell)}`,
-    );
+  const spec = cellSpec(c.cell, `${where}: cell`);
   const peephole = c.peephole ?? false;
-  if (peephole && c.cell !== 'lstm')
+  if (peephole && !spec.extras.includes('peephole'))
     throw new KiokuError(`${where}: peephole is only for the lstm cell, got cell ${c.cell}`);
   return {
     cell: c.cell,
@@ -95,20 +85,14 @@ export function normalizeModelConfig(c: HandwritingModelConfig): Required<Handwr
   };
 }
 
-/** Gate blocks of a cell: RNN 1, GRU 3, LSTM 4. */
-function gates(cell: CellType): number {
-  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-}
-
 /** Trainable scalars of a configuration (without building it). */
 export function countParameters(config: HandwritingModelConfig): number {
   const c = normalizeModelConfig(config);
-  const G = gates(c.cell);
   const H = c.hiddenSize;
   let n = 0;
   for (let k = 0; k < c.numLayers; k++) {
-    const I = k === 0 ? c.inputSize : c.skip ? c.inputSize + H : H;
-    n += G * H * (I + H) + 2 * G * H + (c.peephole ? 3 * H : 0);
+    const inputSize = k === 0 ? c.inputSize : c.skip ? c.inputSize + H : H;
+    n += recurrentParameterCount(c.cell, { inputSize, hiddenSize: H, peephole: c.peephole });
   }
   const K = mdnOutputSize(c.mixtures);
   n += K * (c.skip ? c.numLayers * H : H) + K;
@@ -139,12 +123,13 @@ export function hiddenSizeForBudget(
   return best;
 }
 
-/** One level. LSTM forget gates start with bias 1 (Gers et al. 2000), so the cells remember from the start. */
-function makeCell(c: Required<HandwritingModelConfig>, inputSize: number, seed: number): RecurrentBase {
-  const base = { inputSize, hiddenSize: c.hiddenSize, dtype: c.dtype, seed };
-  if (c.cell === 'lstm') return new LSTM({ ...base, peephole: c.peephole, forgetBias: 1 });
-  if (c.cell === 'gru') return new GRU(base);
-  return new RNN(base);
+/**
+ * One level, with the cell's defaults: LSTM forget gates start with bias 1 (Gers et al.
+ * 2000), so the cells remember from the start.
+ */
+function makeLevel(c: Required<HandwritingModelConfig>, inputSize: number, seed: number): RecurrentBase {
+  const base = { ...cellDefaults(c.cell), inputSize, hiddenSize: c.hiddenSize, dtype: c.dtype, seed };
+  return createCell(c.cell, c.peephole ? { ...base, peephole: true } : base);
 }
 
 /** Concatenate [T, B, a], [T, B, b], ... along the last axis. */
@@ -224,7 +209,7 @@ export class HandwritingModel extends Module {
     this.layers = [];
     for (let k = 0; k < c.numLayers; k++) {
       const I = k === 0 ? c.inputSize : c.skip ? c.inputSize + H : H;
-      this.layers.push(makeCell(c, I, c.seed * 101 + k + 1));
+      this.layers.push(makeLevel(c, I, c.seed * 101 + k + 1));
     }
     const K = mdnOutputSize(c.mixtures);
     this.output = new Linear({
@@ -241,13 +226,7 @@ export class HandwritingModel extends Module {
 
   /** Zero state for a batch of B sequences. */
   initialState(B: number): HandwritingState {
-    const H = this.config.hiddenSize;
-    return {
-      h: this.layers.map(() => Tensor.zeros([1, B, H], this.config.dtype)),
-      c: this.layers.map(() =>
-        this.config.cell === 'lstm' ? Tensor.zeros([1, B, H], this.config.dtype) : null,
-      ),
-    };
+    return this.layers.map((l) => l.zeroState(B));
   }
 
   /**
@@ -261,20 +240,15 @@ export class HandwritingModel extends Module {
     const c = this.config;
     expectShape('HandwritingModel.forward', 'x', x, [null, null, c.inputSize], ['T', 'B']);
     const hidden: Tensor[] = [];
-    const state: HandwritingState = { h: [], c: [] };
+    const state: HandwritingState = [];
     const widths: number[] = [];
     let prev: Tensor | null = null;
     this.layers.forEach((layer, k) => {
       const input = k === 0 ? x : c.skip ? concatLast([x, prev!]) : prev!;
       widths.push(input.shape[2]);
-      const r = layer.forward(input, {
-        h0: opts.state?.h[k],
-        ...(opts.state?.c[k] ? { c0: opts.state.c[k]! } : {}),
-        lengths: opts.lengths,
-      });
+      const r = layer.forward(input, { ...fromState(opts.state?.[k]), lengths: opts.lengths });
       hidden.push(r.output);
-      state.h.push(r.hN);
-      state.c.push(r.cN ?? null);
+      state.push(finalState(r));
       prev = r.output;
     });
     this.lastInputWidths = widths;

@@ -86,7 +86,8 @@ export class PadSession {
     this.state = r.state;
     this.last = new Float32Array(r.yhat.data);
     this.points++;
-    const top = r.state.c[r.state.c.length - 1] ?? r.state.h[r.state.h.length - 1];
+    const topLayer = r.state[r.state.length - 1]; // the last layer's state
+    const top = topLayer.c ?? topLayer.h;
     return {
       mixture: this.mixture(opts.bias ?? 0),
       activations: new Float32Array(top.data),

@@ -99,7 +99,7 @@ export function tileState(
   };
   const lastB = new Float32Array(B * last.length);
   for (let b = 0; b < B; b++) lastB.set(last, b * last.length);
-  return { state: { h: state.h.map(tile), c: state.c.map((c) => (c ? tile(c) : null)) }, last: lastB };
+  return { state: state.map((s) => (s.c ? { h: tile(s.h), c: tile(s.c) } : { h: tile(s.h) })), last: lastB };
 }
 
 /**

@@ -16,7 +16,8 @@
  */
 import { LSTM } from '../../nn/lstm.js';
 import { Module, type Parameter } from '../../nn/module.js';
-import { type Backend, getBackend } from '../../tensor/backend.js';
+import type { Backend } from '../../tensor/backend.js';
+import { getBackend } from '../../tensor/current-backend.js';
 import { allocFloat, type DType, type FloatArray } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 

@@ -24,7 +24,7 @@
  */
 import { Linear } from '../../nn/linear.js';
 import { Module, Parameter } from '../../nn/module.js';
-import { getBackend } from '../../tensor/backend.js';
+import { getBackend } from '../../tensor/current-backend.js';
 import { allocFloat, type DType, expectShape, Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';

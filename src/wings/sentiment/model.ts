@@ -1,8 +1,7 @@
 import { Dropout } from '../../nn/dropout.js';
 import { Embedding } from '../../nn/embedding.js';
-import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
-import { LSTM } from '../../nn/lstm.js';
+import { cellSpec, createCell } from '../../nn/cells.js';
 import { Module } from '../../nn/module.js';
 import { MaskedPooling, POOL_MODES, type PoolMode } from '../../nn/pooling.js';
 import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
@@ -12,7 +11,8 @@ import { Rng, type RngState } from '../../util/rng.js';
 
 /** Architecture of a sentiment classifier (saved with the model). */
 export interface SentimentConfig {
-  cell: 'lstm' | 'gru';
+  /** A registered cell (`cellNames()` in nn/cells.ts): 'lstm', 'gru', 'rnn', … */
+  cell: string;
   bidirectional: boolean;
   vocabSize: number;
   embedDim: number;
@@ -52,8 +52,7 @@ export function countSentimentParameters(c: SentimentConfig): number {
 
 export function validateSentimentConfig(c: SentimentConfig): SentimentConfig {
   const w = 'sentiment config';
-  if (c.cell !== 'lstm' && c.cell !== 'gru')
-    throw new KiokuError(`${w}: cell must be 'lstm' or 'gru', got ${JSON.stringify(c.cell)}`);
+  cellSpec(c.cell, `${w}: cell`);
   if (typeof c.bidirectional !== 'boolean') throw new KiokuError(`${w}: bidirectional must be a boolean`);
   if (!POOL_MODES.includes(c.pool))
     throw new KiokuError(`${w}: pool must be one of ${POOL_MODES.join(', ')}, got ${JSON.stringify(c.pool)}`);
@@ -113,7 +112,7 @@ export class SentimentModel extends Module {
       dropout: c.numLayers > 1 ? c.dropout : 0,
       seed: seed + 1,
     };
-    this.rnn = c.cell === 'lstm' ? new LSTM(ro) : new GRU(ro);
+    this.rnn = createCell(c.cell, ro);
     this.pool = new MaskedPooling(c.pool, D);
     this.fc = new Linear({
       inFeatures: this.pool.outFeatures(D * c.hiddenSize),

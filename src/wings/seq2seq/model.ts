@@ -1,19 +1,25 @@
 import { Attention, ATTENTION_KINDS, type AttentionKind } from '../../nn/attention.js';
 import { Dropout } from '../../nn/dropout.js';
 import { Embedding } from '../../nn/embedding.js';
-import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { softmaxCrossEntropy } from '../../nn/losses.js';
-import { LSTM } from '../../nn/lstm.js';
+import { cellSpec, createCell } from '../../nn/cells.js';
 import { Module } from '../../nn/module.js';
-import { countRecurrentParameters, type RecurrentBase } from '../../nn/recurrent.js';
+import {
+  countRecurrentParameters,
+  finalState,
+  fromState,
+  type RecurrentBase,
+  type RecurrentState,
+} from '../../nn/recurrent.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 
 /** Architecture of an encoder–decoder with attention (saved with the model). */
 export interface Seq2SeqConfig {
-  cell: 'lstm' | 'gru';
+  /** A registered cell (`cellNames()` in nn/cells.ts): 'lstm', 'gru', 'rnn', … */
+  cell: string;
   srcVocab: number;
   tgtVocab: number;
   embedDim: number;
@@ -44,7 +50,7 @@ export const DEFAULT_SEQ2SEQ_CONFIG: Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab'
 export function countSeq2SeqParameters(c: Seq2SeqConfig): number {
   const D = c.bidirectional ? 2 : 1;
   const K = D * c.encoderHidden;
-  const gates = c.cell === 'lstm' ? 4 : 3;
+  const gates = cellSpec(c.cell).gates;
   const encoder = countRecurrentParameters({
     gates,
     inputSize: c.embedDim,
@@ -66,8 +72,7 @@ export function countSeq2SeqParameters(c: Seq2SeqConfig): number {
 
 export function validateSeq2SeqConfig(c: Seq2SeqConfig): Seq2SeqConfig {
   const w = 'seq2seq config';
-  if (c.cell !== 'lstm' && c.cell !== 'gru')
-    throw new KiokuError(`${w}: cell must be 'lstm' or 'gru', got ${JSON.stringify(c.cell)}`);
+  cellSpec(c.cell, `${w}: cell`);
   if (!ATTENTION_KINDS.includes(c.attention))
     throw new KiokuError(
       `${w}: attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${JSON.stringify(c.attention)}`,
@@ -79,11 +84,8 @@ export function validateSeq2SeqConfig(c: Seq2SeqConfig): Seq2SeqConfig {
   return c;
 }
 
-/** Decoder state between steps: [1, B, Hd] each (c only for LSTM). */
-export interface DecoderState {
-  h: Tensor;
-  c?: Tensor;
-}
+/** Decoder state between steps: [1, B, Hd] per slot (c only for cells with a cell state). */
+export type DecoderState = RecurrentState;
 
 /** What the encoder gives the decoder. */
 export interface Encoded {
@@ -134,9 +136,8 @@ export class Seq2Seq extends Module {
     const c = this.config;
     const D = c.bidirectional ? 2 : 1;
     const K = D * c.encoderHidden;
-    const Cell = c.cell === 'lstm' ? LSTM : GRU;
     this.srcEmb = new Embedding({ numEmbeddings: c.srcVocab, embeddingDim: c.embedDim, paddingIdx: 0, seed });
-    this.encoder = new Cell({
+    this.encoder = createCell(c.cell, {
       inputSize: c.embedDim,
       hiddenSize: c.encoderHidden,
       numLayers: c.encoderLayers,
@@ -150,7 +151,7 @@ export class Seq2Seq extends Module {
       paddingIdx: 0,
       seed: seed + 2,
     });
-    this.decoder = new Cell({ inputSize: c.embedDim, hiddenSize: K, seed: seed + 3 });
+    this.decoder = createCell(c.cell, { inputSize: c.embedDim, hiddenSize: K, seed: seed + 3 });
     this.attention = new Attention({ kind: c.attention, queryDim: K, keyDim: K, seed: seed + 4 });
     this.combine = new Linear({ inFeatures: 2 * K, outFeatures: K, seed: seed + 5 });
     this.out = new Linear({ inFeatures: K, outFeatures: c.tgtVocab, seed: seed + 6 });
@@ -260,7 +261,7 @@ export class Seq2Seq extends Module {
     const K = this.memoryDim;
     const enc = this.encode(src.ids, Ts, B, src.lengths);
     const y = this.drops[1].forward(this.tgtEmb.forward(tgtIn.ids, [Tt, B]), this.dropOn);
-    const dec = this.decoder.forward(y, { h0: enc.state.h, c0: enc.state.c, lengths: tgtIn.lengths });
+    const dec = this.decoder.forward(y, { ...fromState(enc.state), lengths: tgtIn.lengths });
     const att = this.attention.forward(dec.output, enc.memory, enc.lengths);
     const ht = this.attentional(att.context, dec.output);
     const htD = this.drops[2].forward(ht, this.dropOn);
@@ -300,7 +301,7 @@ export class Seq2Seq extends Module {
     const B = prev.length;
     const V = this.config.tgtVocab;
     const y = this.tgtEmb.forward(prev, [1, B]);
-    const dec = this.decoder.forward(y, { h0: state.h, c0: state.c });
+    const dec = this.decoder.forward(y, fromState(state));
     const att = this.attention.forward(dec.output, memory, lengths);
     const logits = this.out.forward(this.attentional(att.context, dec.output)).data;
     const logProbs = new Float64Array(B * V);
@@ -312,6 +313,6 @@ export class Seq2Seq extends Module {
       const lz = m + Math.log(z);
       for (let v = 0; v < V; v++) logProbs[b * V + v] = logits[b * V + v] - lz;
     }
-    return { logProbs, state: { h: dec.hN, ...(dec.cN ? { c: dec.cN } : {}) }, weights: att.weights.data };
+    return { logProbs, state: finalState(dec), weights: att.weights.data };
   }
 }
