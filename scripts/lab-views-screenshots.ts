@@ -6,22 +6,12 @@
  *
  *   node --import tsx scripts/lab-views-screenshots.ts
  */
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.js';
 import { startLabServer } from '../src/node/lab-server.js';
 
 const lab = await startLabServer({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1680, height: 820 } });
 const open = async (query: string): Promise<void> => {
   await page.goto(`${lab.url}?${query}`);

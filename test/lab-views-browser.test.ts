@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import '../src/index.node.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { beamSearch, nextCharsAlong } from '../src/wings/charlm/generate.js';
@@ -66,18 +67,7 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
 
   before(async () => {
     lab = await startLabServer({ port: 0, runs: 'runs' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1700, height: 1000 } });
     page.on('pageerror', (e) => errors.push(e.message));
   });

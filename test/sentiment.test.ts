@@ -1,7 +1,7 @@
 // Sentiment (many-to-one): tokenizer/vocabulary, padded bucketed batches, masking,
 // a learning check, token-by-token prediction and the command's error paths.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +11,8 @@ import { imdbSplit, type Review } from '../src/wings/sentiment/imdb.js';
 import { detokenize, tokenize } from '../src/data/text.js';
 import { Vocab } from '../src/data/vocab.js';
 import { SentimentModel } from '../src/wings/sentiment/model.js';
-import { loadSentiment, predictSentiment, trainSentiment } from '../src/wings/sentiment/train.js';
+import { predictSentiment, sentimentFromBytes } from '../src/wings/sentiment/predict.js';
+import { loadSentiment, trainSentiment } from '../src/wings/sentiment/train.js';
 import { saveTaskModel } from '../src/wings/taskfile.js';
 import { Rng } from '../src/util/rng.js';
 import { runCli } from './helpers/cli.js';
@@ -166,6 +167,46 @@ test('save/load round trip and token-by-token trace (every prefix, last equals t
   assert.equal(q.oov, 2);
   assert.throws(() => predictSentiment(loaded, '   '), /empty input/);
   assert.throws(() => predictSentiment(loaded, '... ,,, '), /no words/);
+});
+
+test('warm start (--init-model): starts from the stored weights; a different architecture is refused', async () => {
+  const data = { train: synthetic(64, 5), test: synthetic(16, 6) };
+  const small = { data, embedDim: 8, hiddenSize: 8, batchSize: 16, maxLen: 12 };
+  const first = join(dir, 'warm-1');
+  await trainSentiment({ ...small, epochs: 2, lr: 0.01, out: first });
+  // lr 0: Adam changes nothing, so the fine-tuned model is the stored one, bit for bit.
+  const second = join(dir, 'warm-2');
+  const r = await trainSentiment({
+    ...small,
+    epochs: 1,
+    lr: 0,
+    out: second,
+    initModel: join(first, 'model.safetensors'),
+  });
+  assert.ok(!r.finished);
+  const text = 'the film was great and the plot awful';
+  const a = predictSentiment(loadSentiment(first), text, { trace: true }).trace!;
+  const b = predictSentiment(loadSentiment(second), text, { trace: true }).trace!;
+  const diff = Math.max(...a.map((p, i) => Math.abs(p - b[i])));
+  console.log(`  warm start with lr 0: max abs trace difference ${diff}`);
+  assert.equal(diff, 0);
+  // The page's loader (bytes, no file system) gives the same model.
+  const fromBytes = sentimentFromBytes(
+    readFileSync(join(first, 'model.safetensors')),
+    'warm-1/model.safetensors',
+  );
+  assert.deepEqual(predictSentiment(fromBytes, text, { trace: true }).trace, a);
+  await assert.rejects(
+    trainSentiment({
+      ...small,
+      hiddenSize: 6,
+      epochs: 1,
+      out: join(dir, 'warm-3'),
+      initModel: join(first, 'model.safetensors'),
+    }),
+    /warm-1\/model\.safetensors has hiddenSize = 8 but this run has 6/,
+  );
+  assert.throws(() => sentimentFromBytes(Uint8Array.of(1, 2, 3), 'junk.safetensors'), /junk\.safetensors/);
 });
 
 test('CLI: train on a small subset, predict with trace, and error paths', async () => {

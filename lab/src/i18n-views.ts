@@ -1,5 +1,6 @@
 /**
- * Labels of the lab's second set of views (the handwriting pad and the generation explorer)
+ * Labels of the lab's second set of views (the handwriting pad, the generation explorer and
+ * the sentiment trace)
  * in English and Japanese; the language itself is i18n.ts's (`getLang`).
  * `data-i18n-v` attributes are filled by `applyViewLabels`.
  */
@@ -47,6 +48,29 @@ const EN = {
   genStepped: 'Stepped text',
   genEmptyPrime: 'The prime is empty: type a few characters.',
   genTempBad: 'Temperatures must be numbers ≥ 0, e.g. 0.5, 1, 1.5 (got “{v}”).',
+  tabSent: 'Sentiment',
+  sentIntro:
+    'Type a movie review (in English). Under every word: P(positive) of the IMDB classifier after reading the review up to that word — the same model asked "what if the review ended here?" at each word. Try the prepared reviews with negation and contrast.',
+  sentLoad: 'Load another model (kioku sentiment train → model.safetensors)',
+  sentExamples: 'Prepared reviews:',
+  sentExNeg1: 'negation: “not bad at all”',
+  sentExNeg2: 'negation: “not good”',
+  sentExCon1: 'contrast: slow start, “but” brilliant',
+  sentExCon2: 'contrast: great cast, “yet” dull',
+  sentExCon3: 'contrast: cheap effects, “but” loved it',
+  sentText: 'Review',
+  sentHow:
+    'Bars: P(positive) after each word (green above ½, red below). Words outside the vocabulary are read as <unk>. Train your own: `npx kioku sentiment train`; the shipped model and its recipe are in docs/sequence-tasks.md.',
+  sentLoading: 'Loading the shipped model…',
+  sentNoModel:
+    'No pretrained sentiment model in this build ({file} is missing). Train one with `npx kioku sentiment train` and load its model.safetensors with the button.',
+  sentModel:
+    'Model: {name} — {cell} {dirs}×{hidden}, vocabulary {vocab}, {params} parameters, IMDB test accuracy {acc}',
+  sentPositive: 'positive: P(positive) = {p}',
+  sentNegative: 'negative: P(positive) = {p}',
+  sentOov: '{n} word(s) unknown to the vocabulary',
+  sentTruncated: '{n} word(s) beyond the model’s maximum length ignored',
+  sentEmpty: 'The review is empty: type a few words.',
 };
 
 type ViewKey = keyof typeof EN;
@@ -93,6 +117,29 @@ const JA: Record<ViewKey, string> = {
   genStepped: 'ステップ実行したテキスト',
   genEmptyPrime: 'プライムが空です。数文字入力してください。',
   genTempBad: '温度は 0 以上の数で指定してください（例: 0.5, 1, 1.5。入力: 「{v}」）。',
+  tabSent: '感情分析',
+  sentIntro:
+    '映画レビューを（英語で）入力してください。各単語の下に、そこまで読んだ時点での IMDB 分類器の P(positive) を示します — 単語ごとに同じモデルに「レビューがここで終わったら？」と問うたものです。否定と逆接を含む用意したレビューも試してください。',
+  sentLoad: '別のモデルを読み込む（kioku sentiment train → model.safetensors）',
+  sentExamples: '用意したレビュー:',
+  sentExNeg1: '否定:「not bad at all」',
+  sentExNeg2: '否定:「not good」',
+  sentExCon1: '逆接: 退屈な出だし、「but」最高',
+  sentExCon2: '逆接: 豪華キャスト、「yet」退屈',
+  sentExCon3: '逆接: 安っぽい特撮、「but」大好き',
+  sentText: 'レビュー',
+  sentHow:
+    'バー: 各単語のあとの P(positive)（½ より上は緑、下は赤）。語彙にない単語は <unk> として読みます。自分で学習: `npx kioku sentiment train`。同梱モデルとその学習手順は docs/sequence-tasks.md にあります。',
+  sentLoading: '同梱モデルを読み込み中…',
+  sentNoModel:
+    'このビルドには学習済みの感情分析モデルがありません（{file} がありません）。`npx kioku sentiment train` で学習し、その model.safetensors をボタンで読み込んでください。',
+  sentModel:
+    'モデル: {name} — {cell} {dirs}×{hidden}、語彙 {vocab}、{params} パラメータ、IMDB テスト正解率 {acc}',
+  sentPositive: '肯定的: P(positive) = {p}',
+  sentNegative: '否定的: P(positive) = {p}',
+  sentOov: '語彙にない単語 {n} 語',
+  sentTruncated: 'モデルの最大長を超えた {n} 語は無視',
+  sentEmpty: 'レビューが空です。いくつか単語を入力してください。',
 };
 
 const DICTS = { en: EN, ja: JA };

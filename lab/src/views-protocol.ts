@@ -3,6 +3,7 @@
  * the generation explorer. One request → one reply, by id, as in protocol.ts.
  */
 import type { NextChars } from '../../src/wings/charlm/generate.js';
+import type { SentimentPrediction } from '../../src/wings/sentiment/predict.js';
 
 export type PadCell = 'rnn' | 'lstm' | 'gru';
 
@@ -88,7 +89,24 @@ export type ViewsRequest =
   | { type: 'gen-samples'; prime: string; temperatures: number[]; length: number; seed: number }
   | { type: 'gen-beam'; prime: string; width: number; length: number }
   | { type: 'gen-dist'; prime: string; text: string; k: number }
-  | { type: 'gen-step'; prime: string; text: string; temperature: number; seed: number; k: number };
+  | { type: 'gen-step'; prime: string; text: string; temperature: number; seed: number; k: number }
+  | { type: 'sent-load'; bytes: Uint8Array; name: string }
+  | { type: 'sent-trace'; text: string };
+
+/** The loaded sentiment model, as the view describes it. */
+export interface SentimentInfo {
+  name: string;
+  cell: string;
+  bidirectional: boolean;
+  hidden: number;
+  vocabSize: number;
+  params: number;
+  /** The test accuracy `kioku sentiment train` stored in the file (null when absent). */
+  testAccuracy: number | null;
+}
+
+/** A prediction with P(positive) after every token. */
+export type SentimentTrace = SentimentPrediction & { trace: number[] };
 
 export interface GenDist {
   steps: NextChars[];

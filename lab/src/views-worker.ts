@@ -10,6 +10,12 @@ import { handwritingModelFromBytes } from '../../src/wings/handwriting/codec.js'
 import { mixtureGrid, type Mixture } from '../../src/wings/handwriting/mdn.js';
 import { countParameters } from '../../src/wings/handwriting/model.js';
 import { PadSession } from '../../src/wings/handwriting/pad.js';
+import {
+  predictSentiment,
+  sentimentFromBytes,
+  type LoadedSentiment,
+} from '../../src/wings/sentiment/predict.js';
+import { countSentimentParameters } from '../../src/wings/sentiment/model.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
 import type {
@@ -21,6 +27,8 @@ import type {
   PadMixture,
   PadModelInfo,
   PadView,
+  SentimentInfo,
+  SentimentTrace,
   ViewsRequest,
 } from './views-protocol.js';
 
@@ -32,6 +40,7 @@ const scope: WorkerScope = self as unknown as WorkerScope;
 
 const pads = new Map<PadCell, PadSession>();
 let gen: LoadedCharLM | null = null;
+let sent: LoadedSentiment | null = null;
 
 function pad(cell: PadCell): PadSession {
   const p = pads.get(cell);
@@ -171,6 +180,28 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
       });
       const d = nextCharsAlong(g.model, g.vocab, req.prime + req.text, '', req.k);
       const reply: GenStepReply = { char: r.text, dist: d.steps[0] };
+      return { value: reply, transfer: none };
+    }
+    case 'sent-load': {
+      const loaded = sentimentFromBytes(req.bytes, req.name);
+      sent = loaded;
+      const c = loaded.model.config;
+      const acc = loaded.testAccuracy;
+      const info: SentimentInfo = {
+        name: req.name,
+        cell: c.cell,
+        bidirectional: c.bidirectional,
+        hidden: c.hiddenSize,
+        vocabSize: c.vocabSize,
+        params: countSentimentParameters(c),
+        testAccuracy: acc ?? null,
+      };
+      return { value: info, transfer: none };
+    }
+    case 'sent-trace': {
+      if (!sent) throw new KiokuError('the sentiment model is not loaded');
+      const p = predictSentiment(sent, req.text, { trace: true });
+      const reply: SentimentTrace = { ...p, trace: p.trace ?? [] };
       return { value: reply, transfer: none };
     }
   }

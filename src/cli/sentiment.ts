@@ -7,7 +7,8 @@ import { cellNames } from '../nn/cells.js';
 import { POOL_MODES } from '../nn/pooling.js';
 import { KiokuError } from '../util/errors.js';
 import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
-import { loadSentiment, predictSentiment, trainSentiment } from '../wings/sentiment/train.js';
+import { predictSentiment } from '../wings/sentiment/predict.js';
+import { loadSentiment, trainSentiment } from '../wings/sentiment/train.js';
 import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str } from './schema.js';
 
@@ -25,7 +26,10 @@ const train = defineCommand({
   name: 'train',
   description: 'train a (Bi)LSTM/GRU classifier on the fixed IMDB split and report test accuracy',
   options: {
-    out: str('run directory (model.safetensors is the model)', { arg: 'dir', default: DEFAULT_SENTIMENT_RUN }),
+    out: str('run directory (model.safetensors is the model)', {
+      arg: 'dir',
+      default: DEFAULT_SENTIMENT_RUN,
+    }),
     ...runOptions,
     cell: choice('recurrent cell', cellNames, { default: d.cell }),
     bidirectional: flag('a bidirectional layer', { default: true }),
@@ -50,6 +54,9 @@ const train = defineCommand({
     evalEvery: int('held-out accuracy every n steps (0: end only)', { min: 0, default: 0 }),
     evalSize: int('test reviews used for the held-out curve', { min: 1, max: 25000, default: 2000 }),
     initEmbeddings: str('word2vec text file to initialise the embeddings', { arg: 'file' }),
+    initModel: str('trained sentiment model to start from (fine-tune; same architecture and vocabulary)', {
+      arg: 'file',
+    }),
     lrDecay: flag('decay the learning rate linearly to 5% over the second half'),
     seed: int('random seed', { default: 1 }),
     ...reportOption,
@@ -77,6 +84,7 @@ const train = defineCommand({
       evalEvery: o.evalEvery,
       evalSize: o.evalSize,
       initEmbeddings: o.initEmbeddings,
+      initModel: o.initModel,
       seed: o.seed,
       log: (m) => process.stderr.write(m + '\n'),
     });

@@ -5,19 +5,12 @@ import { Vocab } from '../../data/vocab.js';
 import { bceWithLogits } from '../../nn/losses.js';
 import { secondHalfDecay } from '../../optim/schedule.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
+import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import type { TrainTask } from '../../train/trainer.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
-import {
-  countSentimentParameters,
-  DEFAULT_SENTIMENT_CONFIG,
-  type SentimentConfig,
-  SentimentModel,
-  sigmoid,
-  validateSentimentConfig,
-} from './model.js';
-import { checkDeclaredSize } from '../../io/safetensors.js';
+import { DEFAULT_SENTIMENT_CONFIG, type SentimentConfig, SentimentModel } from './model.js';
+import { type LoadedSentiment, sentimentFromTaskModel } from './predict.js';
 import { loadTaskModel } from '../taskfile.js';
 import { readWord2vecText } from '../word2vec/io.js';
 
@@ -40,6 +33,8 @@ export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vo
   evalSize?: number;
   /** A word2vec text file whose vectors initialise the embedding rows of known words. */
   initEmbeddings?: string;
+  /** A trained sentiment model file (same architecture and vocabulary) to start from: fine-tuning. */
+  initModel?: string;
   /**
    * The run directory (model.safetensors: the model with its vocabulary, checkpoints/,
    * train-log.json); trains in memory when absent.
@@ -256,6 +251,7 @@ export async function trainSentiment(
     );
     const config: SentimentConfig = { ...base, vocabSize: vocab.size };
     const model = new SentimentModel(config, seed);
+    if (opts.initModel) warmStart(model, vocab, opts.initModel);
     let embeddingsInitialised: number | undefined;
     if (opts.initEmbeddings) {
       const vecs = readWord2vecText(opts.initEmbeddings);
@@ -308,6 +304,7 @@ export async function trainSentiment(
       evalSize,
       data: opts.data ? 'given' : 'imdb',
       initEmbeddings: opts.initEmbeddings ? fileFingerprint(opts.initEmbeddings) : null,
+      initModel: opts.initModel ? fileFingerprint(opts.initModel) : null,
     },
     log,
     onEvent: (e) => {
@@ -330,6 +327,9 @@ export async function trainSentiment(
           schedule: opts.lrDecay ? secondHalfDecay(p.total, 0.05) : undefined,
           validateEvery: evalEvery || never,
           checkpointEvery: 500,
+          // A warm start's first batch loss is already small and noisy (0.1–0.4), so "3× the
+          // first loss" is no sign of divergence there; the non-finite guard stays on.
+          ...(opts.initModel ? { explodeFactor: 0 } : {}),
         },
         meta: () => ({
           config: { ...p.config, task: 'sentiment' },
@@ -364,87 +364,31 @@ export async function trainSentiment(
   };
 }
 
-/** A trained classifier with its vocabulary. */
-export interface LoadedSentiment {
-  model: SentimentModel;
-  vocab: Vocab;
-}
-
-export function loadSentiment(path: string): LoadedSentiment {
-  const f = loadTaskModel<SentimentConfig>(path, 'sentiment');
-  const { task: _task, ...rest } = f.config;
-  const config = inContext(path, () => validateSentimentConfig(rest as SentimentConfig));
-  // Before allocating anything: the config must describe exactly the stored weights.
-  checkDeclaredSize(path, f.model, () => countSentimentParameters(config), { numLayers: config.numLayers });
-  const model = new SentimentModel(config);
-  inContext(path, () => model.loadStateDict(f.model));
-  model.eval();
-  const vocab = Vocab.fromJSON(f.extra.vocab);
-  if (vocab.size !== model.config.vocabSize)
+/**
+ * Warm start (fine-tuning): copy every weight of the trained model in `path` into `model`.
+ * The stored model must have the same architecture and the same vocabulary (same tokens in
+ * the same order — true when it was trained on the same training reviews and vocabulary cap).
+ */
+function warmStart(model: SentimentModel, vocab: Vocab, path: string): void {
+  const from = loadSentiment(path);
+  for (const k of Object.keys(model.config) as (keyof SentimentConfig)[])
+    if (from.model.config[k] !== model.config[k])
+      throw new KiokuError(
+        `sentiment train: ${path} has ${k} = ${String(from.model.config[k])} but this run has ${String(model.config[k])}`,
+      );
+  const i = vocab.tokens.findIndex((t, j) => from.vocab.tokens[j] !== t);
+  if (i >= 0)
     throw new KiokuError(
-      `${path}: vocabulary has ${vocab.size} entries but the model expects ${model.config.vocabSize}`,
+      `sentiment train: ${path} has a different vocabulary (entry ${i}: "${from.vocab.tokens[i]}", this run: "${vocab.tokens[i]}")`,
     );
-  return { model, vocab };
-}
-
-export interface SentimentPrediction {
-  /** P(positive). */
-  probability: number;
-  label: 'positive' | 'negative';
-  tokens: string[];
-  /** How many tokens were unknown to the vocabulary (read as <unk>). */
-  oov: number;
-  /** Tokens beyond the model's maxLen that were cut off (0 when none). */
-  truncated: number;
-  /** P(positive) after reading tokens[0..t] (t = 0..n−1): what a many-to-one model "hears" so far. */
-  trace?: number[];
+  model.loadStateDict(from.model.stateDict());
 }
 
 /**
- * Classify one text. With `trace`, also return the prediction after every prefix: all
- * prefixes run as one padded batch (row t holds tokens 0..t with length t+1), so even a
- * bidirectional model is asked exactly "what if the review ended here?".
+ * Load a trained classifier from a model file or a run directory (Node: reads the file;
+ * the page uses `sentimentFromBytes`).
  */
-export function predictSentiment(
-  loaded: LoadedSentiment,
-  text: string,
-  opts: { trace?: boolean } = {},
-): SentimentPrediction {
-  if (typeof text !== 'string' || text.trim() === '')
-    throw new KiokuError('empty input: give a review text to classify');
-  const all = tokenize(text);
-  if (all.length === 0) throw new KiokuError('empty input: the text has no words');
-  const { model, vocab } = loaded;
-  const maxLen = model.config.maxLen;
-  const tokens = all.slice(0, maxLen);
-  const { ids, oov } = vocab.encode(tokens);
-  model.eval();
-  const z = model.forward(ids, ids.length, 1, [ids.length])[0];
-  const p = sigmoid(z);
-  const out: SentimentPrediction = {
-    probability: p,
-    label: p >= 0.5 ? 'positive' : 'negative',
-    tokens,
-    oov,
-    truncated: all.length - tokens.length,
-  };
-  if (opts.trace) {
-    const n = ids.length;
-    const trace: number[] = [];
-    const chunk = Math.max(1, Math.floor(20000 / n));
-    for (let s = 0; s < n; s += chunk) {
-      const rows = Math.min(chunk, n - s);
-      const T = s + rows;
-      const batch = new Int32Array(T * rows);
-      const lengths = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) {
-        lengths[r] = s + r + 1;
-        for (let t = 0; t < lengths[r]; t++) batch[t * rows + r] = ids[t];
-      }
-      const zs = model.forward(batch, T, rows, lengths);
-      for (let r = 0; r < rows; r++) trace.push(sigmoid(zs[r]));
-    }
-    out.trace = trace;
-  }
-  return out;
+export function loadSentiment(path: string): LoadedSentiment {
+  const f = loadTaskModel<Record<string, unknown>>(path, 'sentiment');
+  return sentimentFromTaskModel(f.config, f.model, f.extra, path);
 }
