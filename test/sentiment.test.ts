@@ -207,6 +207,10 @@ test('warm start (--init-model): starts from the stored weights; a different arc
     /warm-1\/model\.safetensors has hiddenSize = 8 but this run has 6/,
   );
   assert.throws(() => sentimentFromBytes(Uint8Array.of(1, 2, 3), 'junk.safetensors'), /junk\.safetensors/);
+  await assert.rejects(
+    trainSentiment({ ...small, initModel: join(first, 'model.safetensors'), initEmbeddings: 'v.txt' }),
+    /not both/,
+  );
 });
 
 test('CLI: train on a small subset, predict with trace, and error paths', async () => {

@@ -238,6 +238,10 @@ export async function trainSentiment(
     integer: true,
   });
   const testSize = checkNumber(w, 'testSize', opts.testSize ?? 25000, { min: 2, max: 25000, integer: true });
+  if (opts.initModel && opts.initEmbeddings)
+    throw new KiokuError(
+      `${w}: give --init-model or --init-embeddings, not both (${opts.initModel} already holds trained embeddings)`,
+    );
   const t0 = performance.now();
   const base = { ...DEFAULT_SENTIMENT_CONFIG };
   for (const k of Object.keys(base) as (keyof typeof base)[])
