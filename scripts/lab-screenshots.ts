@@ -5,25 +5,14 @@
  *   node --import tsx scripts/lab-screenshots.ts
  */
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { startLabServer } from '../src/node/lab-server.js';
+import { launchChromium } from '../test/helpers/chromium.js';
 
 const cells = JSON.parse(readFileSync('models/lab/char-lstm/cells.json', 'utf8')) as {
   cells: { signal: string; unit: number; series: string; example: string }[];
 };
 const lab = await startLabServer({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 const open = async (query: string): Promise<void> => {
   await page.goto(`${lab.url}?${query}`);

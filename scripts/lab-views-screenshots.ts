@@ -1,27 +1,19 @@
 /**
- * Screenshots of the lab's handwriting pad and generation explorer for the docs
- * (docs/figures/lab-pad.png, lab-pad-finish.png, lab-gen-ja.png), taken in Debian's Chromium
+ * Screenshots of the lab's handwriting pad, generation explorer and memory view for the docs
+ * (docs/figures/lab-pad.png, lab-pad-finish.png, lab-gen-ja.png, lab-memory.png,
+ * lab-memory-dnc-ja.png), taken in Debian's Chromium
  * with playwright-core against the built lab (run `npm run build` first). The pad is written
  * on with synthetic pointer events (a looped cursive line).
  *
- *   node --import tsx scripts/lab-views-screenshots.ts
+ *   node --import tsx scripts/lab-views-screenshots.ts            # all
+ *   node --import tsx scripts/lab-views-screenshots.ts memory     # only the memory view
  */
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startLabServer } from '../src/node/lab-server.js';
+import { launchChromium } from '../test/helpers/chromium.js';
 
 const lab = await startLabServer({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1680, height: 820 } });
 const open = async (query: string): Promise<void> => {
   await page.goto(`${lab.url}?${query}`);
@@ -43,30 +35,46 @@ async function loops(p: Page, x0: number, y0: number, turns: number): Promise<vo
   await p.mouse.up();
 }
 
-await open('view=pad&pcells=rnn,lstm,gru&pbias=0.5&phairs=50');
-await page.evaluate(() => (window as unknown as PadWin).kiokuPad.ready());
-await loops(page, 30, 170, 3);
-await loops(page, 250, 170, 1.2);
-await page.evaluate(() => (window as unknown as PadWin).kiokuPad.settle());
-await page.screenshot({ path: 'docs/figures/lab-pad.png' });
-await page.click('#pad-finish');
-await page.waitForTimeout(500);
-await page.evaluate(() => (window as unknown as PadWin).kiokuPad.settle());
-await page.waitForFunction(() => document.querySelectorAll('.pad-panel').length === 3);
-await page.waitForTimeout(15_000);
-await page.screenshot({ path: 'docs/figures/lab-pad-finish.png' });
+const only = process.argv[2];
+if (!only || only === 'pad') {
+  await open('view=pad&pcells=rnn,lstm,gru&pbias=0.5&phairs=50');
+  await page.evaluate(() => (window as unknown as PadWin).kiokuPad.ready());
+  await loops(page, 30, 170, 3);
+  await loops(page, 250, 170, 1.2);
+  await page.evaluate(() => (window as unknown as PadWin).kiokuPad.settle());
+  await page.screenshot({ path: 'docs/figures/lab-pad.png' });
+  await page.click('#pad-finish');
+  await page.waitForTimeout(500);
+  await page.evaluate(() => (window as unknown as PadWin).kiokuPad.settle());
+  await page.waitForFunction(() => document.querySelectorAll('.pad-panel').length === 3);
+  await page.waitForTimeout(15_000);
+  await page.screenshot({ path: 'docs/figures/lab-pad-finish.png' });
+}
 
-await page.setViewportSize({ width: 1400, height: 820 });
-await open(`view=gen&lang=ja&gprime=${encodeURIComponent('The Congress ')}&glen=200&gtemps=0.3,0.8,1.3`);
-await page.waitForSelector('.gen-col pre .ch', { timeout: 120_000 });
-await page.click('#gen-beam');
-await page.waitForSelector('.gen-col.beam', { timeout: 120_000 });
-await page.hover('.gen-col:nth-child(2) pre .ch:nth-child(20)');
-for (let k = 0; k < 12; k++) await page.click('#gen-step');
-await page.waitForTimeout(3000);
-await page.hover('.gen-col:nth-child(2) pre .ch:nth-child(20)');
-await page.screenshot({ path: 'docs/figures/lab-gen-ja.png', fullPage: true });
+if (!only || only === 'gen') {
+  await page.setViewportSize({ width: 1400, height: 820 });
+  await open(`view=gen&lang=ja&gprime=${encodeURIComponent('The Congress ')}&glen=200&gtemps=0.3,0.8,1.3`);
+  await page.waitForSelector('.gen-col pre .ch', { timeout: 120_000 });
+  await page.click('#gen-beam');
+  await page.waitForSelector('.gen-col.beam', { timeout: 120_000 });
+  await page.hover('.gen-col:nth-child(2) pre .ch:nth-child(20)');
+  for (let k = 0; k < 12; k++) await page.click('#gen-step');
+  await page.waitForTimeout(3000);
+  await page.hover('.gen-col:nth-child(2) pre .ch:nth-child(20)');
+  await page.screenshot({ path: 'docs/figures/lab-gen-ja.png', fullPage: true });
+}
+
+if (!only || only === 'memory') {
+  // The NTM copying a length-10 sequence, halfway through the read-out; the DNC on recall.
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await open('view=memory&mmodel=ntm-copy&mlen=10&mseed=1&mstep=16');
+  await page.waitForSelector('#mem-heads canvas', { timeout: 120_000 });
+  await page.screenshot({ path: 'docs/figures/lab-memory.png', fullPage: true });
+  await open('view=memory&mmodel=dnc-recall&mlen=4&mseed=1&mstep=22&lang=ja');
+  await page.waitForSelector('#mem-heads canvas', { timeout: 120_000 });
+  await page.screenshot({ path: 'docs/figures/lab-memory-dnc-ja.png', fullPage: true });
+}
 
 await browser.close();
 await lab.close();
-console.log('wrote docs/figures/lab-pad.png, lab-pad-finish.png, lab-gen-ja.png');
+console.log(`wrote the screenshots of ${only ?? 'pad, gen and memory'} in docs/figures/`);

@@ -5,12 +5,13 @@
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import '../src/index.node.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { selectUnits, traceText } from '../src/wings/lab/cells.js';
 import { runCompareExperiment } from '../src/wings/experiments/compare-run.js';
 import { startLabServer, type LabServer } from '../src/node/lab-server.js';
+import { launchChromium } from './helpers/chromium.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -35,18 +36,7 @@ describe('the lab in Chromium', { skip }, () => {
 
   before(async () => {
     lab = await startLabServer({ port: 0, runs: 'runs' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(lab.url);

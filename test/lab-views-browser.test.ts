@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import '../src/index.node.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { beamSearch, nextCharsAlong } from '../src/wings/charlm/generate.js';
@@ -15,6 +15,7 @@ import { loadHandwritingModel } from '../src/wings/handwriting/io.js';
 import { PadSession } from '../src/wings/handwriting/pad.js';
 import { startLabServer, type LabServer } from '../src/node/lab-server.js';
 import type { GenDist, PadView } from '../lab/src/views-protocol.js';
+import { launchChromium } from './helpers/chromium.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip =
@@ -66,18 +67,7 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
 
   before(async () => {
     lab = await startLabServer({ port: 0, runs: 'runs' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1700, height: 1000 } });
     page.on('pageerror', (e) => errors.push(e.message));
   });

@@ -88,7 +88,19 @@ export type ViewsRequest =
   | { type: 'gen-samples'; prime: string; temperatures: number[]; length: number; seed: number }
   | { type: 'gen-beam'; prime: string; width: number; length: number }
   | { type: 'gen-dist'; prime: string; text: string; k: number }
-  | { type: 'gen-step'; prime: string; text: string; temperature: number; seed: number; k: number };
+  | { type: 'gen-step'; prime: string; text: string; temperature: number; seed: number; k: number }
+  | { type: 'mem-load'; bytes: Uint8Array; name: string }
+  | { type: 'mem-run'; length: number; seed: number };
+
+/** The loaded memory model (reply to 'mem-load'); 'mem-run' replies with a `MemoryViewData`. */
+export interface MemModelInfo {
+  model: string;
+  task: string;
+  params: number;
+  minLength: number;
+  maxLength: number;
+  step: number;
+}
 
 export interface GenDist {
   steps: NextChars[];

@@ -1,15 +1,17 @@
 /**
  * The lab's second set of views (issue #14): the handwriting pad and the generation
- * explorer. Each lives in its own module; this one adds their tabs and sections to the page
+ * explorer; and the memory view (issue #15). Each lives in its own module; this one adds their tabs and sections to the page
  * and tells them when they are shown or the language changes.
  */
 import { mountGen, openGen } from './gen-view.js';
+import { mountMemory, openMemory } from './memory-view.js';
 import { applyViewLabels } from './i18n-views.js';
 import { mountPad, openPad } from './pad-view.js';
 
 const VIEWS: { id: string; label: string; mount: (main: HTMLElement) => void; open: () => void }[] = [
   { id: 'pad', label: 'tabPad', mount: mountPad, open: openPad },
   { id: 'gen', label: 'tabGen', mount: mountGen, open: openGen },
+  { id: 'memory', label: 'tabMemory', mount: mountMemory, open: openMemory },
 ];
 
 /** Add the views' tabs (before the guide's) and their hidden sections. */
