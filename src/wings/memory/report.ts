@@ -161,7 +161,9 @@ export function memoryViewFigures(path: string, length: number, seed: number): M
           y: 'memory slot',
           domain: [0, 1],
         }),
-        caption: write ? 'DNC write weighting: allocation chooses the least used slot.' : 'DNC read weighting.',
+        caption: write
+          ? 'DNC write weighting: allocation chooses the least used slot.'
+          : 'DNC read weighting.',
       });
     }
     figures.push({
