@@ -207,5 +207,12 @@ describe('kioku demo (the main job)', () => {
       assert.ok(existsSync(join(out, f)), f);
     const s = await runCli(['sample', '--model', out, '--length', '10']);
     assert.equal(s.code, 0, s.stderr);
+    // outside its own runs/demo, the demo does not replace a run unless told
+    const again = await runCli(['demo', '--steps', '1', '--out', out, '--quiet']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /is not empty .*--overwrite to start over/);
+    const over = await runCli(['demo', '--steps', '1', '--out', out, '--quiet', '--overwrite']);
+    assert.equal(over.code, 0, over.stderr);
+    assert.match(over.stdout, /trained 1 steps/);
   });
 });

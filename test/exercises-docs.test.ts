@@ -1,7 +1,9 @@
 // The lecture maps (docs/lecture-map.{en,ja}.md) name commands and APIs; every command must
 // exist with the options it is given, the exercise commands must run, and the APIs must exist.
+// The README and the other docs/*.md: every command in a code block, and every complete one in
+// inline code, must exist with its options too.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../src/cli/main.js';
@@ -20,6 +22,37 @@ function commandsIn(text: string): string[] {
   return [...out];
 }
 
+/**
+ * The commands of a README-style page: `npx kioku …` / `kioku …` lines of fenced code blocks
+ * (a trailing `\` continues the line) and inline code spans that are one whole command;
+ * spans that list alternatives (`train|predict`, `train / predict`) or placeholders
+ * (`<dir>`, `[--flag]`, `…`) are prose, and so is a bare `kioku <area>` naming a group.
+ */
+function commandsInPage(text: string): string[] {
+  const out = new Set<string>();
+  let fence: string | null = null; // the language of the fenced block we are in
+  let line = '';
+  for (const raw of text.split('\n')) {
+    const f = /^```\s*(\w*)/.exec(raw);
+    if (f) {
+      fence = fence === null ? f[1] : null;
+      continue;
+    }
+    if (fence === null || !['', 'sh', 'bash', 'console'].includes(fence)) continue;
+    line += raw;
+    if (line.endsWith('\\')) {
+      line = `${line.slice(0, -1)} `;
+      continue;
+    }
+    const m = /^(?:\$ )?(?:npx )?(kioku [^#]+?)\s*(#.*)?$/.exec(line.trim());
+    if (m) out.add(m[1].replace(/\s+/g, ' '));
+    line = '';
+  }
+  for (const m of text.matchAll(/`(?:npx )?(kioku [^`]+)`/g))
+    if (!/[|<>[\]…]| \/ /.test(m[1]) && tokens(m[1]).length > 2) out.add(m[1].trim());
+  return [...out];
+}
+
 function tokens(cmd: string): string[] {
   return [...cmd.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
@@ -33,6 +66,7 @@ function validate(program: Command, cmd: string): string | null {
     const tok = t[i];
     if (tok.startsWith('--')) {
       const name = tok.split('=')[0];
+      if (name === '--help') return null; // commander's own, on every command and group
       const opt = c.options.find((o) => o.long === name);
       if (!opt) return `${cmd}: \`${c.name()}\` has no option ${name}`;
       if ((opt.required || opt.optional) && !tok.includes('=')) i++;
@@ -74,6 +108,28 @@ describe('lecture map', () => {
       const r = await runCli([...tokens(cmd).slice(1), '--lang', 'en']);
       assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
     }
+  });
+
+  const pages = [
+    'README.md',
+    ...readdirSync('docs')
+      .filter((f) => f.endsWith('.md') && !DOCS.includes(`docs/${f}`))
+      .map((f) => `docs/${f}`),
+  ];
+  test('README and docs/*.md: every command named exists with its options', () => {
+    let n = 0;
+    const problems: string[] = [];
+    for (const page of pages) {
+      const cmds = commandsInPage(readFileSync(page, 'utf8'));
+      n += cmds.length;
+      for (const c of cmds) {
+        const p = validate(program, c);
+        if (p) problems.push(`${page}: ${p}`);
+      }
+    }
+    console.log(`  ${n} commands in ${pages.length} pages`);
+    assert.ok(n > 60, `only ${n} commands found`);
+    assert.deepEqual(problems, []);
   });
 
   test('the APIs the map names exist', () => {

@@ -209,9 +209,15 @@ describe('kioku memory (CLI)', () => {
         ...small,
       ]);
       assert.equal(l.code, 0, l.stderr);
-      const e = await runCli(['memory', 'eval', '--model', ckpt, '--length', '5', '--sequences', '4']);
+      // --model takes the run directory as well as its model.safetensors (as every other wing's --model)
+      const e = await runCli(['memory', 'eval', '--model', dir, '--length', '5', '--sequences', '4']);
       assert.equal(e.code, 0, e.stderr);
       assert.match(e.stdout, /ntm copy length 5: [\d.]+ bits\/seq cost/);
+      const shipped = join(dir, 'export', 'ntm.safetensors');
+      const x = await runCli(['memory', 'export', '--model', dir, '--out', shipped]);
+      assert.equal(x.code, 0, x.stderr);
+      assert.match(x.stdout, /wrote .*ntm\.safetensors \(\d+ KB, step 5\)/);
+      assert.ok(existsSync(shipped));
       const out = join(dir, 'report');
       const rep = await runCli([
         'memory',

@@ -4,7 +4,7 @@
  * `kioku sample` and `kioku demo` are aliases.
  */
 import { readTextBounded } from '../node/files.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cellNames } from '../nn/cells.js';
 import { OPTIMIZER_KINDS } from '../optim/factory.js';
@@ -204,7 +204,9 @@ export const charlmSample = defineCommand({
     if (o.prime !== undefined && o.primeFile !== undefined)
       throw new UsageError('give --prime or --prime-file, not both');
     if (o.beam !== undefined && o.temperature !== undefined)
-      throw new UsageError('--beam finds the most probable continuation and ignores --temperature: give one of them');
+      throw new UsageError(
+        '--beam finds the most probable continuation and ignores --temperature: give one of them',
+      );
     const prime = o.primeFile !== undefined ? readTextBounded(o.primeFile, { what: 'prime file' }) : o.prime;
     const { model, vocab } = loadCharLM(o.model);
     const g =
@@ -228,6 +230,9 @@ export const charlmSample = defineCommand({
   },
 });
 
+/** Where `kioku demo` trains by default: a throwaway run, started over on every demo. */
+const DEMO_OUT = 'runs/demo';
+
 export const charlmDemo = defineCommand({
   name: 'demo',
   description:
@@ -240,10 +245,11 @@ export const charlmDemo = defineCommand({
       minExclusive: true,
       default: 120,
     }),
-    out: str('run directory', { arg: 'dir', default: 'runs/demo' }),
+    out: str('run directory', { arg: 'dir', default: DEMO_OUT }),
     cell: choice('recurrent cell', cellNames, { default: 'lstm' }),
     prime: str('prime for the samples', { default: 'The ' }),
     quiet: flag('no progress bar'),
+    overwrite: flag(`start over in an --out that already holds a run (always so in ${DEMO_OUT})`),
   },
   async run(o) {
     const cfg: CharTrainConfig = {
@@ -260,8 +266,10 @@ export const charlmDemo = defineCommand({
         (cfg.steps !== undefined ? `for ${cfg.steps} steps` : `for ${cfg.time} s`) +
         ` → ${cfg.out}`,
     );
-    // The demo is a throwaway run: it starts over in its --out every time.
-    const r = await trainWithProgress(cfg, o.quiet || o.json, { overwrite: true });
+    // The demo's own folder holds a throwaway run that it starts over every time; another --out
+    // may hold a run someone trained for hours, which it replaces only when told (--overwrite).
+    const overwrite = o.overwrite || resolve(o.out) === resolve(DEMO_OUT);
+    const r = await trainWithProgress(cfg, o.quiet || o.json, { overwrite });
     if (isFinished(r)) throw new KiokuError(`demo: ${r.message}`);
     const { run, summary } = r;
     const samples = [0.5, 0.8, 1.0].map((temperature) => {

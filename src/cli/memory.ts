@@ -115,7 +115,7 @@ const evalCommand = defineCommand({
   name: 'eval',
   description: 'score a trained model at one length (or the training range): bits per sequence and accuracy',
   options: {
-    model: str('checkpoint (or the name of a shipped model)', { arg: 'path', default: DEFAULT_MEMORY_MODEL }),
+    model: str('run directory or checkpoint (or the name of a shipped model)', { arg: 'path', default: DEFAULT_MEMORY_MODEL }),
     length: int('task length parameter (default: random in the training range)', { min: 1 }),
     sequences: int('sequences to score', { min: 1, default: 64 }),
     seed: int('seed of the test sequences', { min: 0, default: 12345 }),
@@ -139,7 +139,7 @@ const exportCommand = defineCommand({
   description:
     'write a small shippable copy of a run: weights, config and learning curve, no optimizer state',
   options: {
-    model: str('checkpoint of a finished run (e.g. runs/memory/ntm-copy/model.safetensors)', {
+    model: str('a finished run: its directory or checkpoint (e.g. runs/memory/ntm-copy)', {
       arg: 'path',
       required: true,
     }),
@@ -156,7 +156,7 @@ const report = defineCommand({
   description:
     'write the memory report: learning curves, error vs length (NTM vs LSTM), read/write weightings and memory heat maps',
   options: {
-    model: str('NTM (or DNC) checkpoint for the memory views', {
+    model: str('NTM (or DNC) run directory or checkpoint for the memory views', {
       arg: 'path',
       default: DEFAULT_MEMORY_MODEL,
     }),

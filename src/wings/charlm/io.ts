@@ -3,9 +3,9 @@
  * `model.safetensors` — a kioku checkpoint whose config says `kind: "charlm"` and whose
  * extra data carries the vocabulary — plus the training log and figures.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../../node/checkpoint-file.js';
+import { RUN_MODEL_FILE, resolveRunModel } from '../taskfile.js';
 import type { CharVocab } from './vocab.js';
 import { charLMFromCheckpoint, type CharLMCheckpointConfig } from './codec.js';
 import { KiokuError } from '../../util/errors.js';
@@ -16,15 +16,12 @@ export { CHARLM_KIND, type CharLMCheckpointConfig } from './codec.js';
 /** Resolve `--model`: a directory (its model.safetensors) or a checkpoint file. */
 export function resolveModelPath(pathOrDir: string): string {
   if (!existsSync(pathOrDir)) throw new KiokuError(`model ${pathOrDir} not found`);
-  if (statSync(pathOrDir).isDirectory()) {
-    const f = join(pathOrDir, 'model.safetensors');
-    if (!existsSync(f))
-      throw new KiokuError(
-        `model directory ${pathOrDir} has no model.safetensors (train one with \`kioku train char --out ${pathOrDir}\`)`,
-      );
-    return f;
-  }
-  return pathOrDir;
+  const f = resolveRunModel(pathOrDir);
+  if (f !== pathOrDir && !existsSync(f))
+    throw new KiokuError(
+      `model directory ${pathOrDir} has no ${RUN_MODEL_FILE} (train one with \`kioku train char --out ${pathOrDir}\`)`,
+    );
+  return f;
 }
 
 /** Load a trained char LM; refuses files of other tasks and damaged files with the reason. */

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../../node/checkpoint-file.js';
+import { resolveRunModel } from '../taskfile.js';
 import { lineChart, type VegaLiteSpec } from '../../node/plot.js';
 import type { HistoryRow } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
@@ -41,9 +42,12 @@ export function pretrainedMemoryDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'memory');
 }
 
-/** A checkpoint path, or the name of a shipped model (`ntm-copy`, `lstm-copy` → models/memory/<name>.safetensors). */
+/**
+ * A checkpoint path, a run directory (its model.safetensors), or the name of a shipped model
+ * (`ntm-copy`, `lstm-copy` → models/memory/<name>.safetensors).
+ */
 export function resolveMemoryModel(nameOrPath: string): string {
-  if (existsSync(nameOrPath)) return nameOrPath;
+  if (existsSync(nameOrPath)) return resolveRunModel(nameOrPath);
   const p = join(pretrainedMemoryDir(), `${nameOrPath}.safetensors`);
   if (existsSync(p)) return p;
   throw new KiokuError(

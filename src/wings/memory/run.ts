@@ -21,6 +21,7 @@ import {
   type TrainResult,
 } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
+import { resolveRunModel } from '../taskfile.js';
 import {
   buildMemoryModel,
   type MemoryModel,
@@ -224,7 +225,7 @@ export function exportMemoryModel(
   dst: string,
   curvePoints = 400,
 ): { bytes: number; step: number } {
-  const ckpt = loadCheckpoint(src);
+  const ckpt = loadCheckpoint(resolveRunModel(src));
   if (!isMemoryConfig(ckpt.config))
     throw new KiokuError(`${src}: not a kioku memory checkpoint (config.kind must be ${MEMORY_KIND})`);
   const history = ((ckpt.extra ?? {}) as { history?: HistoryRow[] }).history ?? [];
