@@ -148,8 +148,8 @@ describe('memory models', () => {
       for (const w of h.weightings)
         w.forEach((x, i) => assert.ok(x <= 0.01 || win.includes(i), `slot ${i} shown`));
     // Touched slots 126, 127 and 0: one window 124 … 127, 0 … 2 (margin 2), in circular order.
-    const fake = { ...v, slots: 128, heads: [{ kind: 'write' as const, index: 0, weightings: [[]] }] };
-    fake.heads[0].weightings = [Array.from({ length: 128 }, (_, i) => (i === 0 || i >= 126 ? 0.3 : 0))];
+    const touched = Array.from({ length: 128 }, (_, i) => (i === 0 || i >= 126 ? 0.3 : 0));
+    const fake = { ...v, slots: 128, heads: [{ kind: 'write' as const, index: 0, weightings: [touched] }] };
     assert.deepEqual(slotWindow(fake), [124, 125, 126, 127, 0, 1, 2]);
   });
 });
