@@ -19,6 +19,7 @@ import {
   SortTask,
 } from '../src/wings/memory/tasks.js';
 import { evaluate } from '../src/wings/memory/train.js';
+import { memoryView, slotWindow } from '../src/wings/memory/view.js';
 import { runCli } from './helpers/cli.js';
 
 describe('memory task generators', () => {
@@ -129,6 +130,27 @@ describe('memory models', () => {
       () => buildMemoryModel({ model: 'ntm', inputSize: 3, outputSize: 2, memorySlots: 0 }),
       /memorySlots/,
     );
+  });
+
+  test('the memory view of the shipped NTM: weightings sum to 1; the window wraps around slot 0', () => {
+    const { model, task } = loadMemoryRun('models/memory/ntm-copy.safetensors');
+    const v = memoryView(model, task, { length: 6, seed: 2 });
+    assert.equal(v.T, 2 * 6 + 1); // six vectors, the delimiter, six answers
+    assert.equal(v.memory[0].length, v.slots * v.width);
+    for (const h of v.heads)
+      for (const w of h.weightings) assert.ok(Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    const win = slotWindow(v);
+    console.log(
+      `  NTM copy, length 6: ${v.wrongBits}/${v.scoredBits} wrong bits; slots shown ${win.join(' ')}`,
+    );
+    assert.ok(win.length < v.slots, 'a window, not every slot');
+    for (const h of v.heads)
+      for (const w of h.weightings)
+        w.forEach((x, i) => assert.ok(x <= 0.01 || win.includes(i), `slot ${i} shown`));
+    // Touched slots 126, 127 and 0: one window 124 … 127, 0 … 2 (margin 2), in circular order.
+    const touched = Array.from({ length: 128 }, (_, i) => (i === 0 || i >= 126 ? 0.3 : 0));
+    const fake = { ...v, slots: 128, heads: [{ kind: 'write' as const, index: 0, weightings: [touched] }] };
+    assert.deepEqual(slotWindow(fake), [124, 125, 126, 127, 0, 1, 2]);
   });
 });
 

@@ -9,6 +9,25 @@ import { getLang } from './i18n.js';
 const EN = {
   tabPad: 'Handwriting pad',
   tabGen: 'Generation explorer',
+  tabMemory: 'Memory (NTM / DNC)',
+  memIntro:
+    'A Neural Turing Machine (or a Differentiable Neural Computer) on one task sequence, step by step, as in Fig. 6 of Graves et al. 2014: where each head writes and reads at every step, and the memory contents after the step the slider selects. The shipped models are trained with `kioku memory train` (docs/memory.md).',
+  memModel: 'Model',
+  memLength: 'Length',
+  memRun: 'Run',
+  memPlay: 'Play ▶',
+  memPause: 'Pause ❚❚',
+  memStepLabel: 'step {t} / {T}',
+  memInputs: 'Inputs (channel × time)',
+  memOutputs: 'Outputs σ(y), scored steps (bit × time)',
+  memWrite: 'Write head',
+  memRead: 'Read head',
+  memWeighting: 'weighting (slot × time)',
+  memMemoryAt:
+    "Memory after step {t}: {n} of {N} slots (rows, slot {a} at the top to {b}: the window the heads used, circular) × {M} elements; the first columns are the heads' weightings at this step (max |M| = {s})",
+  memMemoryHint: 'Orange positive, blue negative (scaled by the largest |value| shown); white is 0.',
+  memInfo:
+    '{model} on {task} ({params} parameters, trained {step} steps on lengths {lo}–{hi}); this sequence: {wrong} wrong of {bits} scored bits.',
   padIntro:
     'Write on a pad with the mouse, a pen or a finger. After every point each model shows where it expects the pen next: the mixture density as a heat map, its components as ellipses (opacity ∝ π), the end-of-stroke probability and sampled continuations ("hairs"), as in Distill\'s "Experiments in Handwriting with a Neural Network".',
   padModels: 'Models',
@@ -116,6 +135,25 @@ const JA: Record<ViewKey, string> = {
   genDistAt: '「{ctx}」の次の文字の分布',
   genStepped: 'ステップ実行したテキスト',
   genEmptyPrime: 'プライムが空です。数文字入力してください。',
+  tabMemory: 'メモリ（NTM / DNC）',
+  memIntro:
+    'ニューラルチューリングマシン（または微分可能ニューラルコンピュータ）が 1 本のタスク系列を処理する様子を 1 ステップずつ表示します（Graves ら 2014 の図 6）。各ヘッドが各ステップでどこに書き込み・どこから読み出したか、スライダーで選んだステップの後のメモリの内容。同梱モデルは `kioku memory train` で学習したものです（docs/memory.md）。',
+  memModel: 'モデル',
+  memLength: '長さ',
+  memRun: '実行',
+  memPlay: '再生 ▶',
+  memPause: '一時停止 ❚❚',
+  memStepLabel: 'ステップ {t} / {T}',
+  memInputs: '入力（チャンネル × 時刻）',
+  memOutputs: '出力 σ(y)、採点されるステップ（ビット × 時刻）',
+  memWrite: '書き込みヘッド',
+  memRead: '読み出しヘッド',
+  memWeighting: '重み付け（スロット × 時刻）',
+  memMemoryAt:
+    'ステップ {t} の後のメモリ: 全 {N} スロット中 {n}（行。上のスロット {a} から {b} まで、ヘッドが使った循環窓）× {M} 要素。最初の列はこのステップでの各ヘッドの重み付け（最大 |M| = {s}）',
+  memMemoryHint: 'オレンジが正、青が負（表示中の最大 |値| で正規化）、白が 0。',
+  memInfo:
+    '{model}・{task}（{params} パラメータ、長さ {lo}–{hi} で {step} ステップ学習）。この系列: 採点 {bits} ビット中 {wrong} ビット誤り。',
   genTempBad: '温度は 0 以上の数で指定してください（例: 0.5, 1, 1.5。入力: 「{v}」）。',
   tabSent: '感情分析',
   sentIntro:

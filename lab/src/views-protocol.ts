@@ -91,7 +91,9 @@ export type ViewsRequest =
   | { type: 'gen-dist'; prime: string; text: string; k: number }
   | { type: 'gen-step'; prime: string; text: string; temperature: number; seed: number; k: number }
   | { type: 'sent-load'; bytes: Uint8Array; name: string }
-  | { type: 'sent-trace'; text: string };
+  | { type: 'sent-trace'; text: string }
+  | { type: 'mem-load'; bytes: Uint8Array; name: string }
+  | { type: 'mem-run'; length: number; seed: number };
 
 /** The loaded sentiment model, as the view describes it. */
 export interface SentimentInfo {
@@ -107,6 +109,16 @@ export interface SentimentInfo {
 
 /** A prediction with P(positive) after every token. */
 export type SentimentTrace = SentimentPrediction & { trace: number[] };
+
+/** The loaded memory model (reply to 'mem-load'); 'mem-run' replies with a `MemoryViewData`. */
+export interface MemModelInfo {
+  model: string;
+  task: string;
+  params: number;
+  minLength: number;
+  maxLength: number;
+  step: number;
+}
 
 export interface GenDist {
   steps: NextChars[];

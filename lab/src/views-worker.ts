@@ -1,8 +1,9 @@
 /**
- * The engine for the pad and the generation explorer, in its own Web Worker (the explorer's
- * and bench's worker stays free): the pretrained handwriting models follow the pen point by
+ * The engine for the pad, the generation explorer and the memory view, in its own Web Worker
+ * (the explorer's and bench's worker stays free): the pretrained handwriting models follow the pen point by
  * point (`PadSession`), the shipped char model samples, beam-searches and reports its
- * next-character distributions (`src/wings/charlm/generate.ts`).
+ * next-character distributions (`src/wings/charlm/generate.ts`); the shipped NTM / DNC runs a
+ * task sequence and reports its weightings and memory (`src/wings/memory/view.ts`).
  */
 import { charLMFromBytes, type LoadedCharLM } from '../../src/wings/charlm/codec.js';
 import { beamSearch, nextCharsAlong, sample } from '../../src/wings/charlm/generate.js';
@@ -16,12 +17,15 @@ import {
   type LoadedSentiment,
 } from '../../src/wings/sentiment/predict.js';
 import { countSentimentParameters } from '../../src/wings/sentiment/model.js';
+import { memoryRunFromBytes, type LoadedMemoryRun } from '../../src/wings/memory/codec.js';
+import { memoryView } from '../../src/wings/memory/view.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
 import type {
   GenDist,
   GenSample,
   GenStepReply,
+  MemModelInfo,
   PadCell,
   PadHairs,
   PadMixture,
@@ -41,6 +45,7 @@ const scope: WorkerScope = self as unknown as WorkerScope;
 const pads = new Map<PadCell, PadSession>();
 let gen: LoadedCharLM | null = null;
 let sent: LoadedSentiment | null = null;
+let mem: LoadedMemoryRun | null = null;
 
 function pad(cell: PadCell): PadSession {
   const p = pads.get(cell);
@@ -203,6 +208,25 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
       const p = predictSentiment(sent, req.text, { trace: true });
       const reply: SentimentTrace = { ...p, trace: p.trace ?? [] };
       return { value: reply, transfer: none };
+    }
+    case 'mem-load': {
+      mem = memoryRunFromBytes(req.bytes, req.name);
+      const info: MemModelInfo = {
+        model: mem.config.model.model,
+        task: mem.task.name,
+        params: mem.model.numParameters(),
+        minLength: mem.task.minLength,
+        maxLength: mem.task.maxLength,
+        step: mem.step,
+      };
+      return { value: info, transfer: none };
+    }
+    case 'mem-run': {
+      if (!mem) throw new KiokuError('the memory model is not loaded');
+      return {
+        value: memoryView(mem.model, mem.task, { length: req.length, seed: req.seed }),
+        transfer: none,
+      };
     }
   }
 }

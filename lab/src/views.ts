@@ -1,9 +1,10 @@
 /**
  * The lab's second set of views (issue #14): the handwriting pad, the generation explorer
- * and the sentiment trace. Each lives in its own module; this one adds their tabs and sections to the page
+ * and the sentiment trace; and the memory view (issue #15). Each lives in its own module; this one adds their tabs and sections to the page
  * and tells them when they are shown or the language changes.
  */
 import { mountGen, openGen } from './gen-view.js';
+import { mountMemory, openMemory } from './memory-view.js';
 import { applyViewLabels } from './i18n-views.js';
 import { mountPad, openPad } from './pad-view.js';
 import { mountSentiment, openSentiment } from './sentiment-view.js';
@@ -12,6 +13,7 @@ const VIEWS: { id: string; label: string; mount: (main: HTMLElement) => void; op
   { id: 'pad', label: 'tabPad', mount: mountPad, open: openPad },
   { id: 'gen', label: 'tabGen', mount: mountGen, open: openGen },
   { id: 'sent', label: 'tabSent', mount: mountSentiment, open: openSentiment },
+  { id: 'memory', label: 'tabMemory', mount: mountMemory, open: openMemory },
 ];
 
 /** Add the views' tabs (before the guide's) and their hidden sections. */

@@ -22,7 +22,6 @@ import { resolveRunModel } from '../taskfile.js';
 import { lineChart, type VegaLiteSpec } from '../../node/plot.js';
 import type { HistoryRow } from '../../train/trainer.js';
 import { KiokuError } from '../../util/errors.js';
-import { Rng } from '../../util/rng.js';
 import {
   type ReportFigure,
   type ReportSection,
@@ -32,7 +31,8 @@ import {
 import { DNC } from './dnc.js';
 import { NTM } from './ntm.js';
 import { loadMemoryRun } from './run.js';
-import { batchLoss, evaluate, type EvalResult } from './train.js';
+import { evaluate, type EvalResult } from './train.js';
+import { memoryView, shownSlots } from './view.js';
 
 /** The shipped NTM copy model (weights only, a few hundred KB). */
 export const DEFAULT_MEMORY_MODEL = 'ntm-copy';
@@ -96,33 +96,24 @@ export interface MemoryViews {
   wrongBits: number;
 }
 
-/** Paper Fig. 6: the NTM (or DNC) on one copy sequence, as heat maps. */
+/** Paper Fig. 6: the NTM (or DNC) on one copy sequence, as heat maps (data: `memoryView`). */
 export function memoryViewFigures(path: string, length: number, seed: number): MemoryViews {
   const { model, task } = loadMemoryRun(resolveMemoryModel(path));
   if (!(model instanceof NTM) && !(model instanceof DNC)) {
     throw new KiokuError(`${path}: memory views need an NTM or DNC checkpoint, this is an LSTM`);
   }
-  const batch = task.sample(new Rng(seed), 1, length);
-  const { logits } = batchLoss(model, batch, task);
-  const I = task.inputSize;
-  const O = task.outputSize;
-  const cols = (a: ArrayLike<number>, width: number, f = (v: number) => v): number[][] =>
-    Array.from({ length: batch.T }, (_, t) => Array.from({ length: width }, (_, j) => f(a[t * width + j])));
-  let wrongBits = 0;
-  for (let i = 0; i < batch.y.length; i++) {
-    if (batch.mask[i] && (logits.data[i] > 0 ? 1 : 0) !== batch.y[i]) wrongBits++;
-  }
+  const v = memoryView(model, task, { length, seed });
   const figures: ReportFigure[] = [
     {
       name: 'view-inputs',
-      spec: heatmap({ title: 'Inputs', values: cols(batch.x, I), x: 'time step', y: 'input channel' }),
+      spec: heatmap({ title: 'Inputs', values: v.inputs, x: 'time step', y: 'input channel' }),
       caption: 'The input sequence: random bit vectors, then the delimiter channel.',
     },
     {
       name: 'view-outputs',
       spec: heatmap({
         title: 'Outputs σ(y)',
-        values: cols(logits.data, O, (v) => 1 / (1 + Math.exp(-v))),
+        values: v.outputs,
         x: 'time step',
         y: 'output bit',
         domain: [0, 1],
@@ -130,24 +121,16 @@ export function memoryViewFigures(path: string, length: number, seed: number): M
       caption: 'The network output; after the delimiter it should repeat the inputs.',
     },
   ];
-  const usedSlots = (ws: number[][]): number => {
-    let last = 0;
-    for (const w of ws) w.forEach((v, i) => (v > 0.01 ? (last = Math.max(last, i)) : 0));
-    return last + 1;
-  };
-  if (model instanceof NTM) {
-    const tr = model.trace(0);
-    const nW = model.config.writeHeads;
-    const all = tr.weightings.flat();
-    const top = Math.min(model.config.memorySlots, Math.max(usedSlots(all) + 2, length + 4));
+  if (v.model === 'ntm') {
+    const top = shownSlots(v);
     const crop = (ws: number[][]) => ws.map((w) => w.slice(0, top));
-    for (let h = 0; h < tr.weightings.length; h++) {
-      const write = h < nW;
+    for (const h of v.heads) {
+      const write = h.kind === 'write';
       figures.push({
-        name: `view-${write ? 'write' : 'read'}-weighting-${write ? h : h - nW}`,
+        name: `view-${h.kind}-weighting-${h.index}`,
         spec: heatmap({
-          title: `${write ? 'Write' : 'Read'} weighting${tr.weightings.length > 2 ? ` (head ${h})` : ''}`,
-          values: crop(tr.weightings[h]),
+          title: `${write ? 'Write' : 'Read'} weighting${v.heads.length > 2 ? ` (head ${h.index})` : ''}`,
+          values: crop(h.weightings),
           x: 'time step',
           y: 'memory slot',
           domain: [0, 1],
@@ -157,13 +140,13 @@ export function memoryViewFigures(path: string, length: number, seed: number): M
           : 'Where the read head reads: the same diagonal again after the delimiter.',
       });
     }
-    const M = model.config.memoryWidth;
-    const last = tr.memory[tr.memory.length - 1];
+    const M = v.width;
+    const last = v.memory[v.T - 1];
     figures.push({
       name: 'view-memory',
       spec: heatmap({
         title: 'Memory contents at the end',
-        values: Array.from({ length: top }, (_, i) => Array.from(last.subarray(i * M, (i + 1) * M))),
+        values: Array.from({ length: top }, (_, i) => last.slice(i * M, (i + 1) * M)),
         x: 'memory slot',
         y: 'slot element',
         scheme: 'blueorange',
@@ -171,36 +154,27 @@ export function memoryViewFigures(path: string, length: number, seed: number): M
       caption: 'Each written slot holds one input vector (in the network’s own code).',
     });
   } else {
-    const tr = model.trace(0);
-    figures.push({
-      name: 'view-write-weighting',
-      spec: heatmap({
-        title: 'Write weighting',
-        values: tr.write,
-        x: 'time step',
-        y: 'memory slot',
-        domain: [0, 1],
-      }),
-      caption: 'DNC write weighting: allocation chooses the least used slot.',
-    });
-    tr.read.forEach((ws, i) =>
+    for (const h of v.heads) {
+      const write = h.kind === 'write';
       figures.push({
-        name: `view-read-weighting-${i}`,
+        name: write ? 'view-write-weighting' : `view-read-weighting-${h.index}`,
         spec: heatmap({
-          title: `Read weighting (head ${i})`,
-          values: ws,
+          title: write ? 'Write weighting' : `Read weighting (head ${h.index})`,
+          values: h.weightings,
           x: 'time step',
           y: 'memory slot',
           domain: [0, 1],
         }),
-        caption: 'DNC read weighting.',
-      }),
-    );
+        caption: write
+          ? 'DNC write weighting: allocation chooses the least used slot.'
+          : 'DNC read weighting.',
+      });
+    }
     figures.push({
       name: 'view-usage',
       spec: heatmap({
         title: 'Usage u_t',
-        values: tr.usage,
+        values: v.usage ?? [],
         x: 'time step',
         y: 'memory slot',
         domain: [0, 1],
@@ -208,7 +182,7 @@ export function memoryViewFigures(path: string, length: number, seed: number): M
       caption: 'Usage rises where the DNC writes and falls where free gates release slots.',
     });
   }
-  return { figures, wrongBits };
+  return { figures, wrongBits: v.wrongBits };
 }
 
 export interface MemoryReportOptions {

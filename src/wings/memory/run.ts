@@ -29,11 +29,18 @@ import {
   type ModelKind,
   resolveModelConfig,
 } from './model.js';
-import { makeTask, type MemoryTask, TASK_NAMES, type TaskName } from './tasks.js';
+import {
+  isMemoryConfig,
+  type LoadedMemoryRun,
+  MEMORY_KIND,
+  type MemoryCheckpointConfig,
+  memoryRunFromCheckpoint,
+  taskFromConfig,
+} from './codec.js';
+import { type MemoryTask, TASK_NAMES, type TaskName } from './tasks.js';
 import { MemoryTrainTask } from './train.js';
 
-/** Marks a memory-wing checkpoint (its `config.kind`). */
-export const MEMORY_KIND = 'kioku-memory';
+export { MEMORY_KIND, type MemoryCheckpointConfig } from './codec.js';
 
 export interface MemoryRunOptions {
   model: ModelKind;
@@ -62,19 +69,8 @@ export interface MemoryRunOptions {
   onEvent?: (e: TrainEvent) => void;
 }
 
-export interface MemoryCheckpointConfig {
-  kind: typeof MEMORY_KIND;
-  model: MemoryModelConfig;
-  task: { name: TaskName; bits?: number; minLength?: number; maxLength?: number };
-  train: { batchSize: number; lr: number; clip: number; seed: number };
-}
-
 /** DNC defaults (smaller than the NTM's: its link matrix is N × N). */
 const DNC_DEFAULTS = { hiddenSize: 64, memorySlots: 32, memoryWidth: 16, readHeads: 2 };
-
-function taskFromConfig(t: MemoryCheckpointConfig['task']): MemoryTask {
-  return makeTask(t.name, { bits: t.bits, minLength: t.minLength, maxLength: t.maxLength });
-}
 
 /** The parameter count of the NTM for a task (what the LSTM baseline is matched to). */
 export function ntmParameterCount(
@@ -213,25 +209,9 @@ export async function trainMemory(
   return { finished: false, model: p.model, task: p.task, config: p.config, result: r.result };
 }
 
-function isMemoryConfig(c: unknown): c is MemoryCheckpointConfig {
-  return typeof c === 'object' && c !== null && (c as { kind?: unknown }).kind === MEMORY_KIND;
-}
-
 /** Rebuild the model (with its trained weights) and its task from a checkpoint file. */
-export function loadMemoryRun(path: string): {
-  model: MemoryModel;
-  task: MemoryTask;
-  config: MemoryCheckpointConfig;
-  step: number;
-} {
-  const ckpt = loadCheckpoint(path);
-  if (!isMemoryConfig(ckpt.config)) {
-    throw new KiokuError(`${path}: not a kioku memory checkpoint (config.kind must be ${MEMORY_KIND})`);
-  }
-  const config = ckpt.config;
-  const model = buildMemoryModel(config.model);
-  model.loadStateDict(ckpt.model);
-  return { model, task: taskFromConfig(config.task), config, step: ckpt.step };
+export function loadMemoryRun(path: string): LoadedMemoryRun {
+  return memoryRunFromCheckpoint(loadCheckpoint(path), path);
 }
 
 /**
