@@ -11,13 +11,14 @@ import { Module, packParameters, type Parameter } from '../src/nn/module.js';
 import type { RecurrentBase } from '../src/nn/recurrent.js';
 import { Adam } from '../src/optim/adam.js';
 import { clipGradNorm } from '../src/optim/clip.js';
+import { withScope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 import type { BenchConfig } from './configs.js';
 import type { KernelProfile, KernelShare } from './profile.js';
 
 /** Embedding (or raw input) → recurrent stack → Linear, the model every peer also builds. */
-class BenchModel extends Module {
+export class BenchModel extends Module {
   readonly emb: Embedding | null;
   readonly rnn: RecurrentBase;
   readonly head: Linear;
@@ -26,7 +27,13 @@ class BenchModel extends Module {
     super();
     const H = cfg.hidden;
     this.emb = cfg.vocab > 0 ? new Embedding({ numEmbeddings: cfg.vocab, embeddingDim: H, seed: 1 }) : null;
-    const o = { inputSize: cfg.vocab > 0 ? H : cfg.inputSize, hiddenSize: H, numLayers: cfg.layers, seed: 2 };
+    const o = {
+      inputSize: cfg.vocab > 0 ? H : cfg.inputSize,
+      hiddenSize: H,
+      numLayers: cfg.layers,
+      seed: 2,
+      gradCheckpoint: cfg.gradCheckpoint ?? 0,
+    };
     this.rnn = cfg.cell === 'gru' ? new GRU(o) : new LSTM(o);
     this.head = new Linear({ inFeatures: H, outFeatures: cfg.outputs, seed: 3 });
   }
@@ -99,7 +106,10 @@ export async function runKioku(
         );
 
   let loss = NaN;
-  const step = (): void => {
+  // One training step in a memory scope, as the Trainer runs it (tensor/scope.ts): its
+  // activations and gradient scratch are released when the update is done.
+  const step = (): void => withScope(trainStep);
+  const trainStep = (): void => {
     model.zeroGrad();
     const x = model.emb ? model.emb.forward(ids, [T, B]) : (xs as Tensor);
     const { output } = model.rnn.forward(x);
