@@ -12,6 +12,7 @@
  *   npm run bench -- --whole           # `kioku train char` as a user runs it vs a PyTorch script
  *   npm run bench -- --configs W,W/k20 # W, and W with gradient checkpointing every 20 steps
  *   npm run bench -- --sweep hidden,seq  # tokens/s and peak RSS as one dimension grows (figures)
+ *   npm run bench -- --sweep checkpoint --values 0,20,50   # one axis at chosen values
  *
  * Every measurement runs in its own process (peak RSS is per measurement). Peers are
  * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
@@ -53,6 +54,8 @@ export interface BenchOptions {
   whole?: number;
   /** Cost-growth sweeps instead of the configurations (`--sweep hidden,batch,seq,vocab,checkpoint|all`). */
   sweep?: string[] | null;
+  /** `--values v1,v2`: the values of a single sweep axis instead of its defaults. */
+  sweepValues?: number[] | null;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -79,6 +82,7 @@ function parseArgs(argv: string[]): BenchOptions {
     profile: argv.includes('--profile'),
     whole: argv.includes('--whole') ? Number(/^\d+$/.test(get('--whole') ?? '') ? get('--whole') : 150) : 0,
     sweep: argv.includes('--sweep') ? (get('--sweep') ?? 'all').split(',') : null,
+    sweepValues: get('--values')?.split(',').map(Number) ?? null,
   };
 }
 
@@ -324,7 +328,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (o.sweep) {
     // One thread a side by default (the first of --threads / --torch-threads).
     const r = runSweep({
-      axes: sweepAxes(o.sweep),
+      axes: sweepAxes(o.sweep, o.sweepValues ?? null),
       seconds: o.seconds,
       threads: o.threads[0],
       torchThreads: o.torchThreads[0],

@@ -107,14 +107,23 @@ export interface SweepResult {
   points: SweepPoint[];
 }
 
-/** The axes named in `--sweep a,b` ('all' for every one); unknown names are an error. */
-export function sweepAxes(names: string[]): SweepAxis[] {
-  if (names.includes('all')) return SWEEPS;
-  return names.map((n) => {
-    const a = SWEEPS.find((s) => s.name === n);
-    if (!a) throw new Error(`unknown sweep '${n}' (known: ${SWEEPS.map((s) => s.name).join(', ')}, all)`);
-    return a;
-  });
+/**
+ * The axes named in `--sweep a,b` ('all' for every one), with `values` (`--values 0,20,50`)
+ * replacing the default values of a single axis; unknown names are an error.
+ */
+export function sweepAxes(names: string[], values: number[] | null = null): SweepAxis[] {
+  const axes = names.includes('all')
+    ? SWEEPS
+    : names.map((n) => {
+        const a = SWEEPS.find((s) => s.name === n);
+        if (!a) throw new Error(`unknown sweep '${n}' (known: ${SWEEPS.map((s) => s.name).join(', ')}, all)`);
+        return a;
+      });
+  if (values === null) return axes;
+  if (axes.length !== 1) throw new Error(`--values needs exactly one --sweep axis, got ${axes.length}`);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 0))
+    throw new Error(`--values must be non-negative integers, got ${values.join(',')}`);
+  return [{ ...axes[0], values }];
 }
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);

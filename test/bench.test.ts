@@ -86,6 +86,8 @@ test('npm run bench -- --sweep: points measured in children, the table and the f
       () => sweepAxes(['depth']),
       /unknown sweep 'depth' \(known: hidden, batch, seq, vocab, checkpoint, all\)/,
     );
+    assert.deepEqual(sweepAxes(['checkpoint'], [0, 20])[0].values, [0, 20]);
+    assert.throws(() => sweepAxes(['hidden', 'seq'], [64]), /--values needs exactly one --sweep axis, got 2/);
     const r = runSweep({ axes: [axis], seconds: 0.05, threads: 1, torchThreads: 1, repeat: 1, python: null });
     for (const p of r.points) {
       assert.equal(p.error, undefined, String(p.error));
