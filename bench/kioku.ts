@@ -64,6 +64,11 @@ export interface KiokuResult {
   finalLoss: number;
   /** With a profile: milliseconds per training step by kernel (`bench/profile.ts`). */
   profile?: KernelShare[];
+  /**
+   * With a CPU clock: training tokens per CPU-second of the process (median step). At one
+   * thread it equals tokens/s on an idle machine, and unlike it hardly moves on a busy one.
+   */
+  trainTokensPerCpuSec?: number;
 }
 
 /** Median of a non-empty list (step times: robust to a busy machine's hiccups). */
@@ -87,6 +92,8 @@ export async function runKioku(
   warmup = cfg.hidden >= 400 ? 1 : 2,
   pack = true,
   profile: KernelProfile | null = null,
+  /** The process's CPU time in ms (Node: `process.cpuUsage`), for `trainTokensPerCpuSec`. */
+  cpuMs: (() => number) | null = null,
 ): Promise<KiokuResult> {
   const { steps: T, batch: B } = cfg;
   const model = new BenchModel(cfg);
@@ -128,12 +135,15 @@ export async function runKioku(
     await tick();
   }
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let elapsed = 0;
   profile?.start();
   while (elapsed < seconds * 1000 || times.length < 2) {
+    const c0 = cpuMs?.() ?? 0;
     const t0 = performance.now();
     step();
     const dt = performance.now() - t0;
+    if (cpuMs) cpuTimes.push(cpuMs() - c0);
     times.push(dt);
     elapsed += dt;
     await tick();
@@ -194,5 +204,6 @@ export async function runKioku(
     sampleChars: chars,
     finalLoss: loss,
     ...(breakdown ? { profile: breakdown } : {}),
+    ...(cpuTimes.length > 0 ? { trainTokensPerCpuSec: N / (median(cpuTimes) / 1000) } : {}),
   };
 }

@@ -90,6 +90,8 @@ export interface SweepPoint {
   value: number;
   side: 'kioku' | 'pytorch';
   tokensPerSec: number | null;
+  /** Tokens per CPU-second of the process (median step): what a busy machine hardly moves. */
+  tokensPerCpuSec: number | null;
   peakRssMB: number | null;
   loadavg: number | null;
   error?: string;
@@ -171,6 +173,7 @@ export function runSweep(o: SweepOptions): SweepResult {
       value,
       side,
       tokensPerSec: num(r.trainTokensPerSec),
+      tokensPerCpuSec: num(r.trainTokensPerCpuSec),
       peakRssMB: num(r.peakRssMB),
       loadavg: num(r.loadavg),
       ...(typeof r.error === 'string' ? { error: r.error } : {}),
@@ -201,18 +204,28 @@ export function formatSweep(r: SweepResult): string {
     const pts = r.points.filter((p) => p.axis === axis.name);
     lines.push('', `${axis.name}: ${axis.title}`);
     lines.push(
-      '| value | kioku tokens/s | PyTorch tokens/s | kioku / PyTorch | kioku RSS MB | PyTorch RSS MB | load |',
+      '| value | kioku tokens/s | PyTorch tokens/s | kioku tokens/CPU-s | PyTorch tokens/CPU-s | kioku / PyTorch (CPU) | kioku RSS MB | PyTorch RSS MB | load |',
     );
-    lines.push('|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const value of axis.values) {
       const k = pts.find((p) => p.value === value && p.side === 'kioku');
       const t = pts.find((p) => p.value === value && p.side === 'pytorch');
       const ratio =
-        k?.tokensPerSec && t?.tokensPerSec ? `${(k.tokensPerSec / t.tokensPerSec).toFixed(2)}x` : '–';
+        k?.tokensPerCpuSec && t?.tokensPerCpuSec
+          ? `${(k.tokensPerCpuSec / t.tokensPerCpuSec).toFixed(2)}x`
+          : '–';
       const loads = [k?.loadavg, t?.loadavg].filter((x): x is number => typeof x === 'number');
-      lines.push(
-        `| ${value} | ${fmt(k?.tokensPerSec ?? null)} | ${fmt(t?.tokensPerSec ?? null)} | ${ratio} | ${fmt(k?.peakRssMB ?? null)} | ${fmt(t?.peakRssMB ?? null)} | ${loads.map((x) => x.toFixed(1)).join('/') || '–'} |`,
-      );
+      const cells = [
+        fmt(k?.tokensPerSec ?? null),
+        fmt(t?.tokensPerSec ?? null),
+        fmt(k?.tokensPerCpuSec ?? null),
+        fmt(t?.tokensPerCpuSec ?? null),
+        ratio,
+        fmt(k?.peakRssMB ?? null),
+        fmt(t?.peakRssMB ?? null),
+        loads.map((x) => x.toFixed(1)).join('/') || '–',
+      ];
+      lines.push(`| ${value} | ${cells.join(' | ')} |`);
     }
     for (const p of pts) if (p.error) lines.push(`note: ${axis.name}=${p.value} ${p.side}: ${p.error}`);
   }
@@ -226,7 +239,7 @@ export function sweepFigureSpec(
   metric: 'speed' | 'memory',
 ): VegaLiteSpec {
   const data = r.points.flatMap((p) => {
-    const y = metric === 'speed' ? p.tokensPerSec : p.peakRssMB;
+    const y = metric === 'speed' ? (p.tokensPerCpuSec ?? p.tokensPerSec) : p.peakRssMB;
     return p.axis === axis.name && y !== null
       ? [{ x: p.value, system: `${p.side} x${p.side === 'kioku' ? r.threads : r.torchThreads}`, y }]
       : [];
@@ -235,7 +248,8 @@ export function sweepFigureSpec(
   const load = loads.length
     ? `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`
     : 'load average –';
-  const yTitle = metric === 'speed' ? 'training tokens/s (median step)' : 'peak RSS of the process (MB)';
+  const yTitle =
+    metric === 'speed' ? 'training tokens per CPU-second (median step)' : 'peak RSS of the process (MB)';
   return lineChart({
     title: `${yTitle} vs ${axis.name} (${load}; fastest of ${r.repeat})`,
     data,

@@ -91,7 +91,7 @@ test('npm run bench -- --sweep: points measured in children, the table and the f
     const r = runSweep({ axes: [axis], seconds: 0.05, threads: 1, torchThreads: 1, repeat: 1, python: null });
     for (const p of r.points) {
       assert.equal(p.error, undefined, String(p.error));
-      assert.ok(p.tokensPerSec! > 0 && p.peakRssMB! > 0, JSON.stringify(p));
+      assert.ok(p.tokensPerSec! > 0 && p.tokensPerCpuSec! > 0 && p.peakRssMB! > 0, JSON.stringify(p));
     }
     assert.deepEqual(
       r.points.map((p) => `${p.axis}=${p.value} ${p.side}`),
@@ -99,9 +99,9 @@ test('npm run bench -- --sweep: points measured in children, the table and the f
     );
     const table = formatSweep(r);
     console.log(table);
-    assert.match(table, /\| 16 \| [\d,]+ \| – \| – \| [\d,]+ \| – \|/);
+    assert.match(table, /\| 16 \| [\d,]+ \| – \| [\d,]+ \| – \| – \| [\d,]+ \| – \|/);
     const [speed, memory] = await writeSweepFigures(r, out);
-    assert.match(readFileSync(speed, 'utf8'), /<svg[\s\S]*training tokens\/s/);
+    assert.match(readFileSync(speed, 'utf8'), /<svg[\s\S]*training tokens per CPU-second/);
     assert.match(readFileSync(memory, 'utf8'), /<svg[\s\S]*peak RSS/);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -102,13 +102,17 @@ def bench_config(cfg, seconds):
     for _ in range(1 if cfg["hidden"] >= 400 else 2):
         step()
     times = []
+    cpu_times = []  # process CPU time per step (all threads): robust to a busy machine
     t_end = time.perf_counter() + seconds
     while time.perf_counter() < t_end or len(times) < 2:
+        c0 = time.process_time()
         t0 = time.perf_counter()
         loss = step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     res = {
         "trainTokensPerSec": T * B / statistics.median(times),
+        "trainTokensPerCpuSec": T * B / statistics.median(cpu_times),
         "trainSteps": len(times),
         "finalLoss": loss,
         "sampleCharsPerSec": None,
