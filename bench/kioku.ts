@@ -66,7 +66,7 @@ export interface KiokuResult {
   profile?: KernelShare[];
   /**
    * With a CPU clock: training tokens per CPU-second of the process (median step). At one
-   * thread it equals tokens/s on an idle machine, and unlike it hardly moves on a busy one.
+   * thread it approximates tokens/s on an idle machine, and a busy one moves it far less.
    */
   trainTokensPerCpuSec?: number;
 }
