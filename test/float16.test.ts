@@ -59,7 +59,8 @@ test('every tie between neighbouring halves goes to the even one; one float32 ul
       assert.equal(Math.fround(mid), mid);
       const even = (h & 1) === 0 ? h : h + 1;
       const got = floatToHalf(s * mid);
-      if (got !== (sign | even)) assert.fail(`tie ${s * mid} → 0x${got.toString(16)}, expected 0x${(sign | even).toString(16)}`);
+      if (got !== (sign | even))
+        assert.fail(`tie ${s * mid} → 0x${got.toString(16)}, expected 0x${(sign | even).toString(16)}`);
       const below = fromBits(bitsOf(mid) - 1); // one float32 ulp towards lo
       const above = fromBits(bitsOf(mid) + 1);
       assert.equal(floatToHalf(s * below), sign | h, `just below the tie ${mid}`);
@@ -77,7 +78,9 @@ test('every tie between neighbouring halves goes to the even one; one float32 ul
 });
 
 test('5,040 float32 values round exactly as numpy astype(np.float16) (fixtures)', () => {
-  const fx = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'io_float16.json'), 'utf8')) as {
+  const fx = JSON.parse(
+    readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'io_float16.json'), 'utf8'),
+  ) as {
     numpy: string;
     pairs: [number, number][];
   };
@@ -133,7 +136,7 @@ test('float16 storage: F16 in the header, half the bytes, values come back round
   assert.deepEqual(s.slice(1, 3), [Infinity, -Infinity]);
   assert.ok(Object.is(s[3], -0));
   assert.deepEqual(s.slice(4), [0, 65504]); // 1e-9 is below half's smallest subnormal
-  assert.deepEqual(Array.from(back.ints.ids.data), [3, 1, 4]);
+  assert.deepEqual(back.ints.ids.data, new Int32Array([3, 1, 4]));
   console.log(
     `  1,000 N(0, 0.3²) weights: ${full.length} bytes as F32, ${half.length} as F16; max abs rounding difference ${maxDiff.toExponential(3)}`,
   );
@@ -154,7 +157,10 @@ test('float16 storage refuses float64 tensors and values beyond ±65504, naming 
 
 test('encodeCheckpoint { float16 }: weights as F16 that load as float32; optimizer state refused', () => {
   const model = { 'lstm.weight_ih_l0': Tensor.fromArray([0.1, -0.2, 1 / 3, 2], [2, 2]) };
-  const bytes = encodeCheckpoint({ config: { hidden: 2 }, model, step: 5, extra: { vocab: ['a'] } }, { float16: true });
+  const bytes = encodeCheckpoint(
+    { config: { hidden: 2 }, model, step: 5, extra: { vocab: ['a'] } },
+    { float16: true },
+  );
   assert.deepEqual(decodeSafetensors(bytes).dtypes, { 'model.lstm.weight_ih_l0': 'F16' });
   const ckpt = decodeCheckpoint(bytes);
   const got = ckpt.model['lstm.weight_ih_l0'];
