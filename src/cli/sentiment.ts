@@ -12,7 +12,7 @@ import { predictSentiment } from '../wings/sentiment/predict.js';
 import { testSentiment } from '../wings/sentiment/eval.js';
 import { loadSentiment, trainSentiment } from '../wings/sentiment/train.js';
 import { createProgress, type Progress } from './progress.js';
-import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
+import { averageOption, isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str } from './schema.js';
 
 export const DEFAULT_SENTIMENT_RUN = 'runs/sentiment';
@@ -61,6 +61,7 @@ const train = defineCommand({
       arg: 'file',
     }),
     lrDecay: flag('decay the learning rate linearly to 5% over the second half'),
+    ...averageOption,
     seed: int('random seed', { default: 1 }),
     ...reportOption,
   },
@@ -81,6 +82,7 @@ const train = defineCommand({
       batchSize: o.batch,
       lr: o.lr,
       lrDecay: o.lrDecay,
+      averageLast: o.averageLast,
       clip: o.clip,
       trainSize: o.trainSize,
       testSize: o.testSize,
