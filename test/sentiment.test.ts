@@ -345,7 +345,11 @@ test('ship script: float16 weights, accuracy measured on exactly them over all 2
   assert.ok(Math.abs(a - b) < 1e-2);
   const cli = await runCli(['sentiment', 'predict', '--model', out, '--no-trace', text]);
   assert.equal(cli.code, 0, cli.stderr);
-  assert.match(cli.stdout, new RegExp(`P\\(positive\\) = ${b.toFixed(3)}`), 'the command reads the float16 file');
+  assert.match(
+    cli.stdout,
+    new RegExp(`P\\(positive\\) = ${b.toFixed(3)}`),
+    'the command reads the float16 file',
+  );
   const refused = ship('0.99', join(dir, 'refused.safetensors'));
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /is below the 99\.00% this model must reach on all 25,000; nothing written/);
