@@ -18,6 +18,13 @@ Writes, with `safetensors_py.save_file`:
                             for io_dtypes; non-finite floats and -0 as strings, int64 as
                             decimal strings)
 
+and, with numpy (which comes with python3-torch):
+  io_float16.json           float32 bit patterns and the IEEE half bits numpy's
+                            astype(np.float16) rounds them to (round to nearest, ties to
+                            even; NaN payloads kept): edge cases, random bit patterns, random
+                            values across the half range and random ties; PyTorch's .half()
+                            is checked to agree on every non-NaN value
+
 Each file is read back with `safetensors_py.load_file` and compared with what was written
 (values, dtypes, shapes, metadata), and each state_dict is loaded into a fresh module
 (strict) whose outputs must equal the original's, so the fixtures are known good before
@@ -30,6 +37,7 @@ import math
 import os
 import sys
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -187,6 +195,45 @@ def dtypes_fixture():
     return {"metadata": meta, "tensors": describe(tensors, all_values=True)}
 
 
+def float16_fixture():
+    """float32 bits → numpy's float16 bits, for the TypeScript rounding (floatToHalf)."""
+    f32 = lambda x: int(np.array([x], dtype=np.float32).view(np.uint32)[0])
+    edges = [
+        0.0, -0.0, 1.0, -2.5, 1 / 3, math.pi, 1e-3, -1e4,
+        1 + 2**-11, 1 + 3 * 2**-11, 1 + 2**-11 + 2**-23,  # ties to even (down, up), just above a tie
+        65504.0, 65519.99609375, 65520.0, 65536.0, 1e9, -1e9, 3.4028234663852886e38,
+        2**-14, 2**-14 * (1 - 2**-11), 2**-14 - 2**-25,  # smallest normal; tie 0x3ff | 0x400 → 0x400
+        2**-24, 2**-25, 2**-25 * (1 + 2**-23), 3 * 2**-25, 5 * 2**-25, 2**-26, -(2**-25),
+        1.401298464324817e-45, 1.1754942106924411e-38,  # float32 subnormals: → 0
+    ]
+    bits = [f32(x) for x in edges]
+    bits += [0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7F800001, 0x7F802000, 0x7FBFFFFF,
+             0x7FFFFFFF, 0xFF801FFF, 0x7FC01234]  # ±Inf, quiet/signalling NaNs, payloads
+    rng = np.random.RandomState(16)
+    bits += rng.randint(0, 2**32, size=2000, dtype=np.uint64).tolist()  # any bit pattern
+    # values across the half range: exponent −27 … 16, random sign and mantissa
+    exps = rng.randint(127 - 27, 127 + 17, size=2000, dtype=np.uint64)
+    mants = rng.randint(0, 2**23, size=2000, dtype=np.uint64)
+    signs = rng.randint(0, 2, size=2000, dtype=np.uint64)
+    bits += ((signs << 31) | (exps << 23) | mants).tolist()
+    # exact ties: the midpoint between a random finite half and the next one up
+    h = rng.randint(0, 0x7BFF, size=1000, dtype=np.uint64).astype(np.uint16)
+    lo = h.view(np.float16).astype(np.float64)
+    hi = (h + 1).view(np.float16).astype(np.float64)
+    bits += np.array((lo + hi) / 2, dtype=np.float32).view(np.uint32).tolist()
+    x = np.array(bits, dtype=np.uint64).astype(np.uint32)
+    with np.errstate(over="ignore"):  # overflow to ±Inf is part of what is tested
+        half = x.view(np.float32).astype(np.float16)
+    # PyTorch rounds the same way (NaN payloads aside, which it may canonicalise).
+    t = torch.from_numpy(x.view(np.float32).copy()).half().numpy()
+    finite = ~np.isnan(half)
+    assert (t.view(np.uint16)[finite] == half.view(np.uint16)[finite]).all(), "torch and numpy disagree"
+    pairs = [[int(a), int(b)] for a, b in zip(x.tolist(), half.view(np.uint16).tolist())]
+    return {"generator": "scripts/fixtures_io.py", "numpy": np.__version__,
+            "rounding": "numpy astype(np.float16): round to nearest, ties to even",
+            "pairs": pairs}
+
+
 MODULES = {
     "io_lstm.safetensors": {"module": "LSTM", "input_size": "3", "hidden_size": "4", "num_layers": "2",
                             "bidirectional": "true"},
@@ -221,6 +268,13 @@ def generate():
     summary["files"]["io_dtypes.safetensors"] = dtypes_fixture()
     with open(os.path.join(OUT, "io_fixtures.json"), "w", encoding="utf-8") as f:
         f.write(to_json(summary) + "\n")
+    fx = float16_fixture()
+    with open(os.path.join(OUT, "io_float16.json"), "w", encoding="utf-8") as f:
+        head = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in fx.items() if k != "pairs")
+        rows = ",\n".join(json.dumps(fx["pairs"][i:i + 8], separators=(",", ":"))[1:-1]
+                          for i in range(0, len(fx["pairs"]), 8))
+        f.write(f'{{\n{head},\n "pairs": [\n{rows}\n ]\n}}\n')
+    print(f"wrote test/fixtures/io_float16.json ({len(fx['pairs'])} float32 → float16 pairs)")
     for name in summary["files"]:
         print(f"wrote test/fixtures/{name} ({os.path.getsize(os.path.join(OUT, name))} bytes)")
     print("wrote test/fixtures/io_fixtures.json")

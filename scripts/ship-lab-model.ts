@@ -1,7 +1,8 @@
 /**
  * Ship the lab's char LSTM: from a `kioku train char` run (default runs/lab-model, trained on
  * the corpus of scripts/build-lab-corpus.ts) write models/lab/char-lstm/
- *   model.safetensors  weights, config and vocabulary only (no optimizer state);
+ *   model.safetensors  weights (stored as float16: half the bytes the page downloads), config and
+ *                      vocabulary only (no optimizer state);
  *   corpus-sample.txt  16,000 characters of the held-out tail of the corpus (never trained on),
  *                      the text the page matches selections in;
  *   cells.json         the interpretable cells found in it (see docs/lab.md): for each
@@ -14,6 +15,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import '../src/index.node.js';
 import { encodeCheckpoint } from '../src/io/checkpoint-codec.js';
+import { charLMFromBytes } from '../src/wings/charlm/codec.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { traceText, unitCorrelation, SERIES } from '../src/wings/lab/cells.js';
 import { structureSignals } from '../src/wings/lab/signals.js';
@@ -23,11 +25,15 @@ const corpusFile = process.argv[3] ?? 'runs/lab-corpus.txt';
 const out = 'models/lab/char-lstm';
 mkdirSync(out, { recursive: true });
 
-const { model, vocab, config, step } = loadCharLM(runDir);
-writeFileSync(
-  join(out, 'model.safetensors'),
-  encodeCheckpoint({ config, model: model.stateDict(), step, extra: { vocab: [...vocab.tokens] } }),
+const trained = loadCharLM(runDir);
+const { config, step } = trained;
+const bytes = encodeCheckpoint(
+  { config, model: trained.model.stateDict(), step, extra: { vocab: [...trained.vocab.tokens] } },
+  { float16: true },
 );
+writeFileSync(join(out, 'model.safetensors'), bytes);
+// Everything below analyses the weights as shipped: the float16 file, widened as the page does.
+const { model, vocab } = charLMFromBytes(bytes, join(out, 'model.safetensors'));
 
 const corpus = readFileSync(corpusFile, 'utf8');
 const valStart = Math.floor(corpus.length * (1 - 0.05)); // the run's --val-fraction tail

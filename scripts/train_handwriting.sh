@@ -7,7 +7,7 @@
 #   sh scripts/train_handwriting.sh lstm       # one of them
 #
 # Each run takes ~10-20 minutes on one shared core with the WASM backend. Trains into the run directory
-# runs/handwriting/<cell>/ (handwriting.safetensors) and copies its model to models/handwriting/<cell>.safetensors and its
+# runs/handwriting/<cell>/ (handwriting.safetensors) and copies its model to models/handwriting/<cell>.safetensors (stored as float16) and its
 # validation curve to docs/figures/handwriting/curve-<cell>.{svg,png}.
 set -e
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ COMMON="--layers 2 --mixtures 20 --batch 16 --seq-len 150 --steps 3000 --optimiz
 for cell in ${@:-rnn lstm gru}; do
   $KIOKU handwriting train --cell "$cell" --budget $BUDGET $COMMON --out "runs/handwriting/$cell" --overwrite
   cp "runs/handwriting/$cell/handwriting.safetensors" "models/handwriting/$cell.safetensors"
+  # shipped as float16 (half the size), its validation numbers re-measured on those weights
+  node --import tsx scripts/float16-models.ts "models/handwriting/$cell.safetensors"
   cp "runs/handwriting/$cell/curve.svg" "docs/figures/handwriting/curve-$cell.svg"
   cp "runs/handwriting/$cell/curve.png" "docs/figures/handwriting/curve-$cell.png"
 done

@@ -90,6 +90,7 @@ export {
   IntTensor,
   MAX_HEADER_BYTES,
   type SafetensorsContents,
+  type SafetensorsWriteOptions,
   type SafetensorsDType,
   type IntDType,
   type IntArray,
@@ -100,8 +101,10 @@ export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   type Checkpoint,
+  type CheckpointWriteOptions,
   type OptimizerState as CheckpointOptimizerState,
 } from './io/checkpoint-codec.js';
+export { floatToHalf, float32BitsToHalf, halfToFloat, bfloat16ToFloat } from './io/float16.js';
 export * from './data/vocab.js';
 export * from './data/text.js';
 export * from './data/batching.js';

@@ -29,7 +29,7 @@ import {
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.js';
 import { build, transform } from 'esbuild';
@@ -214,6 +214,40 @@ describe('the packed tarball', () => {
         ),
     );
     assert.deepEqual(stray, [], 'files that do not run');
+  });
+
+  test('each shipped model once; the installed `kioku lab` serves every model the built page loads', async () => {
+    const models = pack.files.filter((f) => f.path.endsWith('.safetensors'));
+    const bytes = models.reduce((n, f) => n + f.size, 0);
+    console.log(`  ${models.length} model files, ${(bytes / 1e6).toFixed(2)} MB, all under models/`);
+    assert.deepEqual(
+      models.filter((f) => !f.path.startsWith('models/')).map((f) => f.path),
+      [],
+      'a second copy of a model (the lab build keeps its copy in dist/lab/models/, left out of the package)',
+    );
+    // The URLs the built page's code asks for (Vite writes `new URL('../models/…', import.meta.url)`).
+    const assets = join(installed, 'dist/lab/assets');
+    const urls = new Set<string>();
+    for (const f of readdirSync(assets).filter((n) => n.endsWith('.js')))
+      for (const m of readFileSync(join(assets, f), 'utf8').matchAll(
+        /\.\.\/(models\/[\w/.-]+\.safetensors)/g,
+      ))
+        urls.add(m[1]);
+    assert.ok(urls.size >= 6, `the page loads ${[...urls].join(', ')}`);
+    const { startLabServer } = (await import(
+      pathToFileURL(join(installed, 'dist/node/lab-server.js')).href
+    )) as typeof import('../src/node/lab-server.js');
+    const lab = await startLabServer({ port: 0 });
+    try {
+      for (const url of urls) {
+        const res = await fetch(new URL(url, lab.url));
+        assert.equal(res.status, 200, url);
+        const got = new Uint8Array(await res.arrayBuffer());
+        assert.deepEqual(got, new Uint8Array(readFileSync(join(installed, url))), url);
+      }
+    } finally {
+      await lab.close();
+    }
   });
 
   test('package.json: exports resolve to shipped files, LICENSE is MIT, repository is set', () => {

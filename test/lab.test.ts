@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { request } from 'node:http';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../src/index.node.js';
@@ -160,7 +160,6 @@ describe('cell explorer analyses', () => {
 describe('shipped char LSTM (models/lab/char-lstm)', () => {
   const shipped = loadCharLM('models/lab/char-lstm');
   it('is a small LSTM whose cells.json units really track their signals', async () => {
-    const { readFileSync } = await import('node:fs');
     const params = shipped.model.numParameters();
     console.log(
       `shipped model: LSTM ${shipped.model.config.layers}x${shipped.model.config.hidden}, ${params} parameters`,
@@ -246,6 +245,13 @@ describe('kioku lab server', () => {
     assert.deepEqual(JSON.parse((await get('/api/models')).body), { models: [{ name: 'mine', bytes: 1 }] });
     assert.equal((await get('/runs/mine/model.safetensors')).status, 200);
     assert.equal((await get('/%2e%2e/%2e%2e/etc/passwd')).status, 404);
+    // The shipped models come from the package's models/ folder (not from the built lab).
+    const shipped = await get('/models/lab/char-lstm/corpus-sample.txt');
+    assert.equal(shipped.status, 200);
+    assert.equal(shipped.body, readFileSync('models/lab/char-lstm/corpus-sample.txt', 'utf8'));
+    assert.equal((await get('/models/lab/none.safetensors')).status, 404);
+    assert.equal((await get('/models/lab')).status, 404, 'a folder is not a file');
+    assert.equal((await get('/models/..%2f..%2fpackage.json')).status, 404, 'no escape from models/');
   });
 
   it('`kioku lab` refuses a bad port; a missing build is named', async () => {

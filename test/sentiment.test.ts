@@ -1,7 +1,8 @@
 // Sentiment (many-to-one): tokenizer/vocabulary, padded bucketed batches, masking,
 // a learning check, token-by-token prediction and the command's error paths.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +16,7 @@ import { predictSentiment, sentimentFromBytes } from '../src/wings/sentiment/pre
 import { loadSentiment, trainSentiment } from '../src/wings/sentiment/train.js';
 import { saveTaskModel } from '../src/wings/taskfile.js';
 import { Rng } from '../src/util/rng.js';
+import { decodeSafetensors } from '../src/io/safetensors.js';
 import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kioku-sent-'));
@@ -263,4 +265,93 @@ test('CLI: train on a small subset, predict with trace, and error paths', async 
     readdirSync(dir).filter((f) => f.endsWith('.tmp')),
     [],
   );
+});
+
+test('CLI eval: a saved model measured on the test reviews scores what training reported', async () => {
+  const run = join(dir, 'eval-run');
+  const small = ['--max-len', '30', '--embed', '8', '--hidden', '4', '--vocab-size', '2000'];
+  const tr = await runCli([
+    'sentiment',
+    'train',
+    '--out',
+    run,
+    '--train-size',
+    '1000',
+    '--test-size',
+    '100',
+    '--epochs',
+    '3',
+    '--lr',
+    '0.01',
+    ...small,
+    '--json',
+  ]);
+  assert.equal(tr.code, 0, tr.stderr);
+  const trained = JSON.parse(tr.stdout) as { testAccuracy: number; testLoss: number; testCount: number };
+  const report = join(dir, 'eval.json');
+  const ev = await runCli(['sentiment', 'eval', '--model', run, '--test-size', '100', '--report', report]);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(
+    ev.stdout,
+    /test accuracy \d+\.\d\d% on 100 reviews, loss \d\.\d{4} \(the file records \d+\.\d\d%\)/,
+  );
+  assert.match(ev.stderr, /sentiment eval: 100\/100 reviews/, 'progress on stderr');
+  const r = JSON.parse(readFileSync(report, 'utf8')) as {
+    accuracy: number;
+    loss: number;
+    count: number;
+    storedAccuracy: number;
+  };
+  console.log(
+    `  train reported ${trained.testAccuracy} (loss ${trained.testLoss}); eval measured ${r.accuracy} (loss ${r.loss})`,
+  );
+  assert.equal(r.count, trained.testCount);
+  assert.equal(r.accuracy, trained.testAccuracy);
+  assert.equal(r.loss, trained.testLoss);
+  assert.equal(r.storedAccuracy, trained.testAccuracy);
+  const bad = await runCli(['sentiment', 'eval', '--model', run, '--test-size', '1']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /test-size/);
+});
+
+test('ship script: float16 weights, accuracy measured on exactly them over all 25,000 test reviews; refusal below the bar', async () => {
+  const run = join(dir, 'eval-run'); // trained by the test above
+  const out = join(dir, 'shipped', 'model.safetensors');
+  const ship = (min: string, file: string) =>
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/ship-sentiment-model.ts', run, '--out', file, '--min-accuracy', min],
+      { encoding: 'utf8' },
+    );
+  const ok = ship('0', out);
+  assert.equal(ok.status, 0, ok.stderr);
+  const m = /float16 weights score (\d+\.\d\d)% on 25000 test reviews/.exec(ok.stdout);
+  assert.ok(m, ok.stdout);
+  assert.match(ok.stdout, /wrote .*model\.safetensors: \d\.\d\d MB \(float16 weights\)/);
+  assert.match(ok.stderr, /scored 25000\/25000 test reviews/);
+  const bytes = readFileSync(out);
+  assert.ok(Object.values(decodeSafetensors(bytes).dtypes).every((d) => d === 'F16'));
+  const f32 = readFileSync(join(run, 'model.safetensors'));
+  console.log(
+    `  shipped ${bytes.length} bytes (float32 run file ${f32.length}); ${m[1]}% on 25,000 test reviews`,
+  );
+  const shipped = loadSentiment(out);
+  assert.equal((100 * shipped.testAccuracy!).toFixed(2), m[1], 'the file records what was measured');
+  // float16 weights predict what the float32 ones do, to about three digits
+  const text = 'A wonderful film, but the ending was dull';
+  const a = predictSentiment(loadSentiment(run), text).probability;
+  const b = predictSentiment(shipped, text).probability;
+  console.log(`  P(positive) float32 ${a}, float16 ${b}: |difference| ${Math.abs(a - b).toExponential(2)}`);
+  assert.ok(Math.abs(a - b) < 1e-2);
+  const cli = await runCli(['sentiment', 'predict', '--model', out, '--no-trace', text]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(
+    cli.stdout,
+    new RegExp(`P\\(positive\\) = ${b.toFixed(3)}`),
+    'the command reads the float16 file',
+  );
+  const refused = ship('0.99', join(dir, 'refused.safetensors'));
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /is below the 99\.00% this model must reach on all 25,000; nothing written/);
+  assert.ok(!existsSync(join(dir, 'refused.safetensors')));
 });

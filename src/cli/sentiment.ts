@@ -1,6 +1,7 @@
 /**
- * `kioku sentiment train|predict`: many-to-one review classification on IMDB (Maas et al.
- * 2011) with a (Bi)LSTM/GRU; `predict` shows how P(positive) evolves token by token.
+ * `kioku sentiment train|eval|predict`: many-to-one review classification on IMDB (Maas et
+ * al. 2011) with a (Bi)LSTM/GRU; `eval` measures a saved model on the test reviews;
+ * `predict` shows how P(positive) evolves token by token.
  */
 import type { Command } from 'commander';
 import { cellNames } from '../nn/cells.js';
@@ -8,7 +9,9 @@ import { POOL_MODES } from '../nn/pooling.js';
 import { KiokuError } from '../util/errors.js';
 import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
 import { predictSentiment } from '../wings/sentiment/predict.js';
+import { testSentiment } from '../wings/sentiment/eval.js';
 import { loadSentiment, trainSentiment } from '../wings/sentiment/train.js';
+import { createProgress, type Progress } from './progress.js';
 import { averageOption, isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str } from './schema.js';
 
@@ -101,6 +104,50 @@ const train = defineCommand({
   },
 });
 
+const evaluate = defineCommand({
+  name: 'eval',
+  description: 'accuracy and loss of a saved model on the IMDB test reviews (the fixed split)',
+  options: {
+    model: str('run directory or model file', { arg: 'path', default: DEFAULT_SENTIMENT_RUN }),
+    testSize: int('test reviews (balanced prefix of the 25k)', { min: 2, max: 25000, default: 25000 }),
+    quiet: flag('no progress output'),
+    ...reportOption,
+  },
+  run(o) {
+    const loaded = loadSentiment(o.model);
+    let progress: Progress | undefined; // made once the number of test reviews is known
+    const t0 = performance.now();
+    let r;
+    try {
+      r = testSentiment(loaded, {
+        testSize: o.testSize,
+        progress: (done, total) => {
+          progress ??= createProgress({
+            total,
+            label: 'sentiment eval',
+            unit: 'reviews',
+            quiet: o.quiet || o.json,
+          });
+          progress.update(done, {});
+        },
+      });
+    } finally {
+      progress?.stop();
+    }
+    const result = { model: o.model, ...r, seconds: (performance.now() - t0) / 1000 };
+    writeReport(o.report, result);
+    return result;
+  },
+  print(r) {
+    const stored =
+      r.storedAccuracy === undefined ? '' : ` (the file records ${(100 * r.storedAccuracy).toFixed(2)}%)`;
+    console.log(
+      `${r.model}: test accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.count} reviews, loss ${r.loss.toFixed(4)}${stored}; ` +
+        `${(100 * r.oovRate).toFixed(2)}% of test tokens unknown to its vocabulary; ${r.seconds.toFixed(0)} s`,
+    );
+  },
+});
+
 const predict = defineCommand({
   name: 'predict',
   description: 'classify a review and show how the prediction evolves token by token',
@@ -140,6 +187,7 @@ const predict = defineCommand({
 export function registerSentimentCommands(program: Command): void {
   attachArea(program, 'sentiment', 'Sentiment classification of review text (many-to-one), IMDB 25k/25k', [
     train,
+    evaluate,
     predict,
   ]);
 }

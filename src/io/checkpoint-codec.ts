@@ -67,6 +67,18 @@ const MODEL_PREFIX = 'model.';
 const OPTIM_PREFIX = 'optim.';
 const NUMBER_TAG = '$kioku_number';
 
+/** Options of `encodeCheckpoint`. */
+export interface CheckpointWriteOptions {
+  /**
+   * Store the model weights as IEEE half (safetensors `F16`, see `SafetensorsWriteOptions`):
+   * half the size, for a model shipped for inference. Every kioku loader widens them back to
+   * float32 (`decodeCheckpoint` returns float32 tensors). Refused together with optimizer
+   * state: a checkpoint that carries one promises an exact resume, which rounded weights
+   * break.
+   */
+  float16?: boolean;
+}
+
 /**
  * Serialise a checkpoint to safetensors bytes. Refuses a step that is not a non-negative
  * integer, a config/extra/optimizer that cannot be written as JSON, a malformed rng state,
@@ -74,13 +86,21 @@ const NUMBER_TAG = '$kioku_number';
  *
  * ```ts
  * const bytes = encodeCheckpoint({ config, model: lstm.stateDict(), optimizer: adam.state(), step: 100 });
+ * // a model to ship: weights only, stored as float16
+ * const small = encodeCheckpoint({ config, model: lstm.stateDict(), step: 100 }, { float16: true });
  * ```
  */
-export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
+export function encodeCheckpoint(ckpt: Checkpoint, opts: CheckpointWriteOptions = {}): Uint8Array {
   const where = 'encodeCheckpoint';
   if (ckpt === null || typeof ckpt !== 'object')
     throw new KiokuError(`${where}: expected a checkpoint object, got ${ckpt}`);
   const { config, model, optimizer, step, rng, extra } = ckpt;
+  if (opts.float16 && optimizer !== undefined) {
+    throw new KiokuError(
+      `${where}: float16 storage is for weights shipped for inference, got optimizer state too ` +
+        `(a resumable checkpoint keeps float32 weights so that the resume is exact): drop the optimizer to store float16`,
+    );
+  }
   checkStep(where, step);
   if (config === undefined) throw new KiokuError(`${where}: config must be a JSON value, got undefined`);
   if (model === null || typeof model !== 'object') {
@@ -113,7 +133,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     metadata.rng = toJson(where, 'rng', rng);
   }
   if (extra !== undefined) metadata.extra = toJson(where, 'extra', extra);
-  return encodeSafetensors(tensors, metadata, { checksum: true });
+  return encodeSafetensors(tensors, metadata, { checksum: true, float16: opts.float16 === true });
 }
 
 /**

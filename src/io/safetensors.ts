@@ -1,6 +1,6 @@
 import { KiokuError, shapeToString } from '../util/errors.js';
 import { sizeOf, Tensor } from '../tensor/tensor.js';
-import { bfloat16ToFloat, halfToFloat } from './float16.js';
+import { bfloat16ToFloat, float32BitsToHalf, halfToFloat } from './float16.js';
 import { crc32 } from './crc32.js';
 import { parseJson } from '../util/json.js';
 
@@ -132,16 +132,37 @@ export interface SafetensorsContents {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Options of `encodeSafetensors` (and of the files written through it). */
+export interface SafetensorsWriteOptions {
+  /** Store a CRC-32 of the data section under `kioku.crc32` (verified on every load). */
+  checksum?: boolean;
+  /**
+   * Store float32 tensors as IEEE half (dtype `F16`): half the bytes, about 3 significant
+   * decimal digits (relative rounding error ≤ 2^-11 for normal values), rounded to nearest
+   * even (`float32BitsToHalf`). For shipped inference weights, not for training state.
+   * Refused: a float64 tensor (double rounding; convert it to float32 first) and a finite
+   * value beyond ±65504 that would become Infinity. NaN and ±Infinity are kept.
+   * Every kioku loader reads F16 back as float32.
+   */
+  float16?: boolean;
+}
+
 /**
  * Serialise tensors (and an optional string→string metadata map) as safetensors bytes.
- * Float tensors are written as F32 or F64 (their own dtype), `IntTensor`s as I64/I32/I16/
- * I8/U8/BOOL. Data is laid out widest dtype first, then in the record's order, so that every
- * tensor is aligned to its element size; the header is space-padded to 8 bytes.
+ * Float tensors are written as F32 or F64 (their own dtype) — or as F16 with
+ * `{ float16: true }` — and `IntTensor`s as I64/I32/I16/I8/U8/BOOL. Data is laid out widest
+ * dtype first, then in the record's order, so that every tensor is aligned to its element
+ * size; the header is space-padded to 8 bytes.
+ *
+ * ```ts
+ * const half = encodeSafetensors({ w: Tensor.fromArray([1, 1 / 3], [2]) }, {}, { float16: true });
+ * decodeSafetensors(half).tensors.w.data; // Float32Array [1, 0.333251953125]
+ * ```
  */
 export function encodeSafetensors(
   tensors: Record<string, Tensor | IntTensor>,
   metadata?: Record<string, string>,
-  opts: { checksum?: boolean } = {},
+  opts: SafetensorsWriteOptions = {},
 ): Uint8Array {
   const where = 'encodeSafetensors';
   const entries: { name: string; dtype: SafetensorsDType; shape: readonly number[]; bytes: Uint8Array }[] =
@@ -149,6 +170,10 @@ export function encodeSafetensors(
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') {
       throw new KiokuError(`${where}: '${name}' is reserved and cannot name a tensor`);
+    }
+    if (opts.float16 && t instanceof Tensor) {
+      entries.push({ name, dtype: 'F16', shape: t.shape, bytes: halfBytes(where, name, t) });
+      continue;
     }
     let dtype: SafetensorsDType;
     if (t instanceof Tensor) dtype = t.dtype === 'float64' ? 'F64' : 'F32';
@@ -207,6 +232,34 @@ export function encodeSafetensors(
   out.fill(0x20, 8 + json.length, 8 + headerLen); // pad with spaces (valid JSON whitespace)
   out.set(data, 8 + headerLen);
   return out;
+}
+
+/**
+ * A float32 tensor's values as half bits (host byte order, like the other tensors' bytes:
+ * the writer swaps them on a big-endian host). Rounds each float32 bit pattern directly, so
+ * NaN payloads survive; refuses float64 tensors and finite values that would overflow.
+ */
+function halfBytes(where: string, name: string, t: Tensor): Uint8Array {
+  const d = t.data;
+  if (!(d instanceof Float32Array)) {
+    throw new KiokuError(
+      `${where}: tensor '${name}' is float64; float16 storage takes float32 tensors ` +
+        `(rounding float64 → float32 → float16 is not one correct rounding): convert it to float32 first`,
+    );
+  }
+  const bits = new Uint32Array(d.buffer, d.byteOffset, d.length); // the float32 bit patterns
+  const half = new Uint16Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const h = float32BitsToHalf(bits[i]);
+    if ((h & 0x7fff) === 0x7c00 && Number.isFinite(d[i])) {
+      throw new KiokuError(
+        `${where}: tensor '${name}' holds ${d[i]} at index ${i}, beyond float16's range (±65504): ` +
+          `it would be stored as ${d[i] > 0 ? '' : '-'}Infinity; store this tensor as F32`,
+      );
+    }
+    half[i] = h;
+  }
+  return new Uint8Array(half.buffer);
 }
 
 function formatChecksum(c: number): string {

@@ -1,8 +1,13 @@
 import { writeFileAtomic } from './atomic.js';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint-codec.js';
+import {
+  type Checkpoint,
+  type CheckpointWriteOptions,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from '../io/checkpoint-codec.js';
 import { readBytes } from './safetensors-file.js';
 
-export type { Checkpoint, OptimizerState } from '../io/checkpoint-codec.js';
+export type { Checkpoint, CheckpointWriteOptions, OptimizerState } from '../io/checkpoint-codec.js';
 
 /**
  * Save a checkpoint (weights, optimizer state, step, rng, config, extra) as one safetensors
@@ -18,10 +23,12 @@ export type { Checkpoint, OptimizerState } from '../io/checkpoint-codec.js';
  *   rng: rng.getState(),
  *   extra: { vocab: vocab.tokens, epoch, batchIndex },
  * });
+ * // weights only, as float16, for shipping (loads back as float32 everywhere)
+ * saveCheckpoint('models/char-lm.safetensors', { config, model: model.stateDict(), step }, { float16: true });
  * ```
  */
-export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
-  writeFileAtomic(path, encodeCheckpoint(ckpt));
+export function saveCheckpoint(path: string, ckpt: Checkpoint, opts: CheckpointWriteOptions = {}): void {
+  writeFileAtomic(path, encodeCheckpoint(ckpt, opts));
 }
 
 /**

@@ -4,7 +4,11 @@
  * COOP `same-origin` and COEP `require-corp` — so `SharedArrayBuffer` exists and the WASM
  * backend runs on several threads. It also lists the character models under `runs/`
  * (`GET /api/models`) and serves their `model.safetensors`, so a model trained with
- * `kioku train char` can be opened in the page. Binds 127.0.0.1 unless told otherwise.
+ * `kioku train char` can be opened in the page. The shipped models the page loads
+ * (`/models/…`) come from the package's `models/` folder — the same files the command line
+ * loads — so the npm package carries each model once (its dist/lab leaves out the copy that
+ * the build puts in dist/lab/models/ for static hosting). Binds 127.0.0.1 unless told
+ * otherwise.
  *
  * ```ts
  * const lab = await startLabServer({ port: 0 });
@@ -28,6 +32,8 @@ export interface LabServerOptions {
   root?: string;
   /** Folder searched for trained models (`<runs>/<name>/model.safetensors`). Default ./runs. */
   runs?: string;
+  /** Folder of the shipped models, served as `/models/…`. Default: the package's models/. */
+  models?: string;
 }
 
 export interface LabServer {
@@ -62,6 +68,11 @@ export function defaultLabRoot(): string {
   return fileURLToPath(new URL('../../dist/lab/', import.meta.url));
 }
 
+/** The package's shipped models (models/: handwriting, lab, memory, sentiment …). */
+export function defaultModelsRoot(): string {
+  return fileURLToPath(new URL('../../models/', import.meta.url));
+}
+
 /** Trained models under `runs`: every `<runs>/<name>/model.safetensors`, by name. */
 export function listRunModels(runs: string): { name: string; bytes: number }[] {
   if (!existsSync(runs) || !statSync(runs).isDirectory()) return [];
@@ -83,6 +94,7 @@ function inside(root: string, urlPath: string): string | null {
 export async function startLabServer(opts: LabServerOptions = {}): Promise<LabServer> {
   const root = resolve(opts.root ?? defaultLabRoot());
   const runs = resolve(opts.runs ?? 'runs');
+  const models = resolve(opts.models ?? defaultModelsRoot());
   if (!existsSync(join(root, 'index.html'))) {
     throw new KiokuError(
       `the lab is not built: ${join(root, 'index.html')} is missing (run \`npm run build:lab\`)`,
@@ -120,6 +132,12 @@ export async function startLabServer(opts: LabServerOptions = {}): Promise<LabSe
       const file = inside(runs, `/${m[1]}/model.safetensors`);
       if (file && existsSync(file)) sendFile(req, res, file);
       else send(res, 404, 'text/plain; charset=utf-8', `no model ${m[1]} under ${runs}`);
+      return;
+    }
+    if (url.pathname.startsWith('/models/')) {
+      const file = inside(models, url.pathname.slice('/models'.length));
+      if (file && existsSync(file) && statSync(file).isFile()) sendFile(req, res, file);
+      else send(res, 404, 'text/plain; charset=utf-8', `not found: ${url.pathname}`);
       return;
     }
     let file = inside(root, url.pathname);

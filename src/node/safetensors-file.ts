@@ -7,6 +7,7 @@ import {
   encodeSafetensors,
   type IntTensor,
   type SafetensorsContents,
+  type SafetensorsWriteOptions,
 } from '../io/safetensors.js';
 
 /**
@@ -16,13 +17,14 @@ import {
  *
  * ```ts
  * saveSafetensors('lstm.safetensors', lstm.stateDict(), { hidden_size: '64' });
+ * saveSafetensors('lstm-f16.safetensors', lstm.stateDict(), {}, { float16: true }); // half the size
  * ```
  */
 export function saveSafetensors(
   path: string,
   tensors: Record<string, Tensor | IntTensor>,
   metadata?: Record<string, string>,
-  opts: { checksum?: boolean } = {},
+  opts: SafetensorsWriteOptions = {},
 ): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata, opts));
 }

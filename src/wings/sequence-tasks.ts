@@ -13,6 +13,7 @@ export * from '../nn/attention.js';
 export * from '../nn/pooling.js';
 export * from './sentiment/model.js';
 export * from './sentiment/train.js';
+export * from './sentiment/eval.js';
 export * from './forecast/model.js';
 export * from './forecast/train.js';
 export {

@@ -1,4 +1,5 @@
 import { bucketBatches, EpochBatches, type EpochBatchesState, padBatch } from '../../data/batching.js';
+import { encodeReviews, evaluateSentiment } from './eval.js';
 import { imdbSplit, loadImdb, type Review } from './imdb.js';
 import { tokenize } from '../../data/text.js';
 import { Vocab } from '../../data/vocab.js';
@@ -62,61 +63,6 @@ export interface SentimentTrainResult {
   /** With `initEmbeddings`: how many vocabulary words had a vector. */
   embeddingsInitialised?: number;
   config: SentimentConfig;
-}
-
-interface Encoded {
-  ids: Int32Array[];
-  labels: Uint8Array;
-  oov: number;
-  tokens: number;
-}
-
-function encodeAll(reviews: readonly Review[], vocab: Vocab, maxLen: number): Encoded {
-  const ids: Int32Array[] = [];
-  const labels = new Uint8Array(reviews.length);
-  let oov = 0;
-  let tokens = 0;
-  reviews.forEach((r, i) => {
-    let toks = tokenize(r.text);
-    if (toks.length === 0) toks = ['<unk>'];
-    toks = toks.slice(0, maxLen);
-    const e = vocab.encode(toks);
-    oov += e.oov;
-    tokens += toks.length;
-    ids.push(e.ids);
-    labels[i] = r.label;
-  });
-  return { ids, labels, oov, tokens };
-}
-
-/** Accuracy and mean BCE of `model` on encoded reviews (eval mode, batches sorted by length). */
-export function evaluateSentiment(
-  model: SentimentModel,
-  ids: Int32Array[],
-  labels: ArrayLike<number>,
-  batchSize = 64,
-): { accuracy: number; loss: number } {
-  const was = model.training;
-  model.eval();
-  let correct = 0;
-  let lossSum = 0;
-  for (const idx of bucketBatches(
-    ids.map((s) => s.length),
-    batchSize,
-  )) {
-    const b = padBatch(
-      idx.map((i) => ids[i]),
-      0,
-      idx,
-    );
-    const logits = model.forward(b.ids, b.T, b.B, b.lengths);
-    const y = idx.map((i) => labels[i]);
-    const { loss } = bceWithLogits(new Tensor(logits, [b.B]), y);
-    lossSum += loss * b.B;
-    for (let j = 0; j < b.B; j++) if ((logits[j] > 0 ? 1 : 0) === y[j]) correct++;
-  }
-  model.train(was);
-  return { accuracy: correct / ids.length, loss: lossSum / ids.length };
 }
 
 /** What the sentiment task keeps for an exact resume (besides weights and optimizer). */
@@ -277,8 +223,8 @@ export async function trainSentiment(
         `embeddings: ${embeddingsInitialised}/${vocab.size - 2} vocabulary words initialised from ${opts.initEmbeddings}`,
       );
     }
-    const train = encodeAll(split.train, vocab, config.maxLen);
-    const test = encodeAll(split.test, vocab, config.maxLen);
+    const train = encodeReviews(split.train, vocab, config.maxLen);
+    const test = encodeReviews(split.test, vocab, config.maxLen);
     log(
       `data: ${split.train.length} train / ${split.test.length} test reviews, vocabulary ${vocab.size}, test OOV ${((100 * test.oov) / test.tokens).toFixed(2)}%`,
     );
