@@ -20,4 +20,5 @@ export {
   memContentForward, memContentBackward, memInterpolateForward, memInterpolateBackward,
   memShiftForward, memShiftBackward, memSharpenForward, memSharpenBackward,
   memReadForward, memReadBackward, memWriteForward, memWriteBackward,
+  memLinkForward, memLinkBackward, memLinkReadForward, memLinkReadBackward,
 } from './memory';

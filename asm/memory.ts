@@ -364,3 +364,134 @@ export function memWriteBackward(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// DNC temporal links (Graves et al. 2016, Methods), over N slots; reference: dnc-ops.ts.
+//   L_t[i, j] = (1 − w^w[i] − w^w[j]) L_{t−1}[i, j] + w^w[i] p_{t−1}[j],   L_t[i, i] = 0
+//   p_t = (1 − Σ_i w^w[i]) p_{t−1} + w^w
+// L is [B, N, N] row-major; the link reads are f = L w (forward) and b = Lᵀ w (backward).
+
+export function memLinkForward(B: i32, N: i32, LPrev: usize, pPrev: usize, ww: usize, L: usize, p: usize): void {
+  for (let b = 0; b < B; b++) {
+    const wb = at(ww, b * N);
+    const pb = at(pPrev, b * N);
+    for (let i = 0; i < N; i++) {
+      const wi = load<f32>(at(wb, i));
+      const v1 = splat(1 - wi);
+      const vw = splat(wi);
+      const lp = at(LPrev, (b * N + i) * N);
+      const lo = at(L, (b * N + i) * N);
+      let j = 0;
+      for (; j + 4 <= N; j += 4) {
+        const keep = f32x4.sub(v1, v128.load(at(wb, j)));
+        v128.store(at(lo, j), fma(keep, v128.load(at(lp, j)), f32x4.mul(vw, v128.load(at(pb, j)))));
+      }
+      for (; j < N; j++) {
+        store<f32>(at(lo, j), (1 - wi - load<f32>(at(wb, j))) * load<f32>(at(lp, j)) + wi * load<f32>(at(pb, j)));
+      }
+      store<f32>(at(lo, i), 0);
+    }
+    let sw: f32 = 0;
+    for (let i = 0; i < N; i++) sw += load<f32>(at(wb, i));
+    for (let i = 0; i < N; i++) {
+      const q = at(p, b * N + i);
+      store<f32>(q, (1 - sw) * load<f32>(at(pb, i)) + load<f32>(at(wb, i)));
+    }
+  }
+}
+
+/** dLPrev is overwritten (0 on the diagonal); dPPrev and dWw accumulate. */
+export function memLinkBackward(
+  B: i32, N: i32, LPrev: usize, pPrev: usize, ww: usize, dL: usize, dp: usize,
+  dLPrev: usize, dPPrev: usize, dWw: usize,
+): void {
+  const lanes = i32x4(0, 1, 2, 3);
+  for (let b = 0; b < B; b++) {
+    const wb = at(ww, b * N);
+    const pb = at(pPrev, b * N);
+    const dpb = at(dPPrev, b * N);
+    const dwb = at(dWw, b * N);
+    for (let i = 0; i < N; i++) {
+      const wi = load<f32>(at(wb, i));
+      const v1 = splat(1 - wi);
+      const vw = splat(wi);
+      const vi = i32x4.splat(i);
+      const lp = at(LPrev, (b * N + i) * N);
+      const dl = at(dL, (b * N + i) * N);
+      const dlp = at(dLPrev, (b * N + i) * N);
+      let vdwi = splat(0);
+      let j = 0;
+      for (; j + 4 <= N; j += 4) {
+        // The diagonal is not a link: its lane of ∂L/∂L_t counts for nothing.
+        const d = v128.andnot(v128.load(at(dl, j)), i32x4.eq(i32x4.add(i32x4.splat(j), lanes), vi));
+        const l = v128.load(at(lp, j));
+        v128.store(at(dlp, j), f32x4.mul(d, f32x4.sub(v1, v128.load(at(wb, j)))));
+        vdwi = fma(d, f32x4.sub(v128.load(at(pb, j)), l), vdwi);
+        v128.store(at(dwb, j), f32x4.sub(v128.load(at(dwb, j)), f32x4.mul(d, l)));
+        v128.store(at(dpb, j), fma(d, vw, v128.load(at(dpb, j))));
+      }
+      let dwi = hsum(vdwi);
+      for (; j < N; j++) {
+        const d: f32 = j == i ? 0 : load<f32>(at(dl, j));
+        const l = load<f32>(at(lp, j));
+        store<f32>(at(dlp, j), d * (1 - wi - load<f32>(at(wb, j))));
+        dwi += d * (load<f32>(at(pb, j)) - l);
+        store<f32>(at(dwb, j), load<f32>(at(dwb, j)) - d * l);
+        store<f32>(at(dpb, j), load<f32>(at(dpb, j)) + d * wi);
+      }
+      store<f32>(at(dlp, i), 0);
+      store<f32>(at(dwb, i), load<f32>(at(dwb, i)) + dwi);
+    }
+    let sw: f32 = 0;
+    let dpp: f32 = 0;
+    for (let i = 0; i < N; i++) {
+      sw += load<f32>(at(wb, i));
+      dpp += load<f32>(at(dp, b * N + i)) * load<f32>(at(pb, i));
+    }
+    for (let i = 0; i < N; i++) {
+      const d = load<f32>(at(dp, b * N + i));
+      store<f32>(at(dpb, i), load<f32>(at(dpb, i)) + d * (1 - sw));
+      store<f32>(at(dwb, i), load<f32>(at(dwb, i)) + d - dpp);
+    }
+  }
+}
+
+/** out = L w (transpose 0: forward weighting f) or Lᵀ w (transpose 1: backward weighting b), [B, N]. */
+export function memLinkReadForward(B: i32, N: i32, L: usize, w: usize, transpose: i32, out: usize): void {
+  for (let b = 0; b < B; b++) {
+    const wb = at(w, b * N);
+    const ob = at(out, b * N);
+    if (transpose == 0) {
+      for (let i = 0; i < N; i++) store<f32>(at(ob, i), dot(at(L, (b * N + i) * N), wb, N));
+    } else {
+      memory.fill(ob, 0, <usize>N << 2);
+      for (let i = 0; i < N; i++) axpy(load<f32>(at(wb, i)), at(L, (b * N + i) * N), ob, N);
+    }
+  }
+}
+
+/** dL and dW accumulate. */
+export function memLinkReadBackward(
+  B: i32, N: i32, L: usize, w: usize, transpose: i32, dOut: usize, dL: usize, dW: usize,
+): void {
+  for (let b = 0; b < B; b++) {
+    const wb = at(w, b * N);
+    const db = at(dOut, b * N);
+    const dwb = at(dW, b * N);
+    for (let i = 0; i < N; i++) {
+      const row = at(L, (b * N + i) * N);
+      const drow = at(dL, (b * N + i) * N);
+      if (transpose == 0) {
+        // f_i = Σ_j L[i, j] w_j:  ∂L[i, :] += df_i w,  ∂w += df_i L[i, :]
+        const d = load<f32>(at(db, i));
+        axpy(d, wb, drow, N);
+        axpy(d, row, dwb, N);
+      } else {
+        // b_j = Σ_i L[i, j] w_i:  ∂L[i, :] += w_i db,  ∂w_i += db · L[i, :]
+        axpy(load<f32>(at(wb, i)), db, drow, N);
+        const p = at(dwb, i);
+        store<f32>(p, load<f32>(p) + dot(db, row, N));
+      }
+    }
+  }
+}

@@ -1,7 +1,8 @@
 // The WASM memory kernels (asm/memory.ts) against the TypeScript reference of the memory wing
-// (addressing.ts, run row by row by batched-ops.ts) on odd sizes: N and M not multiples of
-// the SIMD width, several shift widths, arrays inside and outside the WASM memory. Then a
-// whole float32 NTM, forward and backward, on the WASM backend against the reference backend.
+// (addressing.ts and dnc-ops.ts, run row by row by batched-ops.ts) on odd sizes: N and M not
+// multiples of the SIMD width, several shift widths, arrays inside and outside the WASM
+// memory. Then whole float32 NTM and DNC models, forward and backward, on the WASM backend
+// against the reference backend.
 // Each check prints its max abs difference (relative to the largest reference value when
 // that exceeds 1).
 //
@@ -17,6 +18,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { createWasmBackend, type WasmBackend } from '../src/tensor/wasm-backend.js';
 import { Rng } from '../src/util/rng.js';
 import { referenceMemoryOps } from '../src/wings/memory/batched-ops.js';
+import { DNC } from '../src/wings/memory/dnc.js';
 import { NTM } from '../src/wings/memory/ntm.js';
 
 const maybe = createWasmBackend();
@@ -205,6 +207,54 @@ describe('memory kernels (WASM, float32) vs the TypeScript reference', () => {
     }
   }
 
+  for (const N of [1, 6, 13, 32]) {
+    test(`DNC temporal links, B=3 N=${N}: L_t and p_t, forward/backward weightings, and their backward`, () => {
+      const B = 3;
+      const where: Where = N === 13 ? 'js' : 'wasm';
+      const LPrev = rand(B * N * N, where, 0, 0.2);
+      for (let b = 0; b < B; b++) for (let i = 0; i < N; i++) LPrev[(b * N + i) * N + i] = 0;
+      const pPrev = simplex(B, N, where);
+      const ww = simplex(B, N, where).map((v) => 0.9 * v);
+      const fw = () => ({ L: alloc(B * N * N, where), p: alloc(B * N, where) });
+      const [la, lr] = [fw(), fw()];
+      kernels.linkForward({ B, N, LPrev, pPrev, ww, ...la });
+      ref.linkForward({ B, N, LPrev, pPrev, ww, ...lr });
+      check('link L_t', la.L, lr.L, TOL);
+      check('precedence p_t', la.p, lr.p, TOL);
+      const dL = rand(B * N * N, where);
+      const dp = rand(B * N, where);
+      const gl = () => ({
+        dLPrev: rand(B * N * N, where),
+        dPPrev: alloc(B * N, where),
+        dWw: alloc(B * N, where),
+      });
+      const [ga, gr] = [gl(), gl()];
+      ga.dPPrev.set(rand(B * N, 'js'));
+      gr.dPPrev.set(ga.dPPrev);
+      kernels.linkBackward({ B, N, LPrev, pPrev, ww, dL, dp, ...ga });
+      ref.linkBackward({ B, N, LPrev, pPrev, ww, dL, dp, ...gr });
+      check('link ∂L_{t−1} (diagonal 0)', ga.dLPrev, gr.dLPrev, TOL);
+      check('link ∂p_{t−1} (+=)', ga.dPPrev, gr.dPPrev, TOL);
+      check('link ∂w^w (+=)', ga.dWw, gr.dWw, TOL);
+      const w = simplex(B, N, where);
+      const dOut = rand(B * N, where);
+      for (const transpose of [false, true]) {
+        const name = transpose ? 'backward weighting Lᵀw' : 'forward weighting Lw';
+        const [oa, or] = [alloc(B * N, where), alloc(B * N, where)];
+        kernels.linkReadForward({ B, N, L: la.L, w, transpose, out: oa });
+        ref.linkReadForward({ B, N, L: la.L, w, transpose, out: or });
+        check(name, oa, or, TOL);
+        const dLa = rand(B * N * N, where);
+        const dWa = rand(B * N, where);
+        const [dLr, dWr] = [copy(dLa, where), copy(dWa, where)];
+        kernels.linkReadBackward({ B, N, L: la.L, w, transpose, dOut, dL: dLa, dW: dWa });
+        ref.linkReadBackward({ B, N, L: la.L, w, transpose, dOut, dL: dLr, dW: dWr });
+        check(`${name} ∂L (+=)`, dLa, dLr, TOL);
+        check(`${name} ∂w (+=)`, dWa, dWr, TOL);
+      }
+    });
+  }
+
   test('float64 arrays are refused with a clear message (float64 models run on the reference)', () => {
     assert.throws(
       () =>
@@ -235,47 +285,88 @@ describe('memory kernels (WASM, float32) vs the TypeScript reference', () => {
   });
 });
 
-describe('a whole float32 NTM: WASM backend vs reference backend', () => {
-  test('2 write + 2 read heads, N=11, M=6, five shifts, T=6, B=3: logits and every gradient', () => {
-    const build = (): NTM =>
-      new NTM({
-        inputSize: 5,
-        outputSize: 4,
-        hiddenSize: 9,
-        memorySlots: 11,
-        memoryWidth: 6,
-        readHeads: 2,
-        writeHeads: 2,
-        shiftRange: 2,
-        initFocus: Math.log(11),
-        seed: 3,
-      });
-    const T = 6;
-    const B = 3;
-    const x = Tensor.fromArray(
-      Array.from({ length: T * B * 5 }, () => (rng.uniform() < 0.5 ? 0 : 1)),
-      [T, B, 5],
-    );
-    const dLogits = Tensor.fromArray(
-      Array.from({ length: T * B * 4 }, () => rng.uniformRange(-1, 1)),
-      [T, B, 4],
-    );
-    const run = (be: 'js' | 'wasm') => {
-      setBackend(be === 'wasm' ? wasm : new ReferenceBackend());
-      const m = build();
-      const logits = Array.from(m.forward(x).data);
-      m.backward(dLogits);
+/** Forward, backward and a trace of `build()`'s model on one backend. */
+function runOn(be: 'js' | 'wasm', build: () => NTM | DNC, x: Tensor, dLogits: Tensor) {
+  setBackend(be === 'wasm' ? wasm : new ReferenceBackend());
+  try {
+    const m = build();
+    const logits = Array.from(m.forward(x).data);
+    m.backward(dLogits);
+    const grads = Object.fromEntries(Object.entries(m.gradDict()).map(([k, v]) => [k, Array.from(v.data)]));
+    const B = x.shape[1];
+    if (m instanceof NTM) {
       const tr = m.trace(B - 1);
-      const grads = Object.fromEntries(Object.entries(m.gradDict()).map(([k, v]) => [k, Array.from(v.data)]));
       return { logits, grads, w: tr.weightings.flat(2), memory: tr.memory.flatMap((a) => Array.from(a)) };
+    }
+    const tr = m.trace(B - 1);
+    return {
+      logits,
+      grads,
+      w: [...tr.write.flat(), ...tr.read.flat(2), ...tr.usage.flat()],
+      memory: tr.memory.flatMap((a) => Array.from(a)),
     };
-    const js = run('js');
-    const fast = run('wasm');
+  } finally {
     setBackend(new ReferenceBackend());
-    check('logits', fast.logits, js.logits, 1e-5);
-    check('weightings, every step (last row)', fast.w, js.w, 1e-5);
-    check('memory, every step (last row)', fast.memory, js.memory, 1e-5);
-    for (const k of Object.keys(js.grads)) check(`∂L/∂${k}`, fast.grads[k], js.grads[k], 1e-5);
-    console.log(`  worst relative difference over this file: ${worst.toExponential(2)}`);
+  }
+}
+
+function compareBackends(build: () => NTM | DNC, T: number, B: number, X: number, Y: number): void {
+  const x = Tensor.fromArray(
+    Array.from({ length: T * B * X }, () => (rng.uniform() < 0.5 ? 0 : 1)),
+    [T, B, X],
+  );
+  const dLogits = Tensor.fromArray(
+    Array.from({ length: T * B * Y }, () => rng.uniformRange(-1, 1)),
+    [T, B, Y],
+  );
+  const js = runOn('js', build, x, dLogits);
+  const fast = runOn('wasm', build, x, dLogits);
+  check('logits', fast.logits, js.logits, 1e-5);
+  check('weightings, every step (last row)', fast.w, js.w, 1e-5);
+  check('memory, every step (last row)', fast.memory, js.memory, 1e-5);
+  for (const k of Object.keys(js.grads)) check(`∂L/∂${k}`, fast.grads[k], js.grads[k], 1e-5);
+  console.log(`  worst relative difference over this file so far: ${worst.toExponential(2)}`);
+}
+
+describe('whole float32 models: WASM backend vs reference backend', () => {
+  test('NTM: 2 write + 2 read heads, N=11, M=6, five shifts, T=6, B=3: logits, views and every gradient', () => {
+    compareBackends(
+      () =>
+        new NTM({
+          inputSize: 5,
+          outputSize: 4,
+          hiddenSize: 9,
+          memorySlots: 11,
+          memoryWidth: 6,
+          readHeads: 2,
+          writeHeads: 2,
+          shiftRange: 2,
+          initFocus: Math.log(11),
+          seed: 3,
+        }),
+      6,
+      3,
+      5,
+      4,
+    );
+  });
+
+  test('DNC: 3 read heads, N=10, W=7, T=7, B=3: logits, views and every gradient', () => {
+    compareBackends(
+      () =>
+        new DNC({
+          inputSize: 5,
+          outputSize: 4,
+          hiddenSize: 9,
+          memorySlots: 10,
+          memoryWidth: 7,
+          readHeads: 3,
+          seed: 5,
+        }),
+      7,
+      3,
+      5,
+      4,
+    );
   });
 });

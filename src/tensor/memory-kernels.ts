@@ -1,9 +1,9 @@
 /**
  * Batched memory kernels a backend may offer beyond `Backend` (the WASM backend does): the
  * N × M operations of the Neural Turing Machine (Graves, Wayne & Danihelka 2014, eqs. 2–9),
- * which the DNC shares (content lookup, read, erase/add write), each run for all B rows of
- * a batch in one call. The readable reference, one row at a time, is the memory wing's
- * `addressing.ts`; `src/wings/memory/batched-ops.ts` runs it over a batch behind this same
+ * which the DNC shares (content lookup, read, erase/add write), and the DNC's N × N temporal
+ * link operations, each run for all B rows of a batch in one call. The readable reference,
+ * one row at a time, is the memory wing's `addressing.ts` and `dnc-ops.ts`; `src/wings/memory/batched-ops.ts` runs it over a batch behind this same
  * interface, and the tests hold every kernel to it. Like the fused optimizer kernels, the
  * interface lives here in the tensor layer so that the backend can implement it without
  * importing a wing.
@@ -130,6 +130,45 @@ export interface WriteGradArgs extends Omit<WriteArgs, 'mem'> {
   dAdd: FloatArray; // [B, M] (+=)
 }
 
+/**
+ * DNC temporal links (Graves et al. 2016, Methods), N slots:
+ *   L[i, j] = (1 − w^w[i] − w^w[j]) L_{t−1}[i, j] + w^w[i] p_{t−1}[j],  L[i, i] = 0
+ *   p = (1 − Σ_i w^w[i]) p_{t−1} + w^w
+ */
+export interface LinkArgs {
+  B: number;
+  N: number;
+  LPrev: FloatArray; // [B, N, N]
+  pPrev: FloatArray; // [B, N]
+  ww: FloatArray; // [B, N] write weighting w^w_t
+  L: FloatArray; // [B, N, N] out
+  p: FloatArray; // [B, N] out
+}
+
+export interface LinkGradArgs extends Omit<LinkArgs, 'L' | 'p'> {
+  dL: FloatArray; // [B, N, N] ∂L/∂L_t
+  dp: FloatArray; // [B, N] ∂L/∂p_t
+  dLPrev: FloatArray; // [B, N, N] out (0 on the diagonal)
+  dPPrev: FloatArray; // (+=)
+  dWw: FloatArray; // (+=)
+}
+
+/** Forward weighting f = L w (`transpose` false) or backward weighting b = Lᵀ w (true). */
+export interface LinkReadArgs {
+  B: number;
+  N: number;
+  L: FloatArray; // [B, N, N]
+  w: FloatArray; // [B, N] w^{r,i}_{t−1}
+  transpose: boolean;
+  out: FloatArray; // [B, N]
+}
+
+export interface LinkReadGradArgs extends Omit<LinkReadArgs, 'out'> {
+  dOut: FloatArray; // [B, N]
+  dL: FloatArray; // (+=)
+  dW: FloatArray; // (+=)
+}
+
 export interface MemoryKernels {
   contentForward(a: ContentArgs): void;
   contentBackward(a: ContentGradArgs): void;
@@ -143,6 +182,10 @@ export interface MemoryKernels {
   readBackward(a: ReadGradArgs): void;
   writeForward(a: WriteArgs): void;
   writeBackward(a: WriteGradArgs): void;
+  linkForward(a: LinkArgs): void;
+  linkBackward(a: LinkGradArgs): void;
+  linkReadForward(a: LinkReadArgs): void;
+  linkReadBackward(a: LinkReadGradArgs): void;
 }
 
 /** What a backend implements to offer the kernels (the WASM backend does). */

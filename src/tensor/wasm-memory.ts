@@ -9,6 +9,10 @@ import type {
   ContentArgs,
   ContentGradArgs,
   InterpolateArgs,
+  LinkArgs,
+  LinkGradArgs,
+  LinkReadArgs,
+  LinkReadGradArgs,
   InterpolateGradArgs,
   MemoryKernels,
   ReadArgs,
@@ -121,6 +125,30 @@ export interface MemoryKernelExports {
     dW: number,
     dErase: number,
     dAdd: number,
+  ): void;
+  memLinkForward(B: number, N: number, LPrev: number, pPrev: number, ww: number, L: number, p: number): void;
+  memLinkBackward(
+    B: number,
+    N: number,
+    LPrev: number,
+    pPrev: number,
+    ww: number,
+    dL: number,
+    dp: number,
+    dLPrev: number,
+    dPPrev: number,
+    dWw: number,
+  ): void;
+  memLinkReadForward(B: number, N: number, L: number, w: number, transpose: number, out: number): void;
+  memLinkReadBackward(
+    B: number,
+    N: number,
+    L: number,
+    w: number,
+    transpose: number,
+    dOut: number,
+    dL: number,
+    dW: number,
   ): void;
 }
 
@@ -407,6 +435,94 @@ export class WasmMemoryKernels implements MemoryKernels {
         p(a.dW, B * N, true),
         p(a.dErase, B * M, true),
         p(a.dAdd, B * M, true),
+      ),
+    );
+  }
+
+  linkForward(a: LinkArgs): void {
+    const { B, N } = a;
+    this.check('linkForward', {
+      LPrev: [a.LPrev, B * N * N],
+      pPrev: [a.pPrev, B * N],
+      ww: [a.ww, B * N],
+      L: [a.L, B * N * N],
+      p: [a.p, B * N],
+    });
+    this.call((p) =>
+      this.k.memLinkForward(
+        B,
+        N,
+        p(a.LPrev, B * N * N, false),
+        p(a.pPrev, B * N, false),
+        p(a.ww, B * N, false),
+        p(a.L, B * N * N, true),
+        p(a.p, B * N, true),
+      ),
+    );
+  }
+
+  linkBackward(a: LinkGradArgs): void {
+    const { B, N } = a;
+    this.check('linkBackward', {
+      LPrev: [a.LPrev, B * N * N],
+      pPrev: [a.pPrev, B * N],
+      ww: [a.ww, B * N],
+      dL: [a.dL, B * N * N],
+      dp: [a.dp, B * N],
+      dLPrev: [a.dLPrev, B * N * N],
+      dPPrev: [a.dPPrev, B * N],
+      dWw: [a.dWw, B * N],
+    });
+    this.call((p) =>
+      this.k.memLinkBackward(
+        B,
+        N,
+        p(a.LPrev, B * N * N, false),
+        p(a.pPrev, B * N, false),
+        p(a.ww, B * N, false),
+        p(a.dL, B * N * N, false),
+        p(a.dp, B * N, false),
+        p(a.dLPrev, B * N * N, true),
+        p(a.dPPrev, B * N, true),
+        p(a.dWw, B * N, true),
+      ),
+    );
+  }
+
+  linkReadForward(a: LinkReadArgs): void {
+    const { B, N } = a;
+    this.check('linkReadForward', { L: [a.L, B * N * N], w: [a.w, B * N], out: [a.out, B * N] });
+    this.call((p) =>
+      this.k.memLinkReadForward(
+        B,
+        N,
+        p(a.L, B * N * N, false),
+        p(a.w, B * N, false),
+        +a.transpose,
+        p(a.out, B * N, true),
+      ),
+    );
+  }
+
+  linkReadBackward(a: LinkReadGradArgs): void {
+    const { B, N } = a;
+    this.check('linkReadBackward', {
+      L: [a.L, B * N * N],
+      w: [a.w, B * N],
+      dOut: [a.dOut, B * N],
+      dL: [a.dL, B * N * N],
+      dW: [a.dW, B * N],
+    });
+    this.call((p) =>
+      this.k.memLinkReadBackward(
+        B,
+        N,
+        p(a.L, B * N * N, false),
+        p(a.w, B * N, false),
+        +a.transpose,
+        p(a.dOut, B * N, false),
+        p(a.dL, B * N * N, true),
+        p(a.dW, B * N, true),
       ),
     );
   }

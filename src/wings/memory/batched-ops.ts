@@ -1,5 +1,5 @@
 /**
- * The NTM's memory operations over a whole batch, behind the backend's `MemoryKernels`
+ * The memory operations of the NTM (and the DNC's temporal links) over a whole batch, behind the backend's `MemoryKernels`
  * interface (src/tensor/memory-kernels.ts): `referenceMemoryOps` runs the readable per-row
  * functions of `addressing.ts` on each row (in float64 or float32, exactly as they compute
  * one row), and `memoryOps` picks the backend's WASM kernels instead for float32 models when
@@ -15,6 +15,10 @@ import {
   type ContentGradArgs,
   type InterpolateArgs,
   type InterpolateGradArgs,
+  type LinkArgs,
+  type LinkGradArgs,
+  type LinkReadArgs,
+  type LinkReadGradArgs,
   type MemoryKernels,
   memoryKernels,
   type ReadArgs,
@@ -44,6 +48,7 @@ import {
   writeBackward,
   writeForward,
 } from './addressing.js';
+import { linkBackward, linkForward, linkReadBackward, linkReadForward } from './dnc-ops.js';
 
 /** Row b of a [B, n] array (a view, so writes land in the batch). */
 function row(a: Vec, b: number, n: number): Vec {
@@ -180,6 +185,53 @@ export const referenceMemoryOps: MemoryKernels = {
         row(a.dW, b, N),
         row(a.dErase, b, M),
         row(a.dAdd, b, M),
+      );
+    }
+  },
+
+  linkForward(a: LinkArgs): void {
+    const { B, N } = a;
+    for (let b = 0; b < B; b++) {
+      const { L, p } = linkForward(row(a.LPrev, b, N * N), row(a.pPrev, b, N), row(a.ww, b, N));
+      row(a.L, b, N * N).set(L);
+      row(a.p, b, N).set(p);
+    }
+  },
+
+  linkBackward(a: LinkGradArgs): void {
+    const { B, N } = a;
+    for (let b = 0; b < B; b++) {
+      linkBackward(
+        row(a.LPrev, b, N * N),
+        row(a.pPrev, b, N),
+        row(a.ww, b, N),
+        row(a.dL, b, N * N),
+        row(a.dp, b, N),
+        row(a.dLPrev, b, N * N),
+        row(a.dPPrev, b, N),
+        row(a.dWw, b, N),
+      );
+    }
+  },
+
+  linkReadForward(a: LinkReadArgs): void {
+    const { B, N } = a;
+    for (let b = 0; b < B; b++) {
+      row(a.out, b, N).set(linkReadForward(row(a.L, b, N * N), N, row(a.w, b, N), a.transpose));
+    }
+  },
+
+  linkReadBackward(a: LinkReadGradArgs): void {
+    const { B, N } = a;
+    for (let b = 0; b < B; b++) {
+      linkReadBackward(
+        row(a.L, b, N * N),
+        N,
+        row(a.w, b, N),
+        a.transpose,
+        row(a.dOut, b, N),
+        row(a.dL, b, N * N),
+        row(a.dW, b, N),
       );
     }
   },
