@@ -9,7 +9,9 @@
  *   node --import tsx bench/memory-step.ts --model dnc --task recall --steps 20 --backend js
  *   node --cpu-prof --cpu-prof-interval 200 --import tsx bench/memory-step.ts …   # op-by-op profile
  *
- * Prints one JSON line: { model, task, backend, steps, meanMs, medianMs, load }.
+ * Prints one JSON line: { model, task, backend, steps, meanMs, medianMs, cpuMsPerStep, load }
+ * (wall-clock mean and median per step; process CPU time per step; 1-minute load average
+ * at the start and the end).
  * KIOKU_THREADS=1 is the setting used in docs/memory.md.
  */
 import { loadavg } from 'node:os';
@@ -41,10 +43,20 @@ const parts = memoryRunParts({
 });
 const times: number[] = [];
 let last = 0;
+// CPU time of this process over the measured steps: on a busy machine it moves far less
+// than wall time with how much of a core the scheduler grants.
+let cpuStart = 0;
+let cpuEnd = 0;
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const trainer = new Trainer(parts.trainTask, parts.options, {
   onEvent: (e) => {
     if (e.type !== 'step') return;
     if (e.step > warmup) times.push((e.elapsedSeconds - last) * 1000);
+    if (e.step === warmup) cpuStart = cpuMs();
+    cpuEnd = cpuMs();
     last = e.elapsedSeconds;
   },
 });
@@ -59,6 +71,7 @@ console.log(
     steps: times.length,
     meanMs: Math.round((times.reduce((s, x) => s + x, 0) / times.length) * 10) / 10,
     medianMs: Math.round(sorted[Math.floor(sorted.length / 2)] * 10) / 10,
+    cpuMsPerStep: Math.round(((cpuEnd - cpuStart) / times.length) * 10) / 10,
     load: [load0, loadavg()[0]].map((l) => Math.round(l * 100) / 100),
   }),
 );
