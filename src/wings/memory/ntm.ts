@@ -27,6 +27,7 @@ import { Module, Parameter } from '../../nn/module.js';
 import type { Backend } from '../../tensor/backend.js';
 import { getBackend } from '../../tensor/current-backend.js';
 import type { MemoryKernels } from '../../tensor/memory-kernels.js';
+import { keep } from '../../tensor/scope.js';
 import { allocFloat, type DType, expectShape, type FloatArray, Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -124,6 +125,7 @@ export class NTM extends Module {
   readonly initRead: Parameter; // [R, M]
   readonly initWeighting: Parameter; // [Wh + R, N]
   private cache: NTMCache | null = null;
+  private history: FloatArray | null = null;
 
   constructor(config: NTMConfig) {
     super();
@@ -224,8 +226,14 @@ export class NTM extends Module {
     this.controller.begin(T, B);
     const xi = be.alloc(c.dtype, T * B * P);
     const outIn = new Tensor(be.alloc(c.dtype, T * B * (H + R * M)), [T, B, H + R * M]);
+    // The memory after every write is kept for backward, in one workspace that every forward
+    // reuses ([T·Wh + 1, B, N, M]): allocating and collecting it anew each training step cost
+    // as much time as the memory operations themselves.
+    const slab = B * N * M;
+    const history = this.memoryHistory(be, (T * Wh + 1) * slab);
+    let written = 0;
     // The initial state (Collier & Beel 2018): M_0 constant, r_0 = tanh(b_r), w_0 = softmax(b_w).
-    let mem = be.alloc(c.dtype, B * N * M).fill(MEMORY_INIT); // [B, N, M]
+    let mem = history.subarray(0, slab).fill(MEMORY_INIT); // [B, N, M]
     const r0 = be.alloc(c.dtype, B * R * M); // [B, R·M]
     const w0: FloatArray[] = [];
     for (let hd = 0; hd < nHeads; hd++) w0.push(be.alloc(c.dtype, B * N));
@@ -256,7 +264,8 @@ export class NTM extends Module {
         const hs = this.address(be, ops, B, xi, t * B * P + off, mem, wPrev[hd], true);
         off += this.headSize(true);
         heads.push(hs);
-        const next = be.alloc(c.dtype, B * N * M);
+        written++;
+        const next = history.subarray(written * slab, (written + 1) * slab);
         // eqs. 3–4
         ops.writeForward({
           B,
@@ -290,6 +299,19 @@ export class NTM extends Module {
     }
     this.cache = { T, B, steps, reads, outIn, memAfter };
     return this.output.forward(outIn);
+  }
+
+  /**
+   * The memory-history workspace of at least n elements, kept across forwards (and out of
+   * the Trainer's per-step memory scopes); it grows with the longest sequence seen. Views of
+   * it in the cache stay valid until the next forward, which is all backward and `trace` need.
+   */
+  private memoryHistory(be: Backend, n: number): FloatArray {
+    if (this.history === null || this.history.length < n) {
+      this.history = be.alloc(this.config.dtype, n);
+      keep(this.history);
+    }
+    return this.history;
   }
 
   /**
