@@ -16,3 +16,9 @@ export { adam, sgd, rmsprop, sumSquares, scale } from './optim';
 export function zero(ptr: usize, bytes: usize): void {
   memory.fill(ptr, 0, bytes);
 }
+export {
+  memContentForward, memContentBackward, memInterpolateForward, memInterpolateBackward,
+  memShiftForward, memShiftBackward, memSharpenForward, memSharpenBackward,
+  memReadForward, memReadBackward, memWriteForward, memWriteBackward,
+  memLinkForward, memLinkBackward, memLinkReadForward, memLinkReadBackward,
+} from './memory';

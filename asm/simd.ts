@@ -94,3 +94,32 @@ const LN2_LO: f32 = -2.12194440e-4;
   const small = fma(f32x4.mul(p, z), x, x);
   return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
 }
+
+/**
+ * ln x for each lane of positive normal floats (Cephes `logf`), absolute error ≈ 1e-7 near 1
+ * and relative ≈ 2e-7 elsewhere: x = m·2^e with m in [√½, √2), ln(1 + f) for f = m − 1 by
+ * a degree-9 polynomial, e·ln 2 added in two parts (Cody & Waite).
+ */
+// @ts-ignore: decorator
+@inline export function vlog(x: v128): v128 {
+  // Exponent and mantissa: m in [0.5, 1) from the bits, then moved to [√½, √2).
+  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(x, 23), i32x4.splat(126)));
+  let m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
+  const small = f32x4.lt(m, f32x4.splat(0.707106781186547524));
+  e = f32x4.sub(e, v128.and(small, f32x4.splat(1)));
+  m = f32x4.sub(f32x4.add(m, v128.and(small, m)), f32x4.splat(1));
+  const z = f32x4.mul(m, m);
+  let y = f32x4.splat(7.0376836292e-2);
+  y = fma(y, m, f32x4.splat(-1.1514610310e-1));
+  y = fma(y, m, f32x4.splat(1.1676998740e-1));
+  y = fma(y, m, f32x4.splat(-1.2420140846e-1));
+  y = fma(y, m, f32x4.splat(1.4249322787e-1));
+  y = fma(y, m, f32x4.splat(-1.6668057665e-1));
+  y = fma(y, m, f32x4.splat(2.0000714765e-1));
+  y = fma(y, m, f32x4.splat(-2.4999993993e-1));
+  y = fma(y, m, f32x4.splat(3.3333331174e-1));
+  y = f32x4.mul(f32x4.mul(y, m), z);
+  y = fma(e, f32x4.splat(LN2_LO), y);
+  y = fma(z, f32x4.splat(-0.5), y);
+  return fma(e, f32x4.splat(LN2_HI), f32x4.add(m, y));
+}

@@ -37,6 +37,7 @@ import {
 } from '../src/wings/memory/dnc-ops.js';
 import { DNC } from '../src/wings/memory/dnc.js';
 import { NTM } from '../src/wings/memory/ntm.js';
+import { backendsUnderTest } from './helpers/backends.js';
 import { dot, fdMaxDiff } from './helpers/gradcheck.js';
 
 const TOL = 1e-7;
@@ -256,34 +257,38 @@ function checkWholeModel(model: NTM | DNC, x: Tensor, label: string): void {
 }
 
 describe('whole cells unrolled over several steps, float64 finite differences', () => {
-  test('NTM: 2 write heads, 2 read heads, N = 7, M = 5, H = 6, T = 5, B = 2', () => {
-    const ntm = new NTM({
-      inputSize: 4,
-      outputSize: 3,
-      hiddenSize: 6,
-      memorySlots: 7,
-      memoryWidth: 5,
-      readHeads: 2,
-      writeHeads: 2,
-      dtype: 'float64',
-      seed: 3,
+  for (const be of backendsUnderTest()) {
+    test(`${be.name} backend: NTM: 2 write heads, 2 read heads, N = 7, M = 5, H = 6, T = 5, B = 2`, () => {
+      const ntm = new NTM({
+        inputSize: 4,
+        outputSize: 3,
+        hiddenSize: 6,
+        memorySlots: 7,
+        memoryWidth: 5,
+        readHeads: 2,
+        writeHeads: 2,
+        dtype: 'float64',
+        seed: 3,
+      });
+      const x = new Tensor(rand(5 * 2 * 4), [5, 2, 4]);
+      be.use();
+      checkWholeModel(ntm, x, 'NTM');
     });
-    const x = new Tensor(rand(5 * 2 * 4), [5, 2, 4]);
-    checkWholeModel(ntm, x, 'NTM');
-  });
 
-  test('DNC: 3 read heads, N = 6, W = 5, H = 7, T = 5, B = 2', () => {
-    const dnc = new DNC({
-      inputSize: 4,
-      outputSize: 3,
-      hiddenSize: 7,
-      memorySlots: 6,
-      memoryWidth: 5,
-      readHeads: 3,
-      dtype: 'float64',
-      seed: 4,
+    test(`${be.name} backend: DNC: 3 read heads, N = 6, W = 5, H = 7, T = 5, B = 2`, () => {
+      const dnc = new DNC({
+        inputSize: 4,
+        outputSize: 3,
+        hiddenSize: 7,
+        memorySlots: 6,
+        memoryWidth: 5,
+        readHeads: 3,
+        dtype: 'float64',
+        seed: 4,
+      });
+      const x = new Tensor(rand(5 * 2 * 4), [5, 2, 4]);
+      be.use();
+      checkWholeModel(dnc, x, 'DNC');
     });
-    const x = new Tensor(rand(5 * 2 * 4), [5, 2, 4]);
-    checkWholeModel(dnc, x, 'DNC');
-  });
+  }
 });

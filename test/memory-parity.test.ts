@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Tensor } from '../src/tensor/tensor.js';
 import { DNC } from '../src/wings/memory/dnc.js';
 import { NTM } from '../src/wings/memory/ntm.js';
+import { backendsUnderTest } from './helpers/backends.js';
 import { maxAbsDiff } from './helpers/gradcheck.js';
 
 const TOL = 1e-9;
@@ -88,31 +89,33 @@ function run(model: NTM | DNC, c: Case): void {
 }
 
 describe(`memory wing: parity with PyTorch ${fixture.torch} (float64, tolerance ${TOL})`, () => {
-  for (const c of fixture.cases) {
-    test(`${c.model.toUpperCase()} ${JSON.stringify(c.config)}`, () => {
-      const k = c.config;
-      const model =
-        c.model === 'ntm'
-          ? new NTM({
-              inputSize: k.X,
-              outputSize: k.Y,
-              hiddenSize: k.H,
-              memorySlots: k.N,
-              memoryWidth: k.M,
-              readHeads: k.R,
-              writeHeads: k.Wh,
-              dtype: 'float64',
-            })
-          : new DNC({
-              inputSize: k.X,
-              outputSize: k.Y,
-              hiddenSize: k.H,
-              memorySlots: k.N,
-              memoryWidth: k.W,
-              readHeads: k.R,
-              dtype: 'float64',
-            });
-      run(model, c);
-    });
-  }
+  for (const be of backendsUnderTest())
+    for (const c of fixture.cases) {
+      test(`${be.name} backend: ${c.model.toUpperCase()} ${JSON.stringify(c.config)}`, () => {
+        be.use();
+        const k = c.config;
+        const model =
+          c.model === 'ntm'
+            ? new NTM({
+                inputSize: k.X,
+                outputSize: k.Y,
+                hiddenSize: k.H,
+                memorySlots: k.N,
+                memoryWidth: k.M,
+                readHeads: k.R,
+                writeHeads: k.Wh,
+                dtype: 'float64',
+              })
+            : new DNC({
+                inputSize: k.X,
+                outputSize: k.Y,
+                hiddenSize: k.H,
+                memorySlots: k.N,
+                memoryWidth: k.W,
+                readHeads: k.R,
+                dtype: 'float64',
+              });
+        run(model, c);
+      });
+    }
 });

@@ -15,9 +15,11 @@ import type {
   RMSpropStepParams,
   SGDStepParams,
 } from './optimizer-kernels.js';
+import type { HasMemoryKernels, MemoryKernels } from './memory-kernels.js';
 import { ReferenceBackend } from './reference.js';
 import type { DType, FloatArray } from './tensor.js';
 import { WasmHeap } from './wasm-heap.js';
+import { WasmMemoryKernels } from './wasm-memory.js';
 import {
   compileSync,
   instantiate,
@@ -149,7 +151,7 @@ interface Staged {
  *   whose arithmetic does not depend on the split, so results are bit-identical for any
  *   thread count.
  */
-export class WasmBackend implements Backend, FusedOptimizerKernels {
+export class WasmBackend implements Backend, FusedOptimizerKernels, HasMemoryKernels {
   readonly name = 'wasm';
   readonly engine: WasmEngine;
   private readonly ref = new ReferenceBackend();
@@ -161,6 +163,7 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
   forceGemmPath: number | null = null;
   /** Scratch for softmaxCrossEntropy's two f64 results. */
   private readonly result: number;
+  private memory: WasmMemoryKernels | null = null;
 
   constructor(engine: WasmEngine) {
     this.engine = engine;
@@ -579,6 +582,14 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       weightSum = f64[(this.result >> 3) + 1];
     });
     return { lossSum, weightSum };
+  }
+
+  /** The batched NTM/DNC memory kernels on this backend's memory (`src/tensor/wasm-memory.ts`). */
+  memoryKernels(): MemoryKernels {
+    this.memory ??= new WasmMemoryKernels(this.k, (body) =>
+      this.staging(() => body((a, len, out) => this.arg(a, 0, len, out))),
+    );
+    return this.memory;
   }
 
   // ---- fused optimizer kernels (FusedOptimizerKernels) ----

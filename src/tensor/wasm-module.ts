@@ -13,6 +13,7 @@
  */
 
 import { nodeHost, runsInNode } from './host.js';
+import type { MemoryKernelExports } from './wasm-memory.js';
 
 /** Which binary a runtime can run. */
 export interface WasmVariant {
@@ -211,7 +212,7 @@ export async function compileAsync(v: WasmVariant, source?: WasmSource): Promise
 }
 
 /** The raw exports of `asm/index.ts` (pointers are byte addresses in the shared memory). */
-export interface KernelExports {
+export interface KernelExports extends MemoryKernelExports {
   heapBase(): number;
   zero(ptr: number, bytes: number): void;
   gemmWorkBytes(): number;

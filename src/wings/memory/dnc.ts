@@ -28,35 +28,19 @@
  */
 import { Linear } from '../../nn/linear.js';
 import { Module, Parameter } from '../../nn/module.js';
+import type { Backend } from '../../tensor/backend.js';
 import { getBackend } from '../../tensor/current-backend.js';
-import { allocFloat, type DType, expectShape, Tensor } from '../../tensor/tensor.js';
+import type { MemoryKernels } from '../../tensor/memory-kernels.js';
+import { type DType, expectShape, type FloatArray, Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import {
-  type ContentCache,
-  contentBackward,
-  contentForward,
-  readBackward,
-  readForward,
-  sigmoid,
-  sigmoidGrad,
-  softmaxGradInto,
-  softmaxInto,
-  softplus,
-  softplusGrad,
-  type Vec,
-  writeBackward,
-  writeForward,
-} from './addressing.js';
+import { sigmoid, sigmoidGrad, softmaxGradInto, softmaxInto, softplus, softplusGrad } from './addressing.js';
+import { memoryOps } from './batched-ops.js';
 import { StepController } from './controller.js';
 import {
   type AllocationCache,
   allocationBackward,
   allocationForward,
-  linkBackward,
-  linkForward,
-  linkReadBackward,
-  linkReadForward,
   readModeBackward,
   readModeForward,
   retentionBackward,
@@ -80,15 +64,26 @@ export interface DNCConfig {
   seed?: number;
 }
 
-/** The memory state between steps for one row. */
+/** The memory state between steps, for all B rows. */
 interface DNCState {
-  mem: Vec; // [N, W]
-  usage: Vec; // [N]
-  prec: Vec; // [N] p
-  link: Vec; // [N, N]
-  ww: Vec; // [N] w^w
-  wr: Vec; // [R, N] w^r
-  r: Vec; // [R, W]
+  mem: FloatArray; // [B, N, W]
+  usage: FloatArray; // [B, N]
+  prec: FloatArray; // [B, N] p
+  link: FloatArray; // [B, N, N]
+  ww: FloatArray; // [B, N] w^w
+  wr: FloatArray[]; // [R] → [B, N] w^{r,i}
+  r: FloatArray; // [B, R·W]
+}
+
+/** Content lookup C(M, k, β) [B, N] with the cache of its backward. */
+interface Content {
+  key: FloatArray; // [B, W]
+  beta: FloatArray; // [B]
+  w: FloatArray; // [B, N]
+  dots: FloatArray; // [B, N]
+  rowNorm: FloatArray; // [B, N]
+  sim: FloatArray; // [B, N]
+  keyNorm: FloatArray; // [B]
 }
 
 /** The offsets of each field inside ξ (paper's interface vector). */
@@ -106,27 +101,23 @@ interface Interface {
   size: number;
 }
 
-/** What one row computed at one step (typed cache for backward). */
+/** What one step computed for all rows (typed cache for backward). */
 interface DNCStep {
   prev: DNCState;
   next: DNCState;
-  xi: Vec; // raw interface [P]
-  readKeys: Vec; // [R, W]
-  readStrengths: Vec; // [R]
-  writeKey: Vec; // [W]
-  writeStrength: number;
-  erase: Vec; // [W]
-  writeVector: Vec; // [W]
-  freeGates: Vec; // [R]
-  allocGate: number;
-  writeGate: number;
-  modes: Vec; // [R, 3]
-  psi: Vec;
-  alloc: AllocationCache;
-  writeContent: ContentCache;
-  forward: Vec[]; // [R] f^i
-  backward: Vec[]; // [R] b^i
-  readContent: ContentCache[]; // [R]
+  xi: FloatArray; // [B, P] raw interface (a view of the forward's ξ)
+  freeGates: FloatArray; // [B, R]
+  allocGate: FloatArray; // [B]
+  writeGate: FloatArray; // [B]
+  erase: FloatArray; // [B, W]
+  writeVector: FloatArray; // [B, W]
+  modes: FloatArray; // [B, 3R]
+  psi: FloatArray; // [B, N]
+  alloc: AllocationCache[]; // [B]
+  writeContent: Content; // on M_{t−1}, key k^w, strength β^w
+  forward: FloatArray[]; // [R] → [B, N] f^i
+  backward: FloatArray[]; // [R] → [B, N] b^i
+  readContent: Content[]; // [R] on M_t
 }
 
 export interface DNCTrace {
@@ -149,7 +140,7 @@ export class DNC extends Module {
   readonly interfaceWeight: Parameter; // [P, H]
   readonly interfaceBias: Parameter; // [P]
   readonly layout: Interface;
-  private cache: { T: number; B: number; steps: DNCStep[][] } | null = null;
+  private cache: { T: number; B: number; steps: DNCStep[] } | null = null;
 
   constructor(config: DNCConfig) {
     super();
@@ -218,16 +209,18 @@ export class DNC extends Module {
     ];
   }
 
-  private initialState(): DNCState {
+  /** The state before step 0 for B rows: memory at the small constant, everything else 0. */
+  private initialState(be: Backend, B: number): DNCState {
     const { memorySlots: N, memoryWidth: W, readHeads: R, dtype } = this.config;
+    const a = (n: number): FloatArray => be.alloc(dtype, n);
     return {
-      mem: allocFloat(dtype, N * W).fill(MEMORY_INIT),
-      usage: allocFloat(dtype, N),
-      prec: allocFloat(dtype, N),
-      link: allocFloat(dtype, N * N),
-      ww: allocFloat(dtype, N),
-      wr: allocFloat(dtype, R * N),
-      r: allocFloat(dtype, R * W),
+      mem: a(B * N * W).fill(MEMORY_INIT),
+      usage: a(B * N),
+      prec: a(B * N),
+      link: a(B * N * N),
+      ww: a(B * N),
+      wr: Array.from({ length: R }, () => a(B * N)),
+      r: a(B * R * W),
     };
   }
 
@@ -239,92 +232,142 @@ export class DNC extends Module {
     const { hiddenSize: H, memoryWidth: W, readHeads: R, inputSize: X, dtype } = c;
     const P = this.layout.size;
     const be = getBackend();
+    const ops = memoryOps(dtype);
     this.controller.begin(T, B);
-    const xi = allocFloat(dtype, T * B * P);
-    const outIn = Tensor.zeros([T, B, H + R * W], dtype);
-    let states = Array.from({ length: B }, () => this.initialState());
-    const steps: DNCStep[][] = [];
-    const ctrlIn = allocFloat(dtype, B * (X + R * W));
+    const xi = be.alloc(dtype, T * B * P);
+    const outIn = new Tensor(be.alloc(dtype, T * B * (H + R * W)), [T, B, H + R * W]);
+    let state = this.initialState(be, B);
+    const steps: DNCStep[] = [];
+    const ctrlIn = be.alloc(dtype, B * (X + R * W));
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const row = b * (X + R * W);
         for (let i = 0; i < X; i++) ctrlIn[row + i] = x.data[(t * B + b) * X + i];
-        ctrlIn.set(states[b].r, row + X);
+        ctrlIn.set(state.r.subarray(b * R * W, (b + 1) * R * W), row + X);
       }
       const h = this.controller.step(t, ctrlIn);
       be.gemm(false, true, B, P, H, 1, h, 0, H, this.interfaceWeight.value.data, 0, H, 0, xi, t * B * P, P);
       be.addRowVector(xi, t * B * P, B, P, this.interfaceBias.value.data, 0);
-      const row: DNCStep[] = [];
+      const s = this.step(be, ops, B, state, xi.subarray(t * B * P, (t + 1) * B * P));
+      steps.push(s);
       for (let b = 0; b < B; b++) {
-        const s = this.step(states[b], xi.subarray((t * B + b) * P, (t * B + b + 1) * P));
-        row.push(s);
         const o = (t * B + b) * (H + R * W);
-        for (let i = 0; i < H; i++) outIn.data[o + i] = h[b * H + i];
-        outIn.data.set(s.next.r, o + H);
+        outIn.data.set(h.subarray(b * H, (b + 1) * H), o);
+        outIn.data.set(s.next.r.subarray(b * R * W, (b + 1) * R * W), o + H);
       }
-      steps.push(row);
-      states = row.map((s) => s.next);
+      state = s.next;
     }
     this.cache = { T, B, steps };
     return this.output.forward(outIn);
   }
 
-  /** One memory step for one row from its raw interface vector. */
-  private step(prev: DNCState, xi: Vec): DNCStep {
+  /** One memory step for all B rows from their raw interface vectors xi [B, P]. */
+  private step(be: Backend, ops: MemoryKernels, B: number, prev: DNCState, xi: FloatArray): DNCStep {
     const { memorySlots: N, memoryWidth: W, readHeads: R, dtype } = this.config;
     const L = this.layout;
-    const readKeys = xi.slice(L.readKeys, L.readKeys + R * W);
-    const readStrengths = allocFloat(dtype, R);
-    for (let i = 0; i < R; i++) readStrengths[i] = 1 + softplus(xi[L.readStrengths + i]); // oneplus
-    const writeKey = xi.slice(L.writeKey, L.writeKey + W);
-    const writeStrength = 1 + softplus(xi[L.writeStrength]);
-    const erase = allocFloat(dtype, W);
-    for (let j = 0; j < W; j++) erase[j] = sigmoid(xi[L.erase + j]);
-    const writeVector = xi.slice(L.writeVector, L.writeVector + W);
-    const freeGates = allocFloat(dtype, R);
-    for (let i = 0; i < R; i++) freeGates[i] = sigmoid(xi[L.freeGates + i]);
-    const allocGate = sigmoid(xi[L.allocGate]);
-    const writeGate = sigmoid(xi[L.writeGate]);
-    const modes = allocFloat(dtype, 3 * R);
-    for (let i = 0; i < R; i++) softmaxInto(xi, L.readModes + 3 * i, 3, modes, 3 * i);
-
-    const psi = retentionForward(freeGates, prev.wr, N);
-    const usage = usageForward(prev.usage, prev.ww, psi);
-    const alloc = allocationForward(usage);
-    const writeContent = contentForward(prev.mem, N, W, writeKey, writeStrength);
-    const ww = writeWeightingForward(alloc.a, writeContent.w, allocGate, writeGate);
-    const mem = writeForward(prev.mem, N, W, ww, erase, writeVector);
-    const { L: link, p: prec } = linkForward(prev.link, prev.prec, ww);
-    const wr = allocFloat(dtype, R * N);
-    const r = allocFloat(dtype, R * W);
-    const forward: Vec[] = [];
-    const backward: Vec[] = [];
-    const readContent: ContentCache[] = [];
+    const P = L.size;
+    const a = (n: number): FloatArray => be.alloc(dtype, n);
+    const content = (): Content => ({
+      key: a(B * W),
+      beta: a(B),
+      w: a(B * N),
+      dots: a(B * N),
+      rowNorm: a(B * N),
+      sim: a(B * N),
+      keyNorm: a(B),
+    });
+    const writeContent = content();
+    const readContent = Array.from({ length: R }, content);
+    const erase = a(B * W);
+    const writeVector = a(B * W);
+    const freeGates = a(B * R);
+    const allocGate = a(B);
+    const writeGate = a(B);
+    const modes = a(B * 3 * R);
+    // The interface vector's activations, row by row (a few numbers each).
+    for (let b = 0; b < B; b++) {
+      const o = b * P;
+      for (let i = 0; i < R; i++) {
+        readContent[i].key.set(xi.subarray(o + L.readKeys + i * W, o + L.readKeys + (i + 1) * W), b * W);
+        readContent[i].beta[b] = 1 + softplus(xi[o + L.readStrengths + i]); // oneplus
+        freeGates[b * R + i] = sigmoid(xi[o + L.freeGates + i]);
+        softmaxInto(xi, o + L.readModes + 3 * i, 3, modes, b * 3 * R + 3 * i);
+      }
+      writeContent.key.set(xi.subarray(o + L.writeKey, o + L.writeKey + W), b * W);
+      writeContent.beta[b] = 1 + softplus(xi[o + L.writeStrength]);
+      for (let j = 0; j < W; j++) {
+        erase[b * W + j] = sigmoid(xi[o + L.erase + j]);
+        writeVector[b * W + j] = xi[o + L.writeVector + j];
+      }
+      allocGate[b] = sigmoid(xi[o + L.allocGate]);
+      writeGate[b] = sigmoid(xi[o + L.writeGate]);
+    }
+    // Dynamic allocation (retention ψ, usage u, the free list): O(R·N + N log N) per row.
+    const psi = a(B * N);
+    const usage = a(B * N);
+    const allocA = a(B * N);
+    const alloc: AllocationCache[] = [];
+    const wrPrevRow = be.alloc(dtype, R * N); // [R, N] of one row
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < R; i++) wrPrevRow.set(prev.wr[i].subarray(b * N, (b + 1) * N), i * N);
+      const p = retentionForward(freeGates.subarray(b * R, (b + 1) * R), wrPrevRow, N);
+      psi.set(p, b * N);
+      const u = usageForward(
+        prev.usage.subarray(b * N, (b + 1) * N),
+        prev.ww.subarray(b * N, (b + 1) * N),
+        p,
+      );
+      usage.set(u, b * N);
+      const ac = allocationForward(u);
+      alloc.push(ac);
+      allocA.set(ac.a, b * N);
+    }
+    // Write weighting from allocation and content lookup on M_{t−1}, then write, then link.
+    const { key, beta, w: cw, dots, rowNorm, sim, keyNorm } = writeContent;
+    ops.contentForward({ B, N, M: W, mem: prev.mem, key, beta, w: cw, dots, rowNorm, sim, keyNorm });
+    const ww = a(B * N);
+    for (let b = 0; b < B; b++) {
+      const row = (v: FloatArray): FloatArray => v.subarray(b * N, (b + 1) * N);
+      ww.set(writeWeightingForward(row(allocA), row(cw), allocGate[b], writeGate[b]), b * N);
+    }
+    const mem = a(B * N * W);
+    ops.writeForward({ B, N, M: W, memPrev: prev.mem, w: ww, erase, add: writeVector, mem });
+    const link = a(B * N * N);
+    const prec = a(B * N);
+    ops.linkForward({ B, N, LPrev: prev.link, pPrev: prev.prec, ww, L: link, p: prec });
+    // Read heads: forward/backward weightings through L_t, content lookup on M_t, read modes.
+    const wr: FloatArray[] = [];
+    const r = a(B * R * W);
+    const r1 = a(B * W);
+    const forward: FloatArray[] = [];
+    const backward: FloatArray[] = [];
     for (let i = 0; i < R; i++) {
-      const wPrev = prev.wr.subarray(i * N, (i + 1) * N);
-      const f = linkReadForward(link, N, wPrev, false);
-      const bw = linkReadForward(link, N, wPrev, true);
-      const cr = contentForward(mem, N, W, readKeys.subarray(i * W, (i + 1) * W), readStrengths[i]);
-      const w = readModeForward(modes, 3 * i, bw, cr.w, f);
-      wr.set(w, i * N);
-      r.set(readForward(mem, N, W, w), i * W);
+      const f = a(B * N);
+      const bw = a(B * N);
+      ops.linkReadForward({ B, N, L: link, w: prev.wr[i], transpose: false, out: f });
+      ops.linkReadForward({ B, N, L: link, w: prev.wr[i], transpose: true, out: bw });
+      const rc = readContent[i];
+      ops.contentForward({ B, N, M: W, mem, ...rc });
+      const w = a(B * N);
+      for (let b = 0; b < B; b++) {
+        const row = (v: FloatArray): FloatArray => v.subarray(b * N, (b + 1) * N);
+        w.set(readModeForward(modes, b * 3 * R + 3 * i, row(bw), row(rc.w), row(f)), b * N);
+      }
+      ops.readForward({ B, N, M: W, mem, w, r: r1 });
+      for (let b = 0; b < B; b++) r.set(r1.subarray(b * W, (b + 1) * W), b * R * W + i * W);
+      wr.push(w);
       forward.push(f);
       backward.push(bw);
-      readContent.push(cr);
     }
     return {
       prev,
       next: { mem, usage, prec, link, ww, wr, r },
       xi,
-      readKeys,
-      readStrengths,
-      writeKey,
-      writeStrength,
-      erase,
-      writeVector,
       freeGates,
       allocGate,
       writeGate,
+      erase,
+      writeVector,
       modes,
       psi,
       alloc,
@@ -343,119 +386,223 @@ export class DNC extends Module {
     const { hiddenSize: H, memoryWidth: W, readHeads: R, inputSize: X, dtype } = this.config;
     const P = this.layout.size;
     const be = getBackend();
+    const ops = memoryOps(dtype);
     const dOutIn = this.output.backward(dLogits);
-    let grads = Array.from({ length: B }, () => this.zeroGrads());
-    const dXi = allocFloat(dtype, B * P);
-    const dh = allocFloat(dtype, B * H);
-    const dIn = allocFloat(dtype, B * (X + R * W));
+    let g = this.zeroGrads(be, B);
+    const dXi = be.alloc(dtype, B * P);
+    const dh = be.alloc(dtype, B * H);
+    const dIn = be.alloc(dtype, B * (X + R * W));
     this.controller.beginBackward();
     for (let t = T - 1; t >= 0; t--) {
-      const prevGrads: DNCState[] = [];
       for (let b = 0; b < B; b++) {
-        const g = grads[b];
         const o = (t * B + b) * (H + R * W);
         for (let i = 0; i < H; i++) dh[b * H + i] = dOutIn.data[o + i];
-        for (let i = 0; i < R * W; i++) g.r[i] += dOutIn.data[o + H + i];
-        prevGrads.push(this.stepBackward(steps[t][b], g, dXi.subarray(b * P, (b + 1) * P)));
+        for (let i = 0; i < R * W; i++) g.r[b * R * W + i] += dOutIn.data[o + H + i];
       }
+      const d = this.stepBackward(be, ops, B, steps[t], g, dXi);
       const h = this.controller.hidden(t);
       be.gemm(false, false, B, H, P, 1, dXi, 0, P, this.interfaceWeight.value.data, 0, H, 1, dh, 0, H);
       be.gemm(true, false, P, H, B, 1, dXi, 0, P, h, 0, H, 1, this.interfaceWeight.grad.data, 0, H);
       be.sumRowsAccumulate(dXi, 0, B, P, this.interfaceBias.grad.data, 0);
       this.controller.backStep(t, dh, dIn);
       for (let b = 0; b < B; b++)
-        prevGrads[b].r.set(dIn.subarray(b * (X + R * W) + X, (b + 1) * (X + R * W)));
-      grads = prevGrads;
+        d.r.set(dIn.subarray(b * (X + R * W) + X, (b + 1) * (X + R * W)), b * R * W);
+      g = d;
     }
   }
 
-  /** A zero state: the shape of ∂L/∂(state). */
-  private zeroGrads(): DNCState {
-    const s = this.initialState();
+  /** A zero state for B rows: the shape of ∂L/∂(state). */
+  private zeroGrads(be: Backend, B: number): DNCState {
+    const s = this.initialState(be, B);
     s.mem.fill(0);
     return s;
   }
 
   /**
-   * Backward of one step for one row: `g` holds ∂L/∂(state after the step) (r only from
+   * Backward of one step for all rows: `g` holds ∂L/∂(state after the step) (r only from
    * the output so far); returns ∂L/∂(state before), r left for the caller, and writes
-   * ∂L/∂ξ_raw into dXi.
+   * ∂L/∂ξ_raw into dXi [B, P]. `g`'s buffers are reused (its memory gradient becomes the
+   * returned one).
    */
-  private stepBackward(s: DNCStep, g: DNCState, dXi: Vec): DNCState {
+  private stepBackward(
+    be: Backend,
+    ops: MemoryKernels,
+    B: number,
+    s: DNCStep,
+    g: DNCState,
+    dXi: FloatArray,
+  ): DNCState {
     const { memorySlots: N, memoryWidth: W, readHeads: R, dtype } = this.config;
     const L = this.layout;
+    const P = L.size;
     const { prev } = s;
-    const d = this.zeroGrads(); // ∂L/∂(previous state)
-    const dMem = g.mem; // accumulates ∂L/∂M_t, then becomes ∂L/∂M_{t−1} in writeBackward
-    const dLink = g.link;
-    const dWw = g.ww;
-    const dModes = allocFloat(dtype, 3 * R);
-    const dReadKeys = allocFloat(dtype, R * W);
-    const dReadStrengths = allocFloat(dtype, R);
+    const a = (n: number): FloatArray => be.alloc(dtype, n);
+    const d: DNCState = {
+      mem: g.mem, // ∂L/∂M_t, turned into ∂L/∂M_{t−1} by the write's backward below
+      usage: a(B * N),
+      prec: a(B * N),
+      link: a(B * N * N),
+      ww: a(B * N),
+      wr: Array.from({ length: R }, () => a(B * N)),
+      r: a(B * R * W),
+    };
+    const dMem = g.mem;
+    const dModes = a(B * 3 * R);
+    const dReadKeys = Array.from({ length: R }, () => a(B * W));
+    const dReadStrengths = Array.from({ length: R }, () => a(B));
+    const dr1 = a(B * W);
+    const dB = a(B * N);
+    const dC = a(B * N);
+    const dF = a(B * N);
     for (let i = 0; i < R; i++) {
-      const w = s.next.wr.subarray(i * N, (i + 1) * N);
-      const dw = g.wr.subarray(i * N, (i + 1) * N);
-      readBackward(s.next.mem, N, W, w, g.r.subarray(i * W, (i + 1) * W), dMem, dw);
-      const dB = allocFloat(dtype, N);
-      const dC = allocFloat(dtype, N);
-      const dF = allocFloat(dtype, N);
-      readModeBackward(
-        s.modes,
-        3 * i,
-        s.backward[i],
-        s.readContent[i].w,
-        s.forward[i],
-        dw,
-        dModes,
-        3 * i,
-        dB,
-        dC,
-        dF,
-      );
-      dReadStrengths[i] = contentBackward(s.readContent[i], dC, dMem, dReadKeys.subarray(i * W, (i + 1) * W));
-      const wPrev = prev.wr.subarray(i * N, (i + 1) * N);
-      const dWPrev = d.wr.subarray(i * N, (i + 1) * N);
-      linkReadBackward(s.next.link, N, wPrev, false, dF, dLink, dWPrev);
-      linkReadBackward(s.next.link, N, wPrev, true, dB, dLink, dWPrev);
+      const w = s.next.wr[i];
+      const dw = g.wr[i];
+      for (let b = 0; b < B; b++) dr1.set(g.r.subarray(b * R * W + i * W, b * R * W + (i + 1) * W), b * W);
+      ops.readBackward({ B, N, M: W, mem: s.next.mem, w, dr: dr1, dMem, dW: dw });
+      dB.fill(0);
+      dC.fill(0);
+      dF.fill(0);
+      const rc = s.readContent[i];
+      for (let b = 0; b < B; b++) {
+        const row = (v: FloatArray): FloatArray => v.subarray(b * N, (b + 1) * N);
+        const m = b * 3 * R + 3 * i;
+        readModeBackward(
+          s.modes,
+          m,
+          row(s.backward[i]),
+          row(rc.w),
+          row(s.forward[i]),
+          row(dw),
+          dModes,
+          m,
+          row(dB),
+          row(dC),
+          row(dF),
+        );
+      }
+      ops.contentBackward({
+        ...{ B, N, M: W, mem: s.next.mem, ...rc },
+        ...{ dw: dC, dMem, dKey: dReadKeys[i], dBeta: dReadStrengths[i] },
+      });
+      ops.linkReadBackward({
+        B,
+        N,
+        L: s.next.link,
+        w: prev.wr[i],
+        transpose: false,
+        dOut: dF,
+        dL: g.link,
+        dW: d.wr[i],
+      });
+      ops.linkReadBackward({
+        B,
+        N,
+        L: s.next.link,
+        w: prev.wr[i],
+        transpose: true,
+        dOut: dB,
+        dL: g.link,
+        dW: d.wr[i],
+      });
     }
-    linkBackward(prev.link, prev.prec, s.next.ww, dLink, g.prec, d.link, d.prec, dWw);
-    const dErase = allocFloat(dtype, W);
-    const dWriteVector = allocFloat(dtype, W);
-    writeBackward(prev.mem, N, W, s.next.ww, s.erase, s.writeVector, dMem, dWw, dErase, dWriteVector);
-    d.mem.set(dMem);
-    const dA = allocFloat(dtype, N);
-    const dCw = allocFloat(dtype, N);
-    const [dAllocGate, dWriteGate] = writeWeightingBackward(
-      s.alloc.a,
-      s.writeContent.w,
-      s.allocGate,
-      s.writeGate,
+    const dWw = g.ww;
+    ops.linkBackward({
+      B,
+      N,
+      LPrev: prev.link,
+      pPrev: prev.prec,
+      ww: s.next.ww,
+      dL: g.link,
+      dp: g.prec,
+      dLPrev: d.link,
+      dPPrev: d.prec,
       dWw,
-      dA,
-      dCw,
-    );
-    const dWriteKey = allocFloat(dtype, W);
-    const dWriteStrength = contentBackward(s.writeContent, dCw, d.mem, dWriteKey);
-    const dUsage = g.usage;
-    allocationBackward(s.alloc, dA, dUsage);
-    const dPsi = allocFloat(dtype, N);
-    usageBackward(prev.usage, prev.ww, s.psi, dUsage, d.usage, d.ww, dPsi);
-    const dFree = allocFloat(dtype, R);
-    retentionBackward(s.freeGates, prev.wr, N, dPsi, dFree, d.wr);
+    });
+    const dErase = a(B * W);
+    const dWriteVector = a(B * W);
+    ops.writeBackward({
+      ...{ B, N, M: W, memPrev: prev.mem, w: s.next.ww, erase: s.erase, add: s.writeVector },
+      ...{ dMem, dW: dWw, dErase, dAdd: dWriteVector },
+    });
+    const dA = a(B * N);
+    const dCw = a(B * N);
+    const dAllocGate = a(B);
+    const dWriteGate = a(B);
+    const wc = s.writeContent;
+    for (let b = 0; b < B; b++) {
+      const row = (v: FloatArray): FloatArray => v.subarray(b * N, (b + 1) * N);
+      [dAllocGate[b], dWriteGate[b]] = writeWeightingBackward(
+        s.alloc[b].a,
+        row(wc.w),
+        s.allocGate[b],
+        s.writeGate[b],
+        row(dWw),
+        row(dA),
+        row(dCw),
+      );
+    }
+    const dWriteKey = a(B * W);
+    const dWriteStrength = a(B);
+    ops.contentBackward({
+      ...{ B, N, M: W, mem: prev.mem, ...wc },
+      ...{ dw: dCw, dMem: d.mem, dKey: dWriteKey, dBeta: dWriteStrength },
+    });
+    const dPsi = a(B * N);
+    const dFree = a(B * R);
+    const wrPrevRow = be.alloc(dtype, R * N);
+    const dWrPrevRow = be.alloc(dtype, R * N);
+    for (let b = 0; b < B; b++) {
+      const row = (v: FloatArray): FloatArray => v.subarray(b * N, (b + 1) * N);
+      allocationBackward(s.alloc[b], row(dA), row(g.usage));
+      usageBackward(
+        row(prev.usage),
+        row(prev.ww),
+        row(s.psi),
+        row(g.usage),
+        row(d.usage),
+        row(d.ww),
+        row(dPsi),
+      );
+      for (let i = 0; i < R; i++) wrPrevRow.set(row(prev.wr[i]), i * N);
+      dWrPrevRow.fill(0);
+      retentionBackward(
+        s.freeGates.subarray(b * R, (b + 1) * R),
+        wrPrevRow,
+        N,
+        row(dPsi),
+        dFree.subarray(b * R, (b + 1) * R),
+        dWrPrevRow,
+      );
+      for (let i = 0; i < R; i++) {
+        const dw = row(d.wr[i]);
+        for (let n = 0; n < N; n++) dw[n] += dWrPrevRow[i * N + n];
+      }
+    }
     // Raw interface gradients through the activations.
     const xi = s.xi;
-    dXi.set(dReadKeys, L.readKeys);
-    for (let i = 0; i < R; i++) {
-      dXi[L.readStrengths + i] = softplusGrad(xi[L.readStrengths + i], dReadStrengths[i]);
-      dXi[L.freeGates + i] = sigmoidGrad(s.freeGates[i], dFree[i]);
-      softmaxGradInto(s.modes, 3 * i, dModes, 3 * i, 3, dXi, L.readModes + 3 * i);
+    for (let b = 0; b < B; b++) {
+      const o = b * P;
+      for (let i = 0; i < R; i++) {
+        dXi.set(dReadKeys[i].subarray(b * W, (b + 1) * W), o + L.readKeys + i * W);
+        dXi[o + L.readStrengths + i] = softplusGrad(xi[o + L.readStrengths + i], dReadStrengths[i][b]);
+        dXi[o + L.freeGates + i] = sigmoidGrad(s.freeGates[b * R + i], dFree[b * R + i]);
+        softmaxGradInto(
+          s.modes,
+          b * 3 * R + 3 * i,
+          dModes,
+          b * 3 * R + 3 * i,
+          3,
+          dXi,
+          o + L.readModes + 3 * i,
+        );
+      }
+      dXi.set(dWriteKey.subarray(b * W, (b + 1) * W), o + L.writeKey);
+      dXi[o + L.writeStrength] = softplusGrad(xi[o + L.writeStrength], dWriteStrength[b]);
+      for (let j = 0; j < W; j++) dXi[o + L.erase + j] = sigmoidGrad(s.erase[b * W + j], dErase[b * W + j]);
+      dXi.set(dWriteVector.subarray(b * W, (b + 1) * W), o + L.writeVector);
+      dXi[o + L.allocGate] = sigmoidGrad(s.allocGate[b], dAllocGate[b]);
+      dXi[o + L.writeGate] = sigmoidGrad(s.writeGate[b], dWriteGate[b]);
     }
-    dXi.set(dWriteKey, L.writeKey);
-    dXi[L.writeStrength] = softplusGrad(xi[L.writeStrength], dWriteStrength);
-    for (let j = 0; j < W; j++) dXi[L.erase + j] = sigmoidGrad(s.erase[j], dErase[j]);
-    dXi.set(dWriteVector, L.writeVector);
-    dXi[L.allocGate] = sigmoidGrad(s.allocGate, dAllocGate);
-    dXi[L.writeGate] = sigmoidGrad(s.writeGate, dWriteGate);
     return d;
   }
 
@@ -463,16 +610,17 @@ export class DNC extends Module {
   trace(b = 0): DNCTrace {
     const cache = this.cache;
     if (!cache) throw new KiokuError('DNC.trace: call forward first');
-    const { N, R } = { N: this.config.memorySlots, R: this.config.readHeads };
-    const rows = cache.steps.map((row) => row[b]);
+    const { B, steps } = cache;
+    if (!Number.isInteger(b) || b < 0 || b >= B)
+      throw new KiokuError(`DNC.trace: row must be an integer in [0, ${B}), got ${b}`);
+    const { memorySlots: N, memoryWidth: W, readHeads: R } = this.config;
+    const row = (v: FloatArray, n = N): number[] => Array.from(v.subarray(b * n, (b + 1) * n));
     return {
-      write: rows.map((s) => Array.from(s.next.ww)),
-      read: Array.from({ length: R }, (_, i) =>
-        rows.map((s) => Array.from(s.next.wr.subarray(i * N, (i + 1) * N))),
-      ),
-      modes: rows.map((s) => Array.from(s.modes)),
-      usage: rows.map((s) => Array.from(s.next.usage)),
-      memory: rows.map((s) => Float64Array.from(s.next.mem)),
+      write: steps.map((s) => row(s.next.ww)),
+      read: Array.from({ length: R }, (_, i) => steps.map((s) => row(s.next.wr[i]))),
+      modes: steps.map((s) => row(s.modes, 3 * R)),
+      usage: steps.map((s) => row(s.next.usage)),
+      memory: steps.map((s) => Float64Array.from(s.next.mem.subarray(b * N * W, (b + 1) * N * W))),
     };
   }
 }
