@@ -274,9 +274,23 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
   }
 }
 
+/**
+ * The backend's start ('init', always the first request) is asynchronous (the WASM module
+ * loads); every later request waits for it, so none runs on the reference backend by accident
+ * and a model's numbers never depend on how fast the page sent its first request.
+ */
+let started: Promise<unknown> = Promise.resolve();
+
 scope.onmessage = (e) => {
   const { id, req } = e.data;
-  handle(req).then(
+  const reply =
+    req.type === 'init'
+      ? (started = handle(req))
+      : started.then(
+          () => handle(req),
+          () => handle(req),
+        );
+  reply.then(
     ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
     (err: unknown) =>
       scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
