@@ -11,6 +11,7 @@
 import { ATTENTION_EXAMPLES } from './attention-examples.js';
 import { applyViewLabels, tv } from './i18n-views.js';
 import { numParam, param, setParams } from './state.js';
+import { debounced, errorText, showMessage, ViewModel } from './view-model.js';
 import type { G2PInfo, G2PReply } from './views-protocol.js';
 import { viewsEngine } from './views-engine.js';
 
@@ -64,27 +65,27 @@ const HTML = `
 <p class="hint" data-i18n-v="attnHow"></p>
 `;
 
-let model: Promise<G2PInfo | null> | null = null;
-let info: G2PInfo | null = null;
+const model = new ViewModel<G2PInfo>({
+  url: SHIPPED,
+  name: SHIPPED_NAME,
+  request: (bytes, name) => ({ type: 'g2p-load', bytes, name }),
+  loaded: () => describeModel(),
+});
 let drawn: G2PReply | null = null;
 /** Which hypothesis of the n-best list the heat map shows. */
 let selected = 0;
 let pending = 0;
 
 function message(text: string | null): void {
-  const el = $('attn-message');
-  el.hidden = text === null;
-  el.textContent = text ?? '';
+  showMessage($('attn-message'), text);
 }
 
 function note(text: string | null): void {
-  const el = $('attn-note');
-  el.hidden = text === null;
-  el.textContent = text ?? '';
+  showMessage($('attn-note'), text);
 }
 
 function showError(e: unknown): void {
-  message(e instanceof Error ? e.message : String(e));
+  message(errorText(e));
 }
 
 function pct(x: number): string {
@@ -93,6 +94,7 @@ function pct(x: number): string {
 
 function describeModel(): void {
   const el = $('attn-model');
+  const info = model.info;
   if (!info) {
     el.textContent = SHIPPED ? tv('attnLoading') : tv('attnNoModel', { file: SHIPPED_NAME });
     el.classList.toggle('missing', !SHIPPED);
@@ -118,26 +120,6 @@ function describeModel(): void {
         })
       : '—',
   });
-}
-
-async function load(bytes: Uint8Array, name: string): Promise<G2PInfo> {
-  const r = await viewsEngine().call<G2PInfo>({ type: 'g2p-load', bytes, name }, [bytes.buffer]);
-  info = r;
-  describeModel();
-  return r;
-}
-
-/** The shipped model, loaded once (null when this build ships none). */
-function ensureModel(): Promise<G2PInfo | null> {
-  if (!model) {
-    model = (async () => {
-      if (!SHIPPED) return null;
-      const res = await fetch(SHIPPED);
-      if (!res.ok) throw new Error(`${SHIPPED_NAME}: HTTP ${res.status}`);
-      return load(new Uint8Array(await res.arrayBuffer()), SHIPPED_NAME);
-    })();
-  }
-  return model;
 }
 
 /** White → dark blue for an attention weight in [0, 1]. */
@@ -242,7 +224,7 @@ function refusal(r: G2PReply): string | null {
     return tv('attnUnknown', {
       chars: r.input.unknown.map(showChar).join(', '),
       n: r.input.unknown.length,
-      alphabet: info ? [...info.letters].sort().join(' ') : '',
+      alphabet: model.info ? [...model.info.letters].sort().join(' ') : '',
     });
   return null;
 }
@@ -252,8 +234,7 @@ async function analyse(): Promise<void> {
   const word = $<HTMLInputElement>('attn-word').value;
   const beam = Number($<HTMLSelectElement>('attn-beam').value) || DEFAULT_BEAM;
   setParams({ aword: word.length <= URL_WORD_MAX ? word : null, abeam: beam === DEFAULT_BEAM ? null : beam });
-  const loaded = info ?? (await ensureModel());
-  if (!loaded) {
+  if (!(await model.ensure())) {
     clear();
     return;
   }
@@ -283,14 +264,7 @@ async function analyse(): Promise<void> {
   draw(r);
 }
 
-let timer: number | null = null;
-function analyseSoon(): void {
-  if (timer !== null) clearTimeout(timer);
-  timer = window.setTimeout(() => {
-    timer = null;
-    void analyse().catch(showError);
-  }, 150);
-}
+const analyseSoon = debounced(() => void analyse().catch(showError));
 
 /** The prepared words' buttons, in the page's language (a made-up word says so). */
 function labelExamples(): void {
@@ -326,22 +300,18 @@ export function mountAttention(main: HTMLElement): void {
   $<HTMLSelectElement>('attn-beam').value = String(BEAMS.includes(beam) ? beam : DEFAULT_BEAM);
   $('attn-word').addEventListener('input', analyseSoon);
   $('attn-beam').addEventListener('change', () => void analyse().catch(showError));
-  $<HTMLInputElement>('attn-file').onchange = async (e) => {
-    const input = e.target;
-    if (!(input instanceof HTMLInputElement) || !input.files?.[0]) return;
-    const f = input.files[0];
-    try {
+  model.wireFileInput(
+    $<HTMLInputElement>('attn-file'),
+    async () => {
       message(null);
-      await load(new Uint8Array(await f.arrayBuffer()), f.name);
       await analyse();
-    } catch (err) {
-      showError(err);
-    }
-  };
+    },
+    showError,
+  );
   window.kiokuAttention = {
     ready: async () => {
-      await ensureModel();
-      return info;
+      await model.ensure();
+      return model.info;
     },
     drawn: () => drawn,
     translate: async (word, beam) => {

@@ -10,13 +10,14 @@
  * t.outputs[0].weights; // attention over the 7 letters for each phone and the final </s>
  * ```
  */
-import { decodeCheckpoint } from '../../io/checkpoint-codec.js';
 import { checkDeclaredSize } from '../../io/safetensors.js';
 import { BOS, EOS, UNK, Vocab } from '../../data/vocab.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { inContext, KiokuError } from '../../util/errors.js';
+import { decodeTaskModel } from '../task-codec.js';
 import { beamSearch } from './decode.js';
 import { countSeq2SeqParameters, Seq2Seq, type Seq2SeqConfig, validateSeq2SeqConfig } from './model.js';
+import { isRecord } from '../../util/json.js';
 
 /** Words longer than this are cut (with a notice from `translate` and the lab). */
 export const G2P_MAX_WORD = 32;
@@ -47,10 +48,6 @@ export interface G2PStoredScores {
   testGreedy?: G2PScores;
   /** Beam width of `test` (absent in files written before it was recorded). */
   beam?: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isScores(v: unknown): v is G2PScores {
@@ -98,14 +95,8 @@ export function g2pFromTaskModel(
 
 /** Decode a G2P model file's bytes (F32 or F16 weights); `name` is quoted in every error. */
 export function g2pFromBytes(bytes: Uint8Array, name: string): LoadedG2P {
-  const ckpt = decodeCheckpoint(bytes, { context: name });
-  const cfg = ckpt.config;
-  if (!isRecord(cfg) || cfg.task !== 'seq2seq') {
-    const got =
-      isRecord(cfg) && typeof cfg.task === 'string' ? `a ${cfg.task} model` : 'not a sequence-task model';
-    throw new KiokuError(`${name} is ${got}, not a seq2seq (G2P) model`);
-  }
-  return g2pFromTaskModel(cfg, ckpt.model, isRecord(ckpt.extra) ? ckpt.extra : {}, name);
+  const f = decodeTaskModel<Record<string, unknown>>(bytes, name, 'seq2seq');
+  return g2pFromTaskModel(f.config, f.model, f.extra, name);
 }
 
 /** The letters a model knows (its source vocabulary without the specials), in vocabulary order. */
