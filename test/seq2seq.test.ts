@@ -2,7 +2,7 @@
 // batched decoding = one-by-one (padding never changes an output), attention weights with
 // every output, G2P data/metrics, and the commands' error paths.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +11,8 @@ import { cmudictSplit, editDistance, fnv1a, type G2PEntry } from '../src/wings/s
 import { padBatch } from '../src/data/batching.js';
 import { Seq2Seq } from '../src/wings/seq2seq/model.js';
 import { beamSearch, greedyDecode, greedyDecodeBatch } from '../src/wings/seq2seq/decode.js';
-import { loadG2P, scoreG2P, trainG2P, translateWord } from '../src/wings/seq2seq/train.js';
+import { evaluateG2P, g2pTestWords, loadG2P, scoreG2P, trainG2P } from '../src/wings/seq2seq/train.js';
+import { g2pFromBytes, g2pInput, translateWord } from '../src/wings/seq2seq/translate.js';
 import { saveTaskModel } from '../src/wings/taskfile.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/util/rng.js';
@@ -220,8 +221,62 @@ test('G2P training on a tiny letter→phone dictionary, save/load, translate wit
   const q = translateWord(g, 'b' + 'a'.repeat(40) + 'z', 2);
   assert.equal(q.truncated, 10);
   assert.equal(q.oov, 0);
-  assert.equal(translateWord(g, 'zz', 1).oov, 2);
+  const zz = translateWord(g, 'zz', 1);
+  assert.equal(zz.oov, 2);
+  assert.deepEqual(zz.unknown, ['z'], 'each unknown character named once');
   assert.throws(() => translateWord(g, '  '), /empty input/);
+  // Every n-best output carries its own attention: one row per phone and </s>, each a distribution.
+  const five = translateWord(g, 'dotted', 5, 5);
+  assert.equal(five.outputs.length, 5);
+  assert.deepEqual(five.weights, five.outputs[0].weights);
+  for (const o of five.outputs) {
+    assert.equal(o.weights.length, o.phones.length + 1);
+    for (const row of o.weights) assert.ok(Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-5);
+  }
+  assert.deepEqual(g2pInput(g, ' Cat1! '), {
+    word: 'cat1!',
+    cut: 'cat1!',
+    truncated: 0,
+    unknown: ['1', '!'],
+  });
+  assert.equal(g2pInput(g, 'a'.repeat(35)).truncated, 3);
+  // From the file's bytes (the page's path) exactly as from the file (Node's).
+  const bytes = new Uint8Array(readFileSync(join(out, 'model.safetensors')));
+  assert.deepEqual(translateWord(g2pFromBytes(bytes, 'run.safetensors'), 'dotted', 5, 5), five);
+  assert.equal(g.scores?.beam, 3, 'the training run stores its scores with the beam width');
+  assert.equal(g.scores?.test.wer, r.test.wer);
+  assert.throws(() => g2pFromBytes(bytes.subarray(0, 100), 'cut.safetensors'), /cut\.safetensors/);
+});
+
+test('CLI: seq2seq eval scores a saved model on the held-out CMUdict words (progress on stderr)', async () => {
+  const model = join(dir, 'eval-run');
+  await trainG2P({ data: tinyDict(), epochs: 1, batchSize: 32, encoderHidden: 8, embedDim: 8, out: model });
+  const report = join(dir, 'eval.json');
+  const r = await runCli([
+    'seq2seq',
+    'eval',
+    '--model',
+    model,
+    '--test-size',
+    '25',
+    '--beam',
+    '2',
+    '--json',
+    '--report',
+    report,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { wer: number; per: number; words: number; beam: number };
+  const want = await evaluateG2P(loadG2P(model), g2pTestWords(25), 2);
+  assert.deepEqual({ wer: got.wer, per: got.per, words: got.words, beam: got.beam }, { ...want, beam: 2 });
+  assert.deepEqual(JSON.parse(readFileSync(report, 'utf8')), got);
+  const plain = await runCli(['seq2seq', 'eval', '--model', model, '--test-size', '10']);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^test WER \d+\.\d\d% PER \d+\.\d\d% on 10 words \(beam 5; /);
+  assert.match(plain.stderr, /eval \(beam 5\): 10\/10 words/);
+  const missing = await runCli(['seq2seq', 'eval', '--model', join(dir, 'none')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /model file not found/);
 });
 
 test('CLI: translate with figure; error paths (missing model, wrong task, empty input)', async () => {

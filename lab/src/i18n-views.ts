@@ -1,6 +1,6 @@
 /**
- * Labels of the lab's second set of views (the handwriting pad, the generation explorer and
- * the sentiment trace)
+ * Labels of the lab's second set of views (the handwriting pad, the generation explorer, the
+ * sentiment trace, the memory view and the attention explorer)
  * in English and Japanese; the language itself is i18n.ts's (`getLang`).
  * `data-i18n-v` attributes are filled by `applyViewLabels`.
  */
@@ -90,6 +90,33 @@ const EN = {
   sentOov: '{n} word(s) unknown to the vocabulary',
   sentTruncated: '{n} word(s) beyond the model’s maximum length ignored',
   sentEmpty: 'The review is empty: type a few words.',
+  tabAttn: 'Attention',
+  attnIntro:
+    'Type an English word: the grapheme-to-phoneme encoder–decoder spells out its pronunciation in ARPAbet phones by beam search, and shows where its attention was on the letters when it chose each phone (Luong et al. 2015 global attention; the Bahdanau et al. 2015 alignment figure, live).',
+  attnLoad: 'Load another model (kioku seq2seq train → model.safetensors)',
+  attnExamples: 'Prepared words:',
+  attnExMadeUp: '{word} (made up)',
+  attnWord: 'Word',
+  attnBeam: 'Beam width',
+  attnHeatHint:
+    'Row: the phone being chosen (the last row is the end </s>); column: a letter; shade and number: the attention weight α on that letter (each row sums to 1).',
+  attnNbest: 'n-best list (beam search)',
+  attnNbestHint:
+    'log p: the sum of the log-probabilities of the phones and of </s>. Click a row to see its alignment.',
+  attnHow:
+    'Silent letters get little attention (the k of knight); two letters for one sound share it (ph, gh, th). Train your own: `npx kioku seq2seq train`; measure it: `npx kioku seq2seq eval --model runs/seq2seq` (docs/sequence-tasks.md).',
+  attnLoading: 'Loading the shipped model…',
+  attnNoModel:
+    "No pretrained G2P model in this build ({file} is missing). Train one with `npx kioku seq2seq train --out runs/g2p`, ship it with `node --import tsx scripts/ship-g2p-model.ts runs/g2p` and rebuild (`npm run build:lab`) — or load a run's model.safetensors with the button.",
+  attnModel:
+    'Model: {name} — {cell} encoder {dirs}×{hidden}, {attention} attention, {letters} letters, {phones} phones, {params} parameters; {score}',
+  attnScore: 'test WER {wer}, PER {per} ({words} held-out CMUdict words, beam {beam})',
+  attnHeatTitle: 'Attention of output {rank}: {word} → /{phones}/',
+  attnPhones: 'phones',
+  attnEmpty: "The word is empty: type a word (letters a–z and ').",
+  attnUnknown:
+    'The model cannot read {chars}: not in its alphabet ({alphabet}). Type a word of those letters only.',
+  attnTruncated: 'The model reads at most {max} letters: the word was cut to “{cut}” ({n} more ignored).',
 };
 
 type ViewKey = keyof typeof EN;
@@ -178,6 +205,33 @@ const JA: Record<ViewKey, string> = {
   sentOov: '語彙にない単語 {n} 語',
   sentTruncated: 'モデルの最大長を超えた {n} 語は無視',
   sentEmpty: 'レビューが空です。いくつか単語を入力してください。',
+  tabAttn: 'アテンション',
+  attnIntro:
+    '英単語を入力してください。書記素→音素の encoder–decoder がビームサーチで発音を ARPAbet の音素列として出力し、各音素を選んだときにアテンションがどの文字に向いていたかを示します（Luong ら 2015 のグローバルアテンション。Bahdanau ら 2015 のアラインメント図をその場で）。',
+  attnLoad: '別のモデルを読み込む（kioku seq2seq train → model.safetensors）',
+  attnExamples: '用意した単語:',
+  attnExMadeUp: '{word}（造語）',
+  attnWord: '単語',
+  attnBeam: 'ビーム幅',
+  attnHeatHint:
+    '行: 選ばれる音素（最終行は終端 </s>）、列: 文字、濃さと数値: その文字へのアテンションの重み α（各行の和は 1）。',
+  attnNbest: 'n-best リスト（ビームサーチ）',
+  attnNbestHint: 'log p: 各音素と </s> の対数確率の和。行をクリックするとそのアラインメントを表示します。',
+  attnHow:
+    '発音しない文字にはほとんど注意が向きません（knight の k）。2 文字で 1 音の綴り（ph, gh, th）では注意が分け合われます。自分で学習: `npx kioku seq2seq train`、評価: `npx kioku seq2seq eval --model runs/seq2seq`（docs/sequence-tasks.md）。',
+  attnLoading: '同梱モデルを読み込み中…',
+  attnNoModel:
+    'このビルドには学習済みの G2P モデルがありません（{file} がありません）。`npx kioku seq2seq train --out runs/g2p` で学習し、`node --import tsx scripts/ship-g2p-model.ts runs/g2p` で同梱してから再ビルド（`npm run build:lab`）するか、学習した model.safetensors をボタンで読み込んでください。',
+  attnModel:
+    'モデル: {name} — {cell} エンコーダ {dirs}×{hidden}、{attention} アテンション、{letters} 文字、{phones} 音素、{params} パラメータ。{score}',
+  attnScore: 'テスト WER {wer}、PER {per}（CMUdict の未学習語 {words} 語、ビーム幅 {beam}）',
+  attnHeatTitle: '出力 {rank} のアテンション: {word} → /{phones}/',
+  attnPhones: '音素',
+  attnEmpty: "単語が空です。単語を入力してください（a–z と ' の文字）。",
+  attnUnknown:
+    'モデルは {chars} を読めません（アルファベット外: {alphabet}）。これらの文字だけで単語を入力してください。',
+  attnTruncated:
+    'モデルが読むのは最大 {max} 文字です。単語を「{cut}」に切り詰めました（残り {n} 文字は無視）。',
 };
 
 const DICTS = { en: EN, ja: JA };

@@ -10,6 +10,7 @@
 import { applyViewLabels, tv } from './i18n-views.js';
 import { SENTIMENT_EXAMPLES } from './sentiment-examples.js';
 import { param, setParams } from './state.js';
+import { debounced, errorText, showMessage, ViewModel } from './view-model.js';
 import type { SentimentInfo, SentimentTrace } from './views-protocol.js';
 import { viewsEngine } from './views-engine.js';
 
@@ -44,23 +45,26 @@ const HTML = `
 <p class="hint" data-i18n-v="sentHow"></p>
 `;
 
-let model: Promise<SentimentInfo | null> | null = null;
-let info: SentimentInfo | null = null;
+const model = new ViewModel<SentimentInfo>({
+  url: SHIPPED,
+  name: SHIPPED_NAME,
+  request: (bytes, name) => ({ type: 'sent-load', bytes, name }),
+  loaded: () => describeModel(),
+});
 let drawn: SentimentTrace | null = null;
 let pending = 0;
 
 function message(text: string | null): void {
-  const el = $('sent-message');
-  el.hidden = text === null;
-  el.textContent = text ?? '';
+  showMessage($('sent-message'), text);
 }
 
 function showError(e: unknown): void {
-  message(e instanceof Error ? e.message : String(e));
+  message(errorText(e));
 }
 
 function describeModel(): void {
   const el = $('sent-model');
+  const info = model.info;
   if (!info) {
     el.textContent = SHIPPED ? tv('sentLoading') : tv('sentNoModel', { file: SHIPPED_NAME });
     el.classList.toggle('missing', !SHIPPED);
@@ -76,26 +80,6 @@ function describeModel(): void {
     params: info.params.toLocaleString(),
     acc: info.testAccuracy === null ? '—' : `${(100 * info.testAccuracy).toFixed(2)}%`,
   });
-}
-
-async function load(bytes: Uint8Array, name: string): Promise<SentimentInfo> {
-  const r = await viewsEngine().call<SentimentInfo>({ type: 'sent-load', bytes, name }, [bytes.buffer]);
-  info = r;
-  describeModel();
-  return r;
-}
-
-/** The shipped model, loaded once (null when this build ships none). */
-function ensureModel(): Promise<SentimentInfo | null> {
-  if (!model) {
-    model = (async () => {
-      if (!SHIPPED) return null;
-      const res = await fetch(SHIPPED);
-      if (!res.ok) throw new Error(`${SHIPPED_NAME}: HTTP ${res.status}`);
-      return load(new Uint8Array(await res.arrayBuffer()), SHIPPED_NAME);
-    })();
-  }
-  return model;
 }
 
 /** A colour from red (P = 0) through grey (0.5) to green (1). */
@@ -143,8 +127,7 @@ function draw(t: SentimentTrace): void {
 async function analyse(): Promise<void> {
   const text = $<HTMLTextAreaElement>('sent-text').value;
   setParams({ stext: text.length <= 600 ? text : null });
-  const loaded = info ?? (await ensureModel());
-  if (!loaded) {
+  if (!(await model.ensure())) {
     $('sent-trace').textContent = '';
     $('sent-verdict').textContent = '';
     return;
@@ -160,14 +143,7 @@ async function analyse(): Promise<void> {
   draw(t);
 }
 
-let timer: number | null = null;
-function analyseSoon(): void {
-  if (timer !== null) clearTimeout(timer);
-  timer = window.setTimeout(() => {
-    timer = null;
-    void analyse().catch(showError);
-  }, 150);
-}
+const analyseSoon = debounced(() => void analyse().catch(showError));
 
 /** Build the sentiment view's section (hidden) inside `main`. */
 export function mountSentiment(main: HTMLElement): void {
@@ -190,22 +166,18 @@ export function mountSentiment(main: HTMLElement): void {
   }
   $<HTMLTextAreaElement>('sent-text').value = param('stext') ?? SENTIMENT_EXAMPLES[0].text;
   $('sent-text').addEventListener('input', analyseSoon);
-  $<HTMLInputElement>('sent-file').onchange = async (e) => {
-    const input = e.target;
-    if (!(input instanceof HTMLInputElement) || !input.files?.[0]) return;
-    const f = input.files[0];
-    try {
+  model.wireFileInput(
+    $<HTMLInputElement>('sent-file'),
+    async () => {
       message(null);
-      await load(new Uint8Array(await f.arrayBuffer()), f.name);
       await analyse();
-    } catch (err) {
-      showError(err);
-    }
-  };
+    },
+    showError,
+  );
   window.kiokuSentiment = {
     ready: async () => {
-      await ensureModel();
-      return info;
+      await model.ensure();
+      return model.info;
     },
     drawn: () => drawn,
     analyse: () => analyse(),

@@ -1,9 +1,11 @@
 /**
- * Messages between the page and the views worker (views-worker.ts): the handwriting pad and
- * the generation explorer. One request → one reply, by id, as in protocol.ts.
+ * Messages between the page and the views worker (views-worker.ts): the handwriting pad, the
+ * generation explorer, the sentiment trace, the memory view and the attention explorer. One
+ * request → one reply, by id, as in protocol.ts.
  */
 import type { NextChars } from '../../src/wings/charlm/generate.js';
 import type { SentimentPrediction } from '../../src/wings/sentiment/predict.js';
+import type { G2PInput, Translation } from '../../src/wings/seq2seq/translate.js';
 
 export type PadCell = 'rnn' | 'lstm' | 'gru';
 
@@ -93,7 +95,38 @@ export type ViewsRequest =
   | { type: 'sent-load'; bytes: Uint8Array; name: string }
   | { type: 'sent-trace'; text: string }
   | { type: 'mem-load'; bytes: Uint8Array; name: string }
-  | { type: 'mem-run'; length: number; seed: number };
+  | { type: 'mem-run'; length: number; seed: number }
+  | { type: 'g2p-load'; bytes: Uint8Array; name: string }
+  | { type: 'g2p-translate'; word: string; beam: number };
+
+/** The loaded G2P model, as the attention explorer describes it (reply to 'g2p-load'). */
+export interface G2PInfo {
+  name: string;
+  cell: string;
+  bidirectional: boolean;
+  /** Encoder hidden size per direction. */
+  hidden: number;
+  layers: number;
+  attention: string;
+  /** The letters the model reads (its alphabet). */
+  letters: string[];
+  /** How many phones it writes (without the specials). */
+  phones: number;
+  params: number;
+  /** Held-out test scores stored in the file (null when absent). */
+  scores: { wer: number; per: number; words: number; beam: number | null } | null;
+}
+
+/**
+ * Reply to 'g2p-translate': the word as the model reads it, and its n-best list (all beam
+ * hypotheses, best first, each with its attention) — null when the word is empty or has
+ * characters outside the model's alphabet (`input.unknown`), which are never guessed at.
+ */
+export interface G2PReply {
+  input: G2PInput;
+  beam: number;
+  translation: Translation | null;
+}
 
 /** The loaded sentiment model, as the view describes it. */
 export interface SentimentInfo {

@@ -1,9 +1,11 @@
 /**
- * The engine for the pad, the generation explorer and the memory view, in its own Web Worker
+ * The engine for the pad, the generation explorer, the sentiment trace, the memory view and the
+ * attention explorer, in its own Web Worker
  * (the explorer's and bench's worker stays free): the pretrained handwriting models follow the pen point by
  * point (`PadSession`), the shipped char model samples, beam-searches and reports its
  * next-character distributions (`src/wings/charlm/generate.ts`); the shipped NTM / DNC runs a
- * task sequence and reports its weightings and memory (`src/wings/memory/view.ts`).
+ * task sequence and reports its weightings and memory (`src/wings/memory/view.ts`); the G2P
+ * model translates a word with beam search and its attention (`src/wings/seq2seq/translate.ts`).
  */
 import { charLMFromBytes, type LoadedCharLM } from '../../src/wings/charlm/codec.js';
 import { beamSearch, nextCharsAlong, sample } from '../../src/wings/charlm/generate.js';
@@ -19,11 +21,21 @@ import {
 import { countSentimentParameters } from '../../src/wings/sentiment/model.js';
 import { memoryRunFromBytes, type LoadedMemoryRun } from '../../src/wings/memory/codec.js';
 import { memoryView } from '../../src/wings/memory/view.js';
+import { countSeq2SeqParameters } from '../../src/wings/seq2seq/model.js';
+import {
+  g2pFromBytes,
+  g2pInput,
+  g2pLetters,
+  translateWord,
+  type LoadedG2P,
+} from '../../src/wings/seq2seq/translate.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
 import type {
   GenDist,
   GenSample,
+  G2PInfo,
+  G2PReply,
   GenStepReply,
   MemModelInfo,
   PadCell,
@@ -46,6 +58,7 @@ const pads = new Map<PadCell, PadSession>();
 let gen: LoadedCharLM | null = null;
 let sent: LoadedSentiment | null = null;
 let mem: LoadedMemoryRun | null = null;
+let g2p: LoadedG2P | null = null;
 
 function pad(cell: PadCell): PadSession {
   const p = pads.get(cell);
@@ -228,12 +241,56 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
         transfer: none,
       };
     }
+    case 'g2p-load': {
+      const g = g2pFromBytes(req.bytes, req.name);
+      g2p = g;
+      const c = g.model.config;
+      const s = g.scores;
+      const info: G2PInfo = {
+        name: req.name,
+        cell: c.cell,
+        bidirectional: c.bidirectional,
+        hidden: c.encoderHidden,
+        layers: c.encoderLayers,
+        attention: c.attention,
+        letters: g2pLetters(g),
+        phones: g.tgt.size - g.tgt.specials.length,
+        params: countSeq2SeqParameters(c),
+        scores: s ? { wer: s.test.wer, per: s.test.per, words: s.test.words, beam: s.beam ?? null } : null,
+      };
+      return { value: info, transfer: none };
+    }
+    case 'g2p-translate': {
+      if (!g2p) throw new KiokuError('the G2P model is not loaded');
+      const input = g2pInput(g2p, req.word);
+      const ok = input.word !== '' && input.unknown.length === 0;
+      const reply: G2PReply = {
+        input,
+        beam: req.beam,
+        translation: ok ? translateWord(g2p, req.word, req.beam, req.beam) : null,
+      };
+      return { value: reply, transfer: none };
+    }
   }
 }
 
+/**
+ * The backend's start ('init', always the first request) is asynchronous (the WASM module
+ * loads); every later request waits for it, so none runs on the reference backend by accident
+ * and a model's numbers never depend on how fast the page sent its first request.
+ */
+let started: Promise<unknown> = Promise.resolve();
+
 scope.onmessage = (e) => {
   const { id, req } = e.data;
-  handle(req).then(
+  const reply =
+    req.type === 'init'
+      ? (started = handle(req))
+      : started.then(
+          () => handle(req),
+          () => handle(req),
+        );
+  reply.then(
     ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
     (err: unknown) =>
       scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),

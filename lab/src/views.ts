@@ -1,8 +1,9 @@
 /**
- * The lab's second set of views (issue #14): the handwriting pad, the generation explorer
- * and the sentiment trace; and the memory view (issue #15). Each lives in its own module; this one adds their tabs and sections to the page
+ * The lab's second set of views (issue #14): the handwriting pad, the generation explorer,
+ * the sentiment trace and the attention explorer; and the memory view (issue #15). Each lives in its own module; this one adds their tabs and sections to the page
  * and tells them when they are shown or the language changes.
  */
+import { mountAttention, openAttention } from './attention-view.js';
 import { mountGen, openGen } from './gen-view.js';
 import { mountMemory, openMemory } from './memory-view.js';
 import { applyViewLabels } from './i18n-views.js';
@@ -14,6 +15,7 @@ const VIEWS: { id: string; label: string; mount: (main: HTMLElement) => void; op
   { id: 'gen', label: 'tabGen', mount: mountGen, open: openGen },
   { id: 'sent', label: 'tabSent', mount: mountSentiment, open: openSentiment },
   { id: 'memory', label: 'tabMemory', mount: mountMemory, open: openMemory },
+  { id: 'attn', label: 'tabAttn', mount: mountAttention, open: openAttention },
 ];
 
 /** Add the views' tabs (before the guide's) and their hidden sections. */

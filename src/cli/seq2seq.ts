@@ -1,7 +1,7 @@
 /**
- * `kioku seq2seq train|translate`: grapheme-to-phoneme conversion on the CMU dictionary
- * with an attention encoder–decoder, greedy or beam-search decoding, and the attention
- * alignment as a heatmap figure.
+ * `kioku seq2seq train|eval|translate`: grapheme-to-phoneme conversion on the CMU dictionary
+ * with an attention encoder–decoder, greedy or beam-search decoding, WER/PER of a saved
+ * model on the held-out words, and the attention alignment as a heatmap figure.
  */
 import type { Command } from 'commander';
 import { writeFigure } from '../node/plot.js';
@@ -10,7 +10,9 @@ import { cellNames } from '../nn/cells.js';
 import { KiokuError } from '../util/errors.js';
 import { attentionHeatmap } from '../wings/seq2seq/figure.js';
 import { DEFAULT_SEQ2SEQ_CONFIG } from '../wings/seq2seq/model.js';
-import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
+import { evaluateG2P, g2pTestWords, loadG2P, trainG2P } from '../wings/seq2seq/train.js';
+import { translateWord } from '../wings/seq2seq/translate.js';
+import { createProgress } from './progress.js';
 import { averageOption, isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } from './schema.js';
 
@@ -80,6 +82,44 @@ const train = defineCommand({
   },
 });
 
+const evaluate = defineCommand({
+  name: 'eval',
+  description: 'word and phone error rates of a saved model on the held-out CMUdict test words',
+  options: {
+    model: str('run directory or model file', { arg: 'path', default: DEFAULT_SEQ2SEQ_RUN }),
+    beam: int('beam width (1: greedy)', { min: 1, max: 64, default: 5 }),
+    testSize: int('evaluate on the first n test words (0: all 6,229)', { min: 0, default: 0 }),
+    quiet: flag('no progress output'),
+    ...reportOption,
+  },
+  async run(o) {
+    const g = loadG2P(o.model);
+    const words = g2pTestWords(o.testSize);
+    const progress = createProgress({
+      total: words.length,
+      label: `eval (beam ${o.beam})`,
+      unit: 'words',
+      quiet: o.quiet || o.json,
+      format: `eval (beam ${o.beam}) |{bar}| {value}/{total} words | ETA {eta_formatted}`,
+    });
+    const t0 = performance.now();
+    let scores;
+    try {
+      scores = await evaluateG2P(g, words, o.beam, (done) => progress.update(done, {}));
+    } finally {
+      progress.stop();
+    }
+    const result = { model: o.model, beam: o.beam, ...scores, seconds: (performance.now() - t0) / 1000 };
+    writeReport(o.report, result);
+    return result;
+  },
+  print(r) {
+    console.log(
+      `test WER ${(100 * r.wer).toFixed(2)}% PER ${(100 * r.per).toFixed(2)}% on ${r.words} words (beam ${r.beam}; ${r.seconds.toFixed(0)} s)`,
+    );
+  },
+});
+
 const translate = defineCommand({
   name: 'translate',
   description: 'convert words to phonemes (beam search), with attention weights and an optional heatmap',
@@ -144,6 +184,6 @@ export function registerSeq2seqCommands(program: Command): void {
     program,
     'seq2seq',
     'Encoder–decoder with attention: grapheme-to-phoneme on the CMU dictionary',
-    [train, translate],
+    [train, evaluate, translate],
   );
 }

@@ -256,3 +256,8 @@ class JsonReader {
     return value;
   }
 }
+
+/** Whether a parsed JSON value is an object (not null, not an array): `{ "a": 1 }`. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

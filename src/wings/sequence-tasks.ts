@@ -27,6 +27,7 @@ export {
 export type { Encoded as Seq2SeqEncoded } from './seq2seq/model.js';
 export * from './seq2seq/decode.js';
 export * from './seq2seq/train.js';
+export * from './seq2seq/translate.js';
 export * from './seq2seq/figure.js';
 export * from './word2vec/model.js';
 export * from './word2vec/io.js';

@@ -3,16 +3,9 @@ import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KiokuError } from '../util/errors.js';
+import { checkTaskTag, type SequenceTask, type TaskModelFile } from './task-codec.js';
 
-/** The sequence tasks whose models are saved as kioku checkpoints with a task tag. */
-export type SequenceTask = 'sentiment' | 'forecast' | 'seq2seq' | 'word2vec';
-
-export interface TaskModelFile<C> {
-  config: C & { task: SequenceTask };
-  model: Record<string, Tensor>;
-  extra: Record<string, unknown>;
-  step: number;
-}
+export type { SequenceTask, TaskModelFile } from './task-codec.js';
 
 /**
  * Save a task model (weights, config with `task`, extra such as the vocabulary or the
@@ -48,13 +41,7 @@ export function loadTaskModel<C>(where: string, task: SequenceTask): TaskModelFi
   if (!existsSync(path))
     throw new KiokuError(`model file not found: ${path} (train one with 'kioku ${task} train')`);
   const ckpt = loadCheckpoint(path);
-  const cfg = ckpt.config as { task?: unknown } | null;
-  const got = cfg && typeof cfg === 'object' ? cfg.task : undefined;
-  if (got !== task) {
-    const what =
-      typeof got === 'string' ? `a ${got} model` : 'not a sequence-task model (no task in its config)';
-    throw new KiokuError(`${path} is ${what}, not a ${task} model`);
-  }
+  checkTaskTag(ckpt.config, task, path);
   const extra = (ckpt.extra ?? {}) as Record<string, unknown>;
   return { config: ckpt.config as C & { task: SequenceTask }, model: ckpt.model, extra, step: ckpt.step };
 }

@@ -13,6 +13,7 @@ import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { cellNames, isCell } from '../../nn/cells.js';
 import { CharLM, type CharLMConfig, countCharLMParameters } from './model.js';
 import { CharVocab } from './vocab.js';
+import { isRecord } from '../../util/json.js';
 
 export const CHARLM_KIND = 'charlm';
 
@@ -28,10 +29,6 @@ export interface LoadedCharLM {
   vocab: CharVocab;
   config: CharLMCheckpointConfig;
   step: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Decode a char-LM checkpoint's bytes; `name` (a path or file name) is quoted in every error. */

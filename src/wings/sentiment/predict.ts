@@ -8,12 +8,12 @@
  * predictSentiment(loaded, 'Not bad at all!', { trace: true }).trace; // P(positive) after each token
  * ```
  */
-import { decodeCheckpoint } from '../../io/checkpoint-codec.js';
 import { checkDeclaredSize } from '../../io/safetensors.js';
 import { tokenize } from '../../data/text.js';
 import { Vocab } from '../../data/vocab.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { inContext, KiokuError } from '../../util/errors.js';
+import { decodeTaskModel } from '../task-codec.js';
 import {
   countSentimentParameters,
   type SentimentConfig,
@@ -57,20 +57,10 @@ export function sentimentFromTaskModel(
   return { model, vocab, ...(typeof acc === 'number' ? { testAccuracy: acc } : {}) };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Decode a sentiment model file's bytes (F32 or F16 weights); `name` is quoted in every error. */
 export function sentimentFromBytes(bytes: Uint8Array, name: string): LoadedSentiment {
-  const ckpt = decodeCheckpoint(bytes, { context: name });
-  const cfg = ckpt.config;
-  if (!isRecord(cfg) || cfg.task !== 'sentiment') {
-    const got =
-      isRecord(cfg) && typeof cfg.task === 'string' ? `a ${cfg.task} model` : 'not a sequence-task model';
-    throw new KiokuError(`${name} is ${got}, not a sentiment model`);
-  }
-  return sentimentFromTaskModel(cfg, ckpt.model, isRecord(ckpt.extra) ? ckpt.extra : {}, name);
+  const f = decodeTaskModel<Record<string, unknown>>(bytes, name, 'sentiment');
+  return sentimentFromTaskModel(f.config, f.model, f.extra, name);
 }
 
 export interface SentimentPrediction {

@@ -10,22 +10,20 @@ import { BOS, EOS, PAD, UNK, Vocab } from '../../data/vocab.js';
 import { secondHalfDecay } from '../../optim/schedule.js';
 import { averageFromFraction, type TrainTask } from '../../train/trainer.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
-import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
+import { checkNumber } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
-import {
-  countSeq2SeqParameters,
-  DEFAULT_SEQ2SEQ_CONFIG,
-  Seq2Seq,
-  type Seq2SeqConfig,
-  validateSeq2SeqConfig,
-} from './model.js';
-import { checkDeclaredSize } from '../../io/safetensors.js';
-import { beamSearch, greedyDecodeBatch, type Hypothesis } from './decode.js';
+import { DEFAULT_SEQ2SEQ_CONFIG, Seq2Seq, type Seq2SeqConfig } from './model.js';
+import { beamSearch, greedyDecodeBatch } from './decode.js';
 import { loadTaskModel, resolveRunModel, yieldToEventLoop } from '../taskfile.js';
+import {
+  G2P_MAX_PHONES,
+  G2P_MAX_WORD,
+  g2pFromTaskModel,
+  type G2PScores,
+  type LoadedG2P,
+} from './translate.js';
 
 const SPECIALS = [PAD, UNK, BOS, EOS];
-/** Words longer than this are cut (with a notice from `translate`). */
-export const G2P_MAX_WORD = 32;
 
 export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' | 'tgtVocab'>>, RunFlags {
   epochs?: number;
@@ -50,14 +48,6 @@ export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' 
   log?: (m: string) => void;
 }
 
-export interface G2PScores {
-  /** Share of words whose output matches none of the reference pronunciations. */
-  wer: number;
-  /** Σ min edit distance / Σ length of that closest reference. */
-  per: number;
-  words: number;
-}
-
 export interface G2PTrainResult {
   finished: false;
   test: G2PScores;
@@ -66,12 +56,6 @@ export interface G2PTrainResult {
   steps: number;
   seconds: number;
   config: Seq2SeqConfig;
-}
-
-export interface LoadedG2P {
-  model: Seq2Seq;
-  src: Vocab;
-  tgt: Vocab;
 }
 
 function encodeWord(src: Vocab, word: string): { ids: Int32Array; oov: number } {
@@ -106,21 +90,43 @@ function decodeG2P(g: LoadedG2P, entries: readonly G2PEntry[], beam: number): st
   const eos = g.tgt.id(EOS);
   const srcs = entries.map((e) => encodeWord(g.src, e.word.slice(0, G2P_MAX_WORD)).ids);
   if (beam <= 1)
-    return greedyDecodeBatch(g.model, srcs, { bos, eos, maxLen: 40 }).map((o) => g.tgt.decode(o));
-  return srcs.map((s) => g.tgt.decode(beamSearch(g.model, s, beam, { bos, eos, maxLen: 40 })[0].tokens));
+    return greedyDecodeBatch(g.model, srcs, { bos, eos, maxLen: G2P_MAX_PHONES }).map((o) => g.tgt.decode(o));
+  return srcs.map((s) =>
+    g.tgt.decode(beamSearch(g.model, s, beam, { bos, eos, maxLen: G2P_MAX_PHONES })[0].tokens),
+  );
 }
 
 /** Words decoded per call of `decodeG2P`: greedy batches of 128, beam search 20 at a time. */
 const decodeChunk = (beam: number): number => (beam <= 1 ? 128 : 20);
 
-/** Decode entries (greedy in batches of 128, or beam search) and score them, letting the event loop turn between chunks. */
-export async function evaluateG2P(g: LoadedG2P, entries: readonly G2PEntry[], beam = 1): Promise<G2PScores> {
+/**
+ * Decode entries (greedy in batches of 128, or beam search) and score them, letting the event
+ * loop turn between chunks; `onProgress(done, total)` after every chunk.
+ */
+export async function evaluateG2P(
+  g: LoadedG2P,
+  entries: readonly G2PEntry[],
+  beam = 1,
+  onProgress?: (done: number, total: number) => void,
+): Promise<G2PScores> {
   const outs: string[][] = [];
   for (let i = 0; i < entries.length; i += decodeChunk(beam)) {
     outs.push(...decodeG2P(g, entries.slice(i, i + decodeChunk(beam)), beam));
+    onProgress?.(outs.length, entries.length);
     await yieldToEventLoop();
   }
   return scoreG2P(outs, entries);
+}
+
+/**
+ * The held-out CMUdict test words (`cmudictSplit`: never seen in training), or the first
+ * `testSize` of them (0: all 6,229) — what `kioku seq2seq eval` and scripts/ship-g2p-model.ts
+ * score a saved model on with `evaluateG2P`.
+ */
+export function g2pTestWords(testSize = 0): G2PEntry[] {
+  checkNumber('G2P test words', 'testSize', testSize, { min: 0, integer: true });
+  const test = cmudictSplit(loadCmudict()).test;
+  return testSize ? test.slice(0, testSize) : test;
 }
 
 /** Teacher-forcing batches of (source, target) pairs: source ids, decoder input (<s> + target), decoder output (target + </s>). */
@@ -374,7 +380,7 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
   if (beam > 1)
     log(`test (beam ${beam}): WER ${(100 * test.wer).toFixed(2)}% PER ${(100 * test.per).toFixed(2)}%`);
   if (run.dir) {
-    extra.scores = { test, testGreedy };
+    extra.scores = { test, testGreedy, beam };
     run.dir.saveLatest(run.trainer.snapshot());
   }
   return {
@@ -388,53 +394,8 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
   };
 }
 
+/** Load a G2P model file (or the model of a run directory), refusing foreign or inconsistent files. */
 export function loadG2P(path: string): LoadedG2P {
-  const f = loadTaskModel<Seq2SeqConfig>(path, 'seq2seq');
-  const { task: _t, problem: _p, ...rest } = f.config as Seq2SeqConfig & { task: string; problem?: string };
-  const config = inContext(path, () => validateSeq2SeqConfig(rest));
-  // Before allocating anything: the config must describe exactly the stored weights.
-  checkDeclaredSize(path, f.model, () => countSeq2SeqParameters(config), {
-    encoderLayers: config.encoderLayers,
-  });
-  const model = new Seq2Seq(config);
-  inContext(path, () => model.loadStateDict(f.model));
-  model.eval();
-  const src = Vocab.fromJSON(f.extra.src);
-  const tgt = Vocab.fromJSON(f.extra.tgt);
-  if (src.size !== config.srcVocab || tgt.size !== config.tgtVocab)
-    throw new KiokuError(`${path}: vocabularies do not match the model`);
-  return { model, src, tgt };
-}
-
-export interface Translation {
-  word: string;
-  /** Best first. */
-  outputs: { phones: string[]; logProb: number }[];
-  /** Source symbols as the model read them. */
-  source: string[];
-  /** Attention of the best output: weights[i][s] for output i (the last row is </s>). */
-  weights: number[][];
-  oov: number;
-  truncated: number;
-}
-
-/** Convert one word to phones with beam search (width 1 = greedy). */
-export function translateWord(g: LoadedG2P, word: string, beam = 5, nBest = 1): Translation {
-  const clean = word.trim().toLowerCase();
-  if (clean === '') throw new KiokuError('empty input: give a word to convert');
-  const cut = clean.slice(0, G2P_MAX_WORD);
-  const { ids, oov } = encodeWord(g.src, cut);
-  const hyps: Hypothesis[] = beamSearch(g.model, ids, beam, {
-    bos: g.tgt.id(BOS),
-    eos: g.tgt.id(EOS),
-    maxLen: 40,
-  });
-  return {
-    word: clean,
-    outputs: hyps.slice(0, nBest).map((h) => ({ phones: g.tgt.decode(h.tokens), logProb: h.logProb })),
-    source: [...cut].map((ch) => (g.src.has(ch) ? ch : UNK)),
-    weights: hyps[0].weights,
-    oov,
-    truncated: clean.length - cut.length,
-  };
+  const f = loadTaskModel<Record<string, unknown>>(path, 'seq2seq');
+  return g2pFromTaskModel(f.config, f.model, f.extra, resolveRunModel(path));
 }
