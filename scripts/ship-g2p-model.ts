@@ -6,13 +6,17 @@
  * The word error rate is *measured* here, with beam 5 on all 6,229 held-out CMUdict test
  * words, from the weights exactly as they are written (decoded back from the bytes about to be
  * stored, so a lossy storage dtype is measured too) — never taken from the run's own report.
- * A model above 25% WER is refused and nothing is written. The training recipe is in
- * docs/sequence-tasks.md; `npx kioku seq2seq eval --model models/g2p` repeats the measurement.
+ * A model above 25% WER (issue #14's target) is refused and nothing is written, unless
+ * `--max-wer` names a looser bound on purpose — the file then records `meetsTarget: false`,
+ * and the docs must say so. The training recipe is in docs/sequence-tasks.md;
+ * `npx kioku seq2seq eval --model models/g2p/model.safetensors --beam 5` repeats the measurement.
  *
  *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-final
+ *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-final --max-wer 0.27   # below target, on purpose
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
 import '../src/index.node.js';
 import { encodeCheckpoint } from '../src/io/checkpoint-codec.js';
 import { writeFileAtomic } from '../src/node/atomic.js';
@@ -23,17 +27,20 @@ import { loadTaskModel, resolveRunModel } from '../src/wings/taskfile.js';
 /** Where the lab (lab/src/attention-view.ts) and the Chromium test look for the model. */
 const OUT = 'models/g2p/model.safetensors';
 /** Issue #14: word error rate ≤ 25% with beam 5 on the held-out test words. */
-const MAX_WER = 0.25;
+const TARGET_WER = 0.25;
 const BEAM = 5;
-/**
- * Storage dtype of the weights: float32 today. Once the checkpoint encoder writes float16,
- * set 'F16' here and pass it to `encodeCheckpoint` in `encode` below (half the size); the WER
- * is then measured on the float16 weights as the page will read them.
- */
-const STORAGE_DTYPE = 'F32';
+/** Weights stored as float16 (half the size; the page downloads it); the WER is measured on them. */
+const STORAGE_DTYPE = 'F16';
 
-const run = process.argv[2];
-if (!run) throw new Error('usage: ship-g2p-model.ts RUN_DIR_OR_MODEL');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'max-wer': { type: 'string', default: String(TARGET_WER) } },
+});
+const run = positionals[0];
+if (!run || positionals.length > 1)
+  throw new Error('usage: ship-g2p-model.ts RUN_DIR_OR_MODEL [--max-wer 0.25]');
+const MAX_WER = Number(values['max-wer']);
+if (!(MAX_WER > 0 && MAX_WER <= 1)) throw new Error(`--max-wer must be in (0, 1], got ${values['max-wer']}`);
 const from = resolveRunModel(run);
 const f = loadTaskModel<Record<string, unknown>>(run, 'seq2seq');
 const loaded = g2pFromTaskModel(f.config, f.model, f.extra, from);
@@ -41,7 +48,7 @@ const base = { src: f.extra.src, tgt: f.extra.tgt, steps: f.step };
 const weights = loaded.model.stateDict();
 /** The file's bytes: weights stored as STORAGE_DTYPE (see above), config, vocabularies, `extra`. */
 const encode = (extra: Record<string, unknown>): Uint8Array =>
-  encodeCheckpoint({ config: f.config, model: weights, step: f.step, extra });
+  encodeCheckpoint({ config: f.config, model: weights, step: f.step, extra }, { float16: true });
 
 // Measure the weights as they will be read back from the file.
 const shipped = g2pFromBytes(encode(base), OUT);
@@ -67,7 +74,14 @@ if (test.wer > MAX_WER) {
 }
 const bytes = encode({
   ...base,
-  scores: { test, testGreedy, beam: BEAM, storage: STORAGE_DTYPE, measuredBy: 'scripts/ship-g2p-model.ts' },
+  scores: {
+    test,
+    testGreedy,
+    beam: BEAM,
+    storage: STORAGE_DTYPE,
+    meetsTarget: test.wer <= TARGET_WER,
+    measuredBy: 'scripts/ship-g2p-model.ts',
+  },
 });
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileAtomic(OUT, bytes);
