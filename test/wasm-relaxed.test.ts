@@ -31,4 +31,4 @@ test('enableRelaxedSimd turns relaxed SIMD on, and the backend picks the FMA bui
 });
 
 // Every kernel of the FMA build against the reference backend (the same checks and tolerances).
-if (on && !before) await import('./wasm.test.ts');
+if (on && !before) await import('./wasm.test.js');

@@ -7,7 +7,8 @@ export type { Checkpoint, OptimizerState } from '../io/checkpoint-codec.js';
 /**
  * Save a checkpoint (weights, optimizer state, step, rng, config, extra) as one safetensors
  * file, atomically: a crash mid-save leaves the previous checkpoint intact.
- * See `checkpoint_codec.ts` for the layout.
+ * See `checkpoint_codec.ts` for the layout. Given several paths, writes the same bytes (encoded
+ * once) to each, in order.
  *
  * ```ts
  * saveCheckpoint('runs/char-lm/ckpt.safetensors', {
@@ -20,8 +21,10 @@ export type { Checkpoint, OptimizerState } from '../io/checkpoint-codec.js';
  * });
  * ```
  */
-export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
-  writeFileAtomic(path, encodeCheckpoint(ckpt));
+export function saveCheckpoint(path: string | readonly string[], ckpt: Checkpoint): void {
+  // Several paths (a run's named checkpoint and its latest model) get the same bytes, encoded once.
+  const bytes = encodeCheckpoint(ckpt);
+  for (const p of typeof path === 'string' ? [path] : path) writeFileAtomic(p, bytes);
 }
 
 /**
