@@ -34,6 +34,12 @@ const out: Record<string, unknown> = {
 if (args.sgemm) out.sgemm = benchSgemm(Math.min(args.seconds, 1));
 const profile = args.profile ? new KernelProfile(be) : null;
 if (args.config)
-  Object.assign(out, await runKioku(args.config, args.seconds, undefined, !args.noPack, profile));
+  Object.assign(
+    out,
+    await runKioku(args.config, args.seconds, undefined, !args.noPack, profile, () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }),
+  );
 out.peakRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));

@@ -18,6 +18,8 @@ export interface BenchConfig {
   inputSize: number;
   /** Output classes (W: a 121-wide head standing in for the MDN's 121 outputs). */
   outputs: number;
+  /** Gradient checkpointing every this many steps (`RecurrentOptions.gradCheckpoint`); absent or 0: off. */
+  gradCheckpoint?: number;
 }
 
 export const CONFIGS: BenchConfig[] = [
@@ -110,3 +112,22 @@ export const TINY: BenchConfig = {
   inputSize: 0,
   outputs: 11,
 };
+
+/**
+ * A configuration by name: one of `CONFIGS`, `tiny`, or `<name>/k<n>` — the configuration
+ * with gradient checkpointing every n steps (e.g. `W/k20`; PyTorch runs its
+ * `torch.utils.checkpoint` equivalent). Unknown names are an error listing the known ones.
+ */
+export function configByName(name: string): BenchConfig {
+  const m = /^([A-Za-z]+)\/k(\d+)$/.exec(name);
+  const base = m ? m[1] : name;
+  const c = base === 'tiny' ? TINY : CONFIGS.find((x) => x.name === base);
+  if (!c)
+    throw new Error(
+      `unknown configuration '${name}' (known: ${CONFIGS.map((x) => x.name).join(', ')}, tiny; add /k<n> for gradient checkpointing every n steps)`,
+    );
+  if (!m) return c;
+  const k = Number(m[2]);
+  if (k < 1) throw new Error(`configuration '${name}': the checkpoint segment must be at least 1 step`);
+  return { ...c, name, label: `${c.label}, gradient checkpointing every ${k} steps`, gradCheckpoint: k };
+}

@@ -11,13 +11,14 @@ import { Module, packParameters, type Parameter } from '../src/nn/module.js';
 import type { RecurrentBase } from '../src/nn/recurrent.js';
 import { Adam } from '../src/optim/adam.js';
 import { clipGradNorm } from '../src/optim/clip.js';
+import { withScope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 import type { BenchConfig } from './configs.js';
 import type { KernelProfile, KernelShare } from './profile.js';
 
 /** Embedding (or raw input) → recurrent stack → Linear, the model every peer also builds. */
-class BenchModel extends Module {
+export class BenchModel extends Module {
   readonly emb: Embedding | null;
   readonly rnn: RecurrentBase;
   readonly head: Linear;
@@ -26,7 +27,13 @@ class BenchModel extends Module {
     super();
     const H = cfg.hidden;
     this.emb = cfg.vocab > 0 ? new Embedding({ numEmbeddings: cfg.vocab, embeddingDim: H, seed: 1 }) : null;
-    const o = { inputSize: cfg.vocab > 0 ? H : cfg.inputSize, hiddenSize: H, numLayers: cfg.layers, seed: 2 };
+    const o = {
+      inputSize: cfg.vocab > 0 ? H : cfg.inputSize,
+      hiddenSize: H,
+      numLayers: cfg.layers,
+      seed: 2,
+      gradCheckpoint: cfg.gradCheckpoint ?? 0,
+    };
     this.rnn = cfg.cell === 'gru' ? new GRU(o) : new LSTM(o);
     this.head = new Linear({ inFeatures: H, outFeatures: cfg.outputs, seed: 3 });
   }
@@ -57,6 +64,11 @@ export interface KiokuResult {
   finalLoss: number;
   /** With a profile: milliseconds per training step by kernel (`bench/profile.ts`). */
   profile?: KernelShare[];
+  /**
+   * With a CPU clock: training tokens per CPU-second of the process (median step). At one
+   * thread it approximates tokens/s on an idle machine, and a busy one moves it far less.
+   */
+  trainTokensPerCpuSec?: number;
 }
 
 /** Median of a non-empty list (step times: robust to a busy machine's hiccups). */
@@ -80,6 +92,8 @@ export async function runKioku(
   warmup = cfg.hidden >= 400 ? 1 : 2,
   pack = true,
   profile: KernelProfile | null = null,
+  /** The process's CPU time in ms (Node: `process.cpuUsage`), for `trainTokensPerCpuSec`. */
+  cpuMs: (() => number) | null = null,
 ): Promise<KiokuResult> {
   const { steps: T, batch: B } = cfg;
   const model = new BenchModel(cfg);
@@ -99,7 +113,10 @@ export async function runKioku(
         );
 
   let loss = NaN;
-  const step = (): void => {
+  // One training step in a memory scope, as the Trainer runs it (tensor/scope.ts): its
+  // activations and gradient scratch are released when the update is done.
+  const step = (): void => withScope(trainStep);
+  const trainStep = (): void => {
     model.zeroGrad();
     const x = model.emb ? model.emb.forward(ids, [T, B]) : (xs as Tensor);
     const { output } = model.rnn.forward(x);
@@ -118,12 +135,15 @@ export async function runKioku(
     await tick();
   }
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let elapsed = 0;
   profile?.start();
   while (elapsed < seconds * 1000 || times.length < 2) {
+    const c0 = cpuMs?.() ?? 0;
     const t0 = performance.now();
     step();
     const dt = performance.now() - t0;
+    if (cpuMs) cpuTimes.push(cpuMs() - c0);
     times.push(dt);
     elapsed += dt;
     await tick();
@@ -184,5 +204,6 @@ export async function runKioku(
     sampleChars: chars,
     finalLoss: loss,
     ...(breakdown ? { profile: breakdown } : {}),
+    ...(cpuTimes.length > 0 ? { trainTokensPerCpuSec: N / (median(cpuTimes) / 1000) } : {}),
   };
 }

@@ -10,22 +10,25 @@
  *                                      # its runs interleaved with this checkout's
  *   npm run bench -- --profile         # where a kioku step's time goes, kernel by kernel
  *   npm run bench -- --whole           # `kioku train char` as a user runs it vs a PyTorch script
+ *   npm run bench -- --configs W,W/k20 # W, and W with gradient checkpointing every 20 steps
+ *   npm run bench -- --sweep hidden,seq  # tokens/s and peak RSS as one dimension grows (figures)
+ *   npm run bench -- --sweep checkpoint --values 0,20,50   # one axis at chosen values
  *
  * Every measurement runs in its own process (peak RSS is per measurement). Peers are
  * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
  * (`@tensorflow/tfjs`, cpu backend) and brain.js where `npm install --no-save` put them.
  * Figures are from the median step (robust to a busy machine); ratios are kioku / peer.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchConfig, CONFIGS, TINY } from './configs.js';
+import { type BenchConfig, configByName, CONFIGS } from './configs.js';
+import { fastest, fastestInterleaved, hasTorch, type Json, nodeFlags, root, runChild } from './measure.js';
+import { formatSweep, runSweep, sweepAxes, writeSweepFigures } from './sweep.js';
 import { formatWhole, runWhole } from './whole.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 
 export interface BenchOptions {
   configs: BenchConfig[];
@@ -49,6 +52,10 @@ export interface BenchOptions {
   profile: boolean;
   /** Steps of the whole-process benchmark instead of the configurations (`--whole [steps]`); 0 = off. */
   whole?: number;
+  /** Cost-growth sweeps instead of the configurations (`--sweep hidden,batch,seq,vocab,checkpoint|all`). */
+  sweep?: string[] | null;
+  /** `--values v1,v2`: the values of a single sweep axis instead of its defaults. */
+  sweepValues?: number[] | null;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -58,15 +65,10 @@ function parseArgs(argv: string[]): BenchOptions {
   };
   const long = argv.includes('--long');
   const names = (get('--configs') ?? CONFIGS.map((c) => c.name).join(',')).split(',');
-  const configs = names.map((n) => {
-    const c = n === 'tiny' ? TINY : CONFIGS.find((x) => x.name === n);
-    if (!c)
-      throw new Error(`unknown configuration '${n}' (known: ${CONFIGS.map((x) => x.name).join(', ')}, tiny)`);
-    return c;
-  });
+  const configs = names.map(configByName);
   return {
     configs,
-    seconds: Number(get('--seconds') ?? (long ? 10 : 2)),
+    seconds: Number(get('--seconds') ?? (long ? 10 : argv.includes('--sweep') ? 1 : 2)),
     threads: (get('--threads') ?? '1,2').split(',').map(Number),
     torchThreads: (get('--torch-threads') ?? '1,2').split(',').map(Number),
     peers: !argv.includes('--no-peers'),
@@ -79,76 +81,14 @@ function parseArgs(argv: string[]): BenchOptions {
     baseline: get('--baseline') ?? null,
     profile: argv.includes('--profile'),
     whole: argv.includes('--whole') ? Number(/^\d+$/.test(get('--whole') ?? '') ? get('--whole') : 150) : 0,
+    sweep: argv.includes('--sweep') ? (get('--sweep') ?? 'all').split(',') : null,
+    sweepValues: get('--values')?.split(',').map(Number) ?? null,
   };
-}
-
-/** Node flags for the kioku children: relaxed SIMD where this Node needs (and accepts) the flag. */
-function nodeFlags(): string[] {
-  const flag = '--experimental-wasm-relaxed-simd';
-  const probe = spawnSync(process.execPath, [flag, '-e', '0'], { stdio: 'ignore' });
-  return probe.status === 0 ? [flag] : [];
-}
-
-type Json = Record<string, unknown>;
-
-/** A measurement's score for "fastest": training tokens/s, else the sum of its SGEMM figures. */
-function score(j: Json): number {
-  const t = j.trainTokensPerSec;
-  if (typeof t === 'number') return t;
-  const g = (j.sgemm as Record<string, number> | undefined) ?? {};
-  return Object.values(g).reduce((a, b) => a + b, 0);
-}
-
-/**
- * The fastest of `n` runs of each measurement, the measurements taking turns (a, b, a, b, …)
- * so that a busy machine's slow spells fall on all of them alike. Each result gets the load
- * average at the moment it was measured.
- */
-function fastestInterleaved(n: number, runs: Record<string, () => Json>): Record<string, Json> {
-  const best: Record<string, Json> = {};
-  for (let i = 0; i < n; i++) {
-    for (const [name, run] of Object.entries(runs)) {
-      const r = { ...run(), loadavg: Math.round(loadavg()[0] * 100) / 100 };
-      const b = best[name];
-      if (b === undefined || (!('error' in r) && ('error' in b || score(r) > score(b)))) best[name] = r;
-    }
-  }
-  return best;
-}
-
-/** The fastest of `n` runs of one measurement. */
-function fastest(n: number, run: () => Json): Json {
-  return fastestInterleaved(n, { run }).run;
-}
-
-function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Json {
-  const r = spawnSync(cmd, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-  });
-  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as Json;
-  } catch {
-    return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') };
-  }
 }
 
 /** Whether a package can be resolved from the project (optional peers). */
 function hasPackage(name: string): boolean {
   return existsSync(join(root, 'node_modules', name, 'package.json'));
-}
-
-function hasTorch(python: string): string | null {
-  try {
-    return execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], {
-      encoding: 'utf8',
-    }).trim();
-  } catch {
-    return null;
-  }
 }
 
 export interface BenchReport {
@@ -384,6 +324,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       baseline: o.baseline,
     });
     console.log(o.json ? JSON.stringify(results, null, 2) : formatWhole(results, o.whole));
+    process.exit(0);
+  }
+  if (o.sweep) {
+    // One thread a side by default (the first of --threads / --torch-threads).
+    const r = runSweep({
+      axes: sweepAxes(o.sweep, o.sweepValues ?? null),
+      seconds: o.seconds,
+      threads: o.threads[0],
+      torchThreads: o.torchThreads[0],
+      repeat: o.repeat,
+      python: o.peers && hasTorch(o.python) ? o.python : null,
+    });
+    console.log(o.json ? JSON.stringify(r, null, 2) : formatSweep(r));
+    const figures = await writeSweepFigures(r);
+    if (!o.json) console.log(`\nfigures: ${figures.join(', ')}`);
     process.exit(0);
   }
   const report = runBench(o);

@@ -2,10 +2,14 @@
 // samples, the table and the JSON come out. Numbers are checked for sanity only — timings
 // belong in the benchmark itself, never in test assertions. Peers are off: CI has none.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { TINY } from '../bench/configs.js';
+import { configByName, TINY } from '../bench/configs.js';
 import { generateJapaneseText } from '../bench/japanese-text.js';
 import { formatReport, runBench } from '../bench/run.js';
+import { formatSweep, runSweep, type SweepAxis, sweepAxes, writeSweepFigures } from '../bench/sweep.js';
 
 test('npm run bench works end to end on a tiny configuration', () => {
   const report = runBench({
@@ -62,4 +66,44 @@ test('the generated Japanese text of the large-vocabulary benchmarks has exactly
   assert.equal(new Set(text).size, 500);
   assert.deepEqual(Array.from(generateJapaneseText(20_000, 500, 3)), text, 'deterministic for a seed');
   assert.ok(text.includes('。') && text.includes('ア') && text.includes('一'));
+});
+
+test('npm run bench -- --sweep: points measured in children, the table and the figure written', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'kioku-sweep-'));
+  try {
+    // A tiny stand-in for the hidden-size sweep (the real axes take minutes), and the
+    // checkpointing variant of a configuration by name.
+    const axis: SweepAxis = {
+      name: 'hidden',
+      title: 'hidden size H',
+      values: [8, 16],
+      logX: true,
+      config: (v) => ({ ...configByName('tiny/k2'), name: `H=${v}`, hidden: v }),
+    };
+    assert.equal(configByName('tiny/k2').gradCheckpoint, 2);
+    assert.throws(() => configByName('Q/k2'), /unknown configuration 'Q\/k2'/);
+    assert.throws(
+      () => sweepAxes(['depth']),
+      /unknown sweep 'depth' \(known: hidden, batch, seq, vocab, checkpoint, all\)/,
+    );
+    assert.deepEqual(sweepAxes(['checkpoint'], [0, 20])[0].values, [0, 20]);
+    assert.throws(() => sweepAxes(['hidden', 'seq'], [64]), /--values needs exactly one --sweep axis, got 2/);
+    const r = runSweep({ axes: [axis], seconds: 0.05, threads: 1, torchThreads: 1, repeat: 1, python: null });
+    for (const p of r.points) {
+      assert.equal(p.error, undefined, String(p.error));
+      assert.ok(p.tokensPerSec! > 0 && p.tokensPerCpuSec! > 0 && p.peakRssMB! > 0, JSON.stringify(p));
+    }
+    assert.deepEqual(
+      r.points.map((p) => `${p.axis}=${p.value} ${p.side}`),
+      ['hidden=8 kioku', 'hidden=16 kioku'],
+    );
+    const table = formatSweep(r);
+    console.log(table);
+    assert.match(table, /\| 16 \| [\d,]+ \| – \| [\d,]+ \| – \| – \| [\d,]+ \| – \|/);
+    const [speed, memory] = await writeSweepFigures(r, out);
+    assert.match(readFileSync(speed, 'utf8'), /<svg[\s\S]*training tokens per CPU-second/);
+    assert.match(readFileSync(memory, 'utf8'), /<svg[\s\S]*peak RSS/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

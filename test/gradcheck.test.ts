@@ -53,6 +53,15 @@ for (const [cell, make] of Object.entries(cells)) {
     lengths: [2, 3],
     states: true,
   });
+  // Gradient checkpointing: segments of 3 over T = 7 (the last one short), recomputed in backward.
+  cases.push({
+    name: `${cell} gradCheckpoint 3, T=7, 2 layers bidirectional, masked, initial states`,
+    make: () => make({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, gradCheckpoint: 3 }),
+    T: 7,
+    B: 2,
+    lengths: [7, 4],
+    states: true,
+  });
 }
 
 describe('finite-difference gradient checks (float64)', () => {

@@ -1,17 +1,18 @@
 import type { CellSpec } from './cell-spec.js';
+import type { Backend } from '../tensor/backend.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import {
   type DirectionCache,
-  type DirectionGrads,
   type DirectionWeights,
   gatherStepGrad,
   inputProjection,
   outSlot,
+  type PreactGrads,
   prevSlot,
   RecurrentBase,
   type RecurrentOptions,
   type StepGeometry,
-  weightGradients,
+  type StepGrads,
 } from './recurrent.js';
 
 export type GRUOptions = RecurrentOptions;
@@ -70,12 +71,20 @@ export class GRU extends RecurrentBase {
     }
   }
 
-  protected backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
-    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dx } = g;
+  protected preactGrads(be: Backend, T: number, B: number): PreactGrads {
+    const n = T * B * 3 * this.hiddenSize;
+    return {
+      dIn: be.alloc(this.dtype, n), // [T, B, 3H] ∂L/∂(x-side pre-activations)
+      dRec: be.alloc(this.dtype, n), // [T, B, 3H] ∂L/∂(h-side pre-activations)
+    };
+  }
+
+  protected backwardSteps(w: DirectionWeights, c: DirectionCache, g: StepGrads, d: PreactGrads): void {
+    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh } = g;
     const GH = 3 * H;
     const hg = c.hg as FloatArray;
-    const dxg = be.alloc(this.dtype, T * B * GH); // ∂L/∂(x-side pre-activations)
-    const dhg = be.alloc(this.dtype, T * B * GH); // ∂L/∂(h-side pre-activations)
+    const dxg = d.dIn;
+    const dhg = d.dRec;
     const dhT = be.alloc(this.dtype, B * H);
     const whh = w.whh.value.data;
     for (let s = T - 1; s >= 0; s--) {
@@ -103,7 +112,6 @@ export class GRU extends RecurrentBase {
       });
       be.gemm(false, false, B, H, GH, 1, dhg, off, GH, whh, 0, H, 1, dh, 0, H);
     }
-    weightGradients(be, c, w, g, dxg, dhg, dx);
   }
 }
 

@@ -1,18 +1,19 @@
 import type { CellSpec } from './cell-spec.js';
+import type { Backend } from '../tensor/backend.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { checkNumber } from '../util/errors.js';
 import {
   type DirectionCache,
-  type DirectionGrads,
   type DirectionWeights,
   gatherStepGrad,
   inputProjection,
   outSlot,
+  type PreactGrads,
   prevSlot,
   RecurrentBase,
   type RecurrentOptions,
   type StepGeometry,
-  weightGradients,
+  type StepGrads,
 } from './recurrent.js';
 
 export interface LSTMOptions extends RecurrentOptions {
@@ -114,11 +115,16 @@ export class LSTM extends RecurrentBase {
     }
   }
 
-  protected backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
-    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dc, dx } = g;
+  protected preactGrads(be: Backend, T: number, B: number): PreactGrads {
+    const dgates = be.alloc(this.dtype, T * B * 4 * this.hiddenSize); // [T, B, 4H]
+    return { dIn: dgates, dRec: dgates }; // the gates sum both sides: one gradient
+  }
+
+  protected backwardSteps(w: DirectionWeights, c: DirectionCache, g: StepGrads, d: PreactGrads): void {
+    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dc } = g;
     const GH = 4 * H;
     const cs = c.cs as FloatArray;
-    const dgates = be.alloc(this.dtype, T * B * GH); // [T, B, 4H] ∂L/∂(pre-activations)
+    const dgates = d.dIn; // [T, B, 4H] ∂L/∂(pre-activations)
     const dhT = be.alloc(this.dtype, B * H); // ∂L/∂h_t, total
     const whh = w.whh.value.data;
     const peep = w.peep ? w.peep.value.data : null;
@@ -153,7 +159,6 @@ export class LSTM extends RecurrentBase {
       // ∂L/∂h_{t−1} += ∂A_t · W_hh   [B, 4H]·[4H, H]
       be.gemm(false, false, B, H, GH, 1, dgates, t * B * GH, GH, whh, 0, H, 1, dh, 0, H);
     }
-    weightGradients(be, c, w, g, dgates, dgates, dx);
   }
 }
 

@@ -1,5 +1,6 @@
 import { type Backend, type RowMask } from '../tensor/backend.js';
 import { getBackend } from '../tensor/current-backend.js';
+import { withScope } from '../tensor/scope.js';
 import { type DType, expectDType, expectShape, type FloatArray, Tensor } from '../tensor/tensor.js';
 import { check, checkNumber, KiokuError, shapeToString } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -25,6 +26,17 @@ export interface RecurrentOptions {
   init?: InitScheme;
   /** Gain for xavier/orthogonal init (orthogonal: the spectral radius of W_hh per gate). */
   initGain?: number;
+  /**
+   * Gradient checkpointing over time, in steps per segment (0, the default: off). Forward
+   * keeps the cell state only at every k-th step and no gate activations; backward
+   * recomputes one segment's activations from its boundary state, then runs BPTT through
+   * it (Chen et al. 2016, "Training deep nets with sublinear memory cost"; Gruslys et al.
+   * 2016, "Memory-efficient backpropagation through time"). A direction's cache shrinks from
+   * T·(G + 2)·H to about T·H + k·(G + 1)·H + (T/k)·H floats per batch row, for one extra
+   * forward pass of compute; √T is the classic k. The recomputation repeats the forward
+   * pass's kernels, so gradients equal those without checkpointing (see `gradCheckpoint`).
+   */
+  gradCheckpoint?: number;
 }
 
 /**
@@ -125,6 +137,57 @@ export interface DirectionCache {
   hs: FloatArray; // [T+1, B, H] hidden-state slots
   cs: FloatArray | null; // [T+1, B, H] LSTM cell-state slots
   hg: FloatArray | null; // [T, B, 3H] GRU h-side pre-activations (hn kept for backward)
+  /**
+   * Gradient checkpointing: `gates` and `cs` are then one segment's workspaces
+   * ([k, B, G·H] and [k+1, B, H]) and the cell state lives only at segment boundaries.
+   * null when every step's activations are kept.
+   */
+  ckpt: SegmentedCache | null;
+}
+
+/**
+ * What a checkpointed direction keeps besides x and the h slots: the segment length and the
+ * cell state at every segment boundary (slots 0, k, 2k, …, T).
+ */
+export interface SegmentedCache {
+  k: number;
+  /** Number of segments, ⌈T / k⌉; segment j covers steps [j·k, min((j+1)·k, T)). */
+  count: number;
+  /** LSTM only: [count + 1, B, H] c at slot min(j·k, T) for boundary j. */
+  cBounds: FloatArray | null;
+}
+
+/** The steps [a, b) of segment j of a checkpointed direction. */
+function segmentSpan(s: SegmentedCache, j: number, T: number): { a: number; b: number } {
+  const a = j * s.k;
+  return { a, b: Math.min(T, a + s.k) };
+}
+
+/**
+ * Steps [a, b) of direction cache `c` as a cache of a sequence of its own (T = b − a): views
+ * of x and of h slots a..b (so a segment's forward writes h_t in place), and the segment
+ * workspaces for gates and c. The cell's forwardDirection / backwardSteps run on it as on
+ * any sequence.
+ */
+function segmentView(
+  c: DirectionCache,
+  a: number,
+  b: number,
+  B: number,
+  H: number,
+  GH: number,
+): DirectionCache {
+  const n = b - a;
+  return {
+    reverse: c.reverse,
+    x: c.x.subarray(a * B * c.inputSize, b * B * c.inputSize),
+    inputSize: c.inputSize,
+    gates: c.gates.subarray(0, n * B * GH),
+    hs: c.hs.subarray(a * B * H, (b + 1) * B * H),
+    cs: c.cs ? c.cs.subarray(0, (n + 1) * B * H) : null,
+    hg: null,
+    ckpt: null,
+  };
 }
 
 /** Per-step geometry handed to the cell-specific hooks. */
@@ -136,8 +199,22 @@ export interface StepGeometry {
   masks: RowMask[]; // per time step
 }
 
-/** The gradients one direction's backward reads and writes, besides the step geometry. */
-export interface DirectionGrads extends StepGeometry {
+/**
+ * A [B, H] view of direction cache `c`'s cell state at slot 0 or T (its initial or final
+ * state): from the c slots, or with checkpointing from the first or last boundary. null for
+ * cells without a cell state.
+ */
+function cellStateAt(c: DirectionCache, slot: number, B: number, H: number): FloatArray | null {
+  if (c.ckpt) {
+    const cb = c.ckpt.cBounds;
+    const j = slot === 0 ? 0 : c.ckpt.count;
+    return cb ? cb.subarray(j * B * H, (j + 1) * B * H) : null;
+  }
+  return c.cs ? c.cs.subarray(slot * B * H, (slot + 1) * B * H) : null;
+}
+
+/** The gradients one direction's BPTT loop reads and writes, besides the step geometry. */
+export interface StepGrads extends StepGeometry {
   /** ∂L/∂output of this layer [T, B, D·H]; this direction's columns start at `dOutOff`. */
   dOut: FloatArray;
   dOutOff: number;
@@ -146,8 +223,28 @@ export interface DirectionGrads extends StepGeometry {
   dh: FloatArray;
   /** LSTM only: [B, H] in: ∂L/∂c_N, out: ∂L/∂c_0. */
   dc: FloatArray | null;
+}
+
+/** `StepGrads` plus ∂L/∂x, which the weight-gradient GEMMs after the loop fill. */
+export interface DirectionGrads extends StepGrads {
   /** [T, B, I] ∂L/∂x, accumulated (+=) over directions. */
   dx: FloatArray;
+}
+
+/**
+ * ∂L/∂(pre-activations) of every step, [T, B, G·H]: the x-side sums (`dIn`, for ∂W_ih,
+ * ∂b_ih, ∂x) and the h-side sums (`dRec`, for ∂W_hh, ∂b_hh). One array for cells whose
+ * pre-activation is x-side + h-side; two for the GRU, whose r gates the h-side n term.
+ */
+export interface PreactGrads {
+  dIn: FloatArray;
+  dRec: FloatArray;
+}
+
+/** Steps [a, b) of `d` (each array viewed over rows a·B … b·B of width GH). */
+function preactRows(d: PreactGrads, a: number, b: number, B: number, GH: number): PreactGrads {
+  const dIn = d.dIn.subarray(a * B * GH, b * B * GH);
+  return { dIn, dRec: d.dRec === d.dIn ? dIn : d.dRec.subarray(a * B * GH, b * B * GH) };
 }
 
 export function prevSlot(t: number, reverse: boolean): number {
@@ -215,6 +312,7 @@ export abstract class RecurrentBase extends Module {
   /** Draws the initial weights and the inter-layer dropout masks; its state belongs in a resumable checkpoint. */
   readonly rng: Rng;
   private cache: ForwardCache | null = null;
+  private _gradCheckpoint = 0;
 
   protected constructor(
     protected readonly kindName: string,
@@ -240,6 +338,7 @@ export abstract class RecurrentBase extends Module {
       );
     }
     this.rng = new Rng(opts.seed ?? 0);
+    this.gradCheckpoint = opts.gradCheckpoint ?? 0;
     const H = this.hiddenSize;
     const G = gateCount;
     const D = this.numDirections;
@@ -263,6 +362,28 @@ export abstract class RecurrentBase extends Module {
 
   get numDirections(): number {
     return this.bidirectional ? 2 : 1;
+  }
+
+  /**
+   * Gradient checkpointing: steps per recomputed segment, 0 = off (see
+   * `RecurrentOptions.gradCheckpoint`). Takes effect at the next `forward`.
+   *
+   * Gradients equal those without checkpointing: bit for bit on the reference backend, and
+   * on the WASM backend whenever a segment's input projection (k·B rows) takes the same
+   * GEMM path as the whole sequence's (T·B rows); where a short segment switches the GEMM
+   * to its small-M path they differ by float32 rounding only.
+   *
+   * ```ts
+   * const lstm = new LSTM({ inputSize: 3, hiddenSize: 400, numLayers: 3, gradCheckpoint: 20 });
+   * lstm.gradCheckpoint = 0; // keep every step again
+   * ```
+   */
+  get gradCheckpoint(): number {
+    return this._gradCheckpoint;
+  }
+
+  set gradCheckpoint(k: number) {
+    this._gradCheckpoint = checkNumber(this.kindName, 'gradCheckpoint', k, { min: 0, integer: true });
   }
 
   /**
@@ -318,15 +439,29 @@ export abstract class RecurrentBase extends Module {
     return this.hasCellState ? { h, c: Tensor.zeros(shape, this.dtype) } : { h };
   }
 
-  /** Run one direction forward over the whole sequence; fills cache.hs (and cs) slots. */
+  /**
+   * Run one direction forward over the whole sequence (all of `g.T` steps of `c`); fills
+   * c.gates, the h slots (and c slots) after the initial one, and whatever else the cell's
+   * backward reads. Must be deterministic: checkpointing reruns it on segments.
+   */
   protected abstract forwardDirection(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void;
 
+  /** Fresh ∂L/∂(pre-activation) buffers for `T` steps of a batch of `B` (see `PreactGrads`). */
+  protected abstract preactGrads(be: Backend, T: number, B: number): PreactGrads;
+
   /**
-   * Backward of one direction. `g.dOut` holds ∂L/∂h_t from above for every t; `g.dh`/`g.dc`
-   * hold ∂L/∂h_N (and c_N) on entry and ∂L/∂h_0 on exit. Accumulates weight gradients and
-   * adds ∂L/∂x into `g.dx`.
+   * The serial part of BPTT for one direction over `g.T` steps of `c`: `g.dOut` holds
+   * ∂L/∂h_t from above for every t; `g.dh`/`g.dc` hold ∂L/∂h_N (and c_N) on entry and
+   * ∂L/∂h_0 on exit. Writes every step's pre-activation gradients into `d` and accumulates
+   * gradients of per-step parameters (peepholes); the weight-gradient GEMMs over all steps
+   * follow in `weightGradients`.
    */
-  protected abstract backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void;
+  protected abstract backwardSteps(
+    w: DirectionWeights,
+    c: DirectionCache,
+    g: StepGrads,
+    d: PreactGrads,
+  ): void;
 
   /**
    * Run the stacked (bi)directional network over a padded, time-major batch.
@@ -375,21 +510,13 @@ export abstract class RecurrentBase extends Module {
       const layerCaches: DirectionCache[] = [];
       for (let d = 0; d < D; d++) {
         const reverse = d === 1;
-        const G = this.gateCount;
-        const c: DirectionCache = {
-          reverse,
-          x: input,
-          inputSize,
-          gates: be.alloc(this.dtype, T * B * G * H),
-          hs: be.alloc(this.dtype, (T + 1) * B * H),
-          cs: this.hasCellState ? be.alloc(this.dtype, (T + 1) * B * H) : null,
-          hg: null,
-        };
+        const c = this.directionCache(reverse, input, inputSize, T, B);
         const s0 = (k * D + d) * B * H; // this layer/direction's block in h0/hN
         const first = reverse ? T : 0; // slot of the initial state
         if (opts.h0) c.hs.set(opts.h0.data.subarray(s0, s0 + B * H), first * B * H);
-        if (opts.c0 && c.cs) c.cs.set(opts.c0.data.subarray(s0, s0 + B * H), first * B * H);
-        this.forwardDirection(this.weights[k][d], c, geom);
+        const cFirst = cellStateAt(c, first, B, H);
+        if (opts.c0 && cFirst) cFirst.set(opts.c0.data.subarray(s0, s0 + B * H));
+        this.forwardAll(this.weights[k][d], c, geom);
         // Output: h_t for live rows, 0 past each sequence's end.
         for (let t = 0; t < T; t++) {
           const m = masks[t];
@@ -400,9 +527,10 @@ export abstract class RecurrentBase extends Module {
             else out.set(c.hs.subarray(src + b * H, src + (b + 1) * H), o);
           }
         }
-        const last = (reverse ? 0 : T) * B * H; // slot of the final state
-        hN.set(c.hs.subarray(last, last + B * H), s0);
-        if (cN && c.cs) cN.set(c.cs.subarray(last, last + B * H), s0);
+        const last = reverse ? 0 : T; // slot of the final state
+        hN.set(c.hs.subarray(last * B * H, (last + 1) * B * H), s0);
+        const cLast = cellStateAt(c, last, B, H);
+        if (cN && cLast) cN.set(cLast, s0);
         layerCaches.push(c);
       }
       dirs.push(layerCaches);
@@ -457,15 +585,10 @@ export abstract class RecurrentBase extends Module {
         if (opts.dhN) dh.set(opts.dhN.data.subarray(s0, s0 + B * H));
         const dc = this.hasCellState ? be.alloc(this.dtype, B * H) : null;
         if (dc && opts.dcN) dc.set(opts.dcN.data.subarray(s0, s0 + B * H));
-        this.backwardDirection(this.weights[k][d], cache.dirs[k][d], {
-          ...geom,
-          dOut,
-          dOutOff: d * H,
-          dOutStride: D * H,
-          dh,
-          dc,
-          dx,
-        });
+        const grads: DirectionGrads = { ...geom, dOut, dOutOff: d * H, dOutStride: D * H, dh, dc, dx };
+        // The per-step gradient buffers of one direction are released as soon as its
+        // weight gradients are taken: only one direction's are live at a time.
+        withScope(() => this.backwardDirection(this.weights[k][d], cache.dirs[k][d], grads));
         dh0.set(dh, s0);
         if (dc0 && dc) dc0.set(dc, s0);
       }
@@ -506,18 +629,146 @@ export abstract class RecurrentBase extends Module {
     }
     const { T, B } = cache;
     const H = this.hiddenSize;
+    const GH = this.gateCount * H;
     // Slots: forward h_t is slot t+1, reverse h_t is slot t (see DirectionCache).
-    const first = c.reverse ? 0 : B * H;
-    const states = (slots: FloatArray): Float32Array =>
-      Float32Array.from(slots.subarray(first, first + T * B * H));
+    const after = (reverse: boolean): number => (reverse ? 0 : B * H);
+    const states = (slots: FloatArray, n: number, reverse: boolean): Float32Array =>
+      Float32Array.from(slots.subarray(after(reverse), after(reverse) + n * B * H));
+    const h = states(c.hs, T, c.reverse);
+    const s = c.ckpt;
+    if (s === null) {
+      return {
+        T,
+        B,
+        H,
+        gates: Float32Array.from(c.gates.subarray(0, T * B * GH)),
+        h,
+        c: c.cs ? states(c.cs, T, c.reverse) : null,
+      };
+    }
+    // Checkpointed: recompute each segment from its boundary, as backward does.
+    const gates = new Float32Array(T * B * GH);
+    const cells = c.cs ? new Float32Array(T * B * H) : null;
+    const geom: StepGeometry = { T, B, H, be: cache.be, masks: cache.masks };
+    for (let j = 0; j < s.count; j++) {
+      withScope(() => {
+        const { seg, a, b } = this.forwardSegment(this.weights[layer][direction], c, geom, j);
+        gates.set(seg.gates.subarray(0, (b - a) * B * GH), a * B * GH);
+        if (cells && seg.cs) cells.set(states(seg.cs, b - a, c.reverse), a * B * H);
+      });
+    }
+    return { T, B, H, gates, h, c: cells };
+  }
+
+  /**
+   * A direction's cache for a sequence of T steps: every step's activations, or with
+   * gradient checkpointing one segment's workspaces and the boundary cell states.
+   */
+  private directionCache(
+    reverse: boolean,
+    x: FloatArray,
+    inputSize: number,
+    T: number,
+    B: number,
+  ): DirectionCache {
+    const be = getBackend();
+    const H = this.hiddenSize;
+    const GH = this.gateCount * H;
+    const k = Math.min(this._gradCheckpoint, T);
+    const ckpt: SegmentedCache | null =
+      k > 0
+        ? {
+            k,
+            count: Math.ceil(T / k),
+            cBounds: this.hasCellState ? be.alloc(this.dtype, (Math.ceil(T / k) + 1) * B * H) : null,
+          }
+        : null;
+    const steps = ckpt ? k : T; // steps whose gates and cell states are held at once
     return {
-      T,
-      B,
-      H,
-      gates: Float32Array.from(c.gates.subarray(0, T * B * this.gateCount * H)),
-      h: states(c.hs),
-      c: c.cs ? states(c.cs) : null,
+      reverse,
+      x,
+      inputSize,
+      gates: be.alloc(this.dtype, steps * B * GH), // [steps, B, G·H]
+      hs: be.alloc(this.dtype, (T + 1) * B * H), // [T+1, B, H]
+      cs: this.hasCellState ? be.alloc(this.dtype, (steps + 1) * B * H) : null, // [steps+1, B, H]
+      hg: null,
+      ckpt,
     };
+  }
+
+  /** Forward of one direction: in one pass, or segment by segment with checkpointing. */
+  private forwardAll(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void {
+    const s = c.ckpt;
+    if (s === null) {
+      this.forwardDirection(w, c, g);
+      return;
+    }
+    const { B, H } = g;
+    for (let i = 0; i < s.count; i++) {
+      const j = c.reverse ? s.count - 1 - i : i; // segments in the direction's time order
+      withScope(() => {
+        const { seg, a, b } = this.forwardSegment(w, c, g, j);
+        if (s.cBounds && seg.cs) {
+          // The segment's final cell state is the next segment's initial one.
+          const end = c.reverse ? 0 : b - a; // local slot
+          const bound = c.reverse ? j : j + 1;
+          s.cBounds.set(seg.cs.subarray(end * B * H, (end + 1) * B * H), bound * B * H);
+        }
+      });
+    }
+  }
+
+  /**
+   * Run segment j of a checkpointed direction forward from its boundary state: writes its h
+   * slots (the same values every time: the pass is deterministic) and fills the workspaces.
+   */
+  private forwardSegment(
+    w: DirectionWeights,
+    c: DirectionCache,
+    g: StepGeometry,
+    j: number,
+  ): { seg: DirectionCache; a: number; b: number } {
+    const s = c.ckpt as SegmentedCache;
+    const { T, B, H } = g;
+    const { a, b } = segmentSpan(s, j, T);
+    const seg = segmentView(c, a, b, B, H, this.gateCount * H);
+    if (s.cBounds && seg.cs) {
+      const start = c.reverse ? b - a : 0; // local slot of the initial state
+      const bound = c.reverse ? j + 1 : j;
+      seg.cs.set(s.cBounds.subarray(bound * B * H, (bound + 1) * B * H), start * B * H);
+    }
+    this.forwardDirection(w, seg, { ...g, T: b - a, masks: g.masks.slice(a, b) });
+    return { seg, a, b };
+  }
+
+  /**
+   * Backward of one direction: the serial BPTT loop (with checkpointing, segment by segment
+   * from the last, each recomputed first), then ∂W_ih, ∂W_hh, ∂b and ∂x as single GEMMs over
+   * all steps. Adds ∂L/∂x into `g.dx`; leaves ∂L/∂h_0 (and c_0) in `g.dh` (`g.dc`).
+   */
+  private backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
+    const { T, B, H } = g;
+    const d = this.preactGrads(g.be, T, B);
+    const s = c.ckpt;
+    if (s === null) {
+      this.backwardSteps(w, c, g, d);
+    } else {
+      const GH = this.gateCount * H;
+      for (let i = 0; i < s.count; i++) {
+        const j = c.reverse ? i : s.count - 1 - i; // segments in reverse time order of the direction
+        withScope(() => {
+          const { seg, a, b } = this.forwardSegment(w, c, g, j);
+          const stepGrads: StepGrads = {
+            ...g,
+            T: b - a,
+            masks: g.masks.slice(a, b),
+            dOut: g.dOut.subarray(a * B * g.dOutStride, b * B * g.dOutStride),
+          };
+          this.backwardSteps(w, seg, stepGrads, preactRows(d, a, b, B, GH));
+        });
+      }
+    }
+    weightGradients(g.be, c, w, g, d.dIn, d.dRec, g.dx);
   }
 
   private buildMasks(where: string, lengths: ArrayLike<number> | undefined, T: number, B: number): RowMask[] {

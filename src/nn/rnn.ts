@@ -1,17 +1,18 @@
 import type { CellSpec } from './cell-spec.js';
+import type { Backend } from '../tensor/backend.js';
 import { KiokuError } from '../util/errors.js';
 import {
   type DirectionCache,
-  type DirectionGrads,
   type DirectionWeights,
   gatherStepGrad,
   inputProjection,
   outSlot,
+  type PreactGrads,
   prevSlot,
   RecurrentBase,
   type RecurrentOptions,
   type StepGeometry,
-  weightGradients,
+  type StepGrads,
 } from './recurrent.js';
 
 export interface RNNOptions extends RecurrentOptions {
@@ -69,10 +70,15 @@ export class RNN extends RecurrentBase {
     }
   }
 
-  protected backwardDirection(w: DirectionWeights, c: DirectionCache, g: DirectionGrads): void {
-    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh, dx } = g;
+  protected preactGrads(be: Backend, T: number, B: number): PreactGrads {
+    const dpre = be.alloc(this.dtype, T * B * this.hiddenSize); // [T, B, H]
+    return { dIn: dpre, dRec: dpre };
+  }
+
+  protected backwardSteps(w: DirectionWeights, c: DirectionCache, g: StepGrads, d: PreactGrads): void {
+    const { T, B, H, be, masks, dOut, dOutOff, dOutStride, dh } = g;
     const relu = this.nonlinearity === 'relu';
-    const dpre = be.alloc(this.dtype, T * B * H); // [T, B, H]
+    const dpre = d.dIn; // [T, B, H]
     const dhT = be.alloc(this.dtype, B * H);
     const whh = w.whh.value.data;
     for (let s = T - 1; s >= 0; s--) {
@@ -94,7 +100,6 @@ export class RNN extends RecurrentBase {
       });
       be.gemm(false, false, B, H, H, 1, dpre, t * B * H, H, whh, 0, H, 1, dh, 0, H);
     }
-    weightGradients(be, c, w, g, dpre, dpre, dx);
   }
 }
 

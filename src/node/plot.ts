@@ -59,6 +59,10 @@ export interface LineChartOptions {
   xTitle?: string;
   yTitle?: string;
   logY?: boolean;
+  /** Log-scaled x axis (values spanning decades). */
+  logX?: boolean;
+  /** Mark every data point on the line (sparse measurements). */
+  points?: boolean;
   width?: number;
   height?: number;
 }
@@ -71,9 +75,14 @@ export function lineChart(o: LineChartOptions): VegaLiteSpec {
     width: o.width ?? 560,
     height: o.height ?? 300,
     data: { values: o.data },
-    mark: { type: 'line', strokeWidth: 1.5 },
+    mark: { type: 'line', strokeWidth: 1.5, ...(o.points ? { point: true } : {}) },
     encoding: {
-      x: { field: o.x, type: 'quantitative', title: o.xTitle ?? o.x },
+      x: {
+        field: o.x,
+        type: 'quantitative',
+        title: o.xTitle ?? o.x,
+        ...(o.logX ? { scale: { type: 'log' } } : {}),
+      },
       y: {
         field: o.y,
         type: 'quantitative',

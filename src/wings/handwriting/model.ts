@@ -224,6 +224,23 @@ export class HandwritingModel extends Module {
     return [...this.layers.map((l, i) => [`layers.${i}`, l] as [string, Module]), ['output', this.output]];
   }
 
+  /**
+   * Gradient checkpointing in every level: steps per recomputed segment, 0 = off (see
+   * `RecurrentBase.gradCheckpoint`). A runtime setting, not part of the architecture: it
+   * changes memory and time, not the gradients, and is not saved with the model.
+   *
+   * ```ts
+   * model.gradCheckpoint = 20; // 3 × 400 LSTM on T = 300 windows: about ⅓ of the activations
+   * ```
+   */
+  get gradCheckpoint(): number {
+    return this.layers[0].gradCheckpoint;
+  }
+
+  set gradCheckpoint(k: number) {
+    for (const layer of this.layers) layer.gradCheckpoint = k;
+  }
+
   /** Zero state for a batch of B sequences. */
   initialState(B: number): HandwritingState {
     return this.layers.map((l) => l.zeroState(B));

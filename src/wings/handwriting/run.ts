@@ -143,6 +143,8 @@ export async function runHandwritingTraining(
     settings: {
       ...modelConfig,
       ...trainConfig,
+      // Memory vs time only: a resumed run may change it.
+      gradCheckpoint: undefined,
       clip: undefined,
       clipOutput: trainConfig.clip.output,
       clipLayer: trainConfig.clip.layer,

@@ -63,6 +63,12 @@ export interface HandwritingTrainConfig {
   maxBadSteps?: number;
   /** Checkpoint every this many steps (default 0: only at the end and on Ctrl-C). */
   checkpointEvery?: number;
+  /**
+   * Gradient checkpointing in every recurrent level: keep the state every this many steps
+   * and recompute the rest during BPTT (`RecurrentBase.gradCheckpoint`), trading one extra
+   * forward pass for memory on long windows. Default 0: off. Does not change the gradients.
+   */
+  gradCheckpoint?: number;
 }
 
 export interface StepInfo {
@@ -130,6 +136,7 @@ export function normalizeTrainConfig(c: HandwritingTrainConfig = {}): TrainResul
     seed: checkNumber(where, 'seed', c.seed ?? 1, { integer: true }),
     maxBadSteps: checkNumber(where, 'maxBadSteps', c.maxBadSteps ?? 20, { min: 1, integer: true }),
     checkpointEvery: checkNumber(where, 'checkpointEvery', c.checkpointEvery ?? 0, { min: 0, integer: true }),
+    gradCheckpoint: checkNumber(where, 'gradCheckpoint', c.gradCheckpoint ?? 0, { min: 0, integer: true }),
   };
 }
 
@@ -205,6 +212,7 @@ export class HandwritingTask implements TrainTask {
   ) {
     this.rng = new Rng(cfg.seed);
     this.valid = data.valid.length ? data.valid : data.train;
+    model.gradCheckpoint = cfg.gradCheckpoint;
   }
 
   trainBatch(): { loss: number; tokens: number } {

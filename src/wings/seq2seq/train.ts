@@ -353,6 +353,9 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
           epochs,
           schedule: secondHalfDecay(p.total, 0.05),
           averageFrom: averageFromFraction(p.total, opts.averageLast ?? 0),
+          // A warm start's first batch loss is already small and noisy, so "3× the first loss"
+          // is no sign of divergence there (as in sentiment); the non-finite guard stays on.
+          ...(opts.initModel ? { explodeFactor: 0 } : {}),
           validateEvery: p.task.stepsPerEpoch,
           checkpointEvery: p.task.stepsPerEpoch,
         },
