@@ -321,6 +321,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       threads: o.threads,
       torchThreads: o.torchThreads,
       repeat: o.repeat,
+      baseline: o.baseline,
     });
     console.log(o.json ? JSON.stringify(results, null, 2) : formatWhole(results, o.whole));
     process.exit(0);

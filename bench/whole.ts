@@ -3,7 +3,10 @@
  * runs it — start-up, reading the text, training, validation passes, checkpoints, the loss
  * figure — against a PyTorch script doing the same steps, validation and checkpoints
  * (`bench/peers/torch_train_char.py`), on a generated Japanese text with a 3,000-character
- * vocabulary (`bench/japanese-text.ts`). The figure is wall-clock seconds from spawn to exit.
+ * vocabulary (`bench/japanese-text.ts`). The figures are wall-clock seconds from spawn to exit
+ * and the CPU seconds the process used (user + system, all its threads): on a shared machine
+ * the wall clock measures the other users too, while a one-thread run's CPU time stays close
+ * to what it takes on an idle machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,14 +33,29 @@ export const WHOLE_RUN = {
 export interface WholeResult {
   side: string;
   seconds: number | null;
+  /** User + system CPU seconds of the process and its threads (null where `sh` cannot tell). */
+  cpuSeconds: number | null;
   loadavg: number;
   detail: string;
 }
 
-/** Wall-clock seconds of one command, from spawn to exit; null (and the reason) on failure. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): [number | null, string] {
+/** Minutes and seconds as the shell's `times` prints them ("1m2.345s"). */
+function shellSeconds(m: string, s: string): number {
+  return Number(m) * 60 + Number(s);
+}
+
+/**
+ * Wall-clock and CPU seconds of one command, from spawn to exit; null (and the reason) on
+ * failure. It runs under `sh`, whose `times` reports the CPU time of its finished children.
+ */
+function timed(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): [number | null, number | null, string] {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, {
+  const r = spawnSync('/bin/sh', ['-c', '"$0" "$@"; s=$?; times >&2; exit $s', cmd, ...args], {
     cwd,
     env: { ...process.env, ...env },
     encoding: 'utf8',
@@ -45,8 +63,11 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string)
   });
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0)
-    return [null, (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-2).join(' | ')];
-  return [s, (r.stdout ?? '').trim().split('\n').pop() ?? ''];
+    return [null, null, (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ')];
+  // The last line of `times`: the children's user and system time.
+  const t = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(r.stderr ?? '');
+  const cpu = t ? shellSeconds(t[1], t[2]) + shellSeconds(t[3], t[4]) : null;
+  return [s, cpu, (r.stdout ?? '').trim().split('\n').pop() ?? ''];
 }
 
 /**
@@ -60,40 +81,44 @@ export function runWhole(opts: {
   threads: number[];
   torchThreads: number[];
   repeat: number;
+  /** Another checkout whose `bin/kioku.js` runs as "before", taking turns with this one's. */
+  baseline?: string | null;
 }): WholeResult[] {
   const dir = mkdtempSync(join(tmpdir(), 'kioku-whole-'));
   const data = join(dir, 'japanese.txt');
   writeFileSync(data, generateJapaneseText(400_000, 3000, 1));
   const w = WHOLE_RUN;
-  const sides: Record<string, () => [number | null, string]> = {};
+  const sides: Record<string, () => [number | null, number | null, string]> = {};
+  const kiokuSide = (checkout: string, name: string, t: number) => (): [number | null, number | null, string] => {
+    const out = join(dir, name.replace(' ', '-'));
+    rmSync(out, { recursive: true, force: true });
+    const flags = [
+      ['--data', data],
+      ['--hidden', w.hidden],
+      ['--embed', w.embed],
+      ['--layers', w.layers],
+      ['--batch', w.batch],
+      ['--seq', w.seq],
+      ['--steps', opts.steps],
+      ['--lr', w.lr],
+      ['--decay', w.decay],
+      ['--decay-every', w.decayEvery],
+      ['--clip', w.clip],
+      ['--val-fraction', w.valFraction],
+      ['--validate-every', w.validateEvery],
+      ['--checkpoint-every', w.checkpointEvery],
+      ['--out', out],
+    ].flatMap(([k, v]) => [String(k), String(v)]);
+    return timed(
+      process.execPath,
+      [join(checkout, 'bin/kioku.js'), 'train', 'char', ...flags, '--quiet'],
+      { KIOKU_THREADS: String(t) },
+      checkout,
+    );
+  };
   for (const t of opts.threads) {
-    sides[`kioku x${t}`] = () => {
-      const out = join(dir, `kioku-${t}`);
-      rmSync(out, { recursive: true, force: true });
-      const flags = [
-        ['--data', data],
-        ['--hidden', w.hidden],
-        ['--embed', w.embed],
-        ['--layers', w.layers],
-        ['--batch', w.batch],
-        ['--seq', w.seq],
-        ['--steps', opts.steps],
-        ['--lr', w.lr],
-        ['--decay', w.decay],
-        ['--decay-every', w.decayEvery],
-        ['--clip', w.clip],
-        ['--val-fraction', w.valFraction],
-        ['--validate-every', w.validateEvery],
-        ['--checkpoint-every', w.checkpointEvery],
-        ['--out', out],
-      ].flatMap(([k, v]) => [String(k), String(v)]);
-      return timed(
-        process.execPath,
-        [join(opts.root, 'bin/kioku.js'), 'train', 'char', ...flags, '--quiet'],
-        { KIOKU_THREADS: String(t) },
-        opts.root,
-      );
-    };
+    if (opts.baseline) sides[`before x${t}`] = kiokuSide(opts.baseline, `before x${t}`, t);
+    sides[`kioku x${t}`] = kiokuSide(opts.root, `kioku x${t}`, t);
   }
   if (opts.python !== null) {
     const python = opts.python;
@@ -114,10 +139,10 @@ export function runWhole(opts: {
   const best = new Map<string, WholeResult>();
   for (let i = 0; i < opts.repeat; i++) {
     for (const [side, run] of Object.entries(sides)) {
-      const [seconds, detail] = run();
+      const [seconds, cpuSeconds, detail] = run();
       const prev = best.get(side);
       if (prev === undefined || (seconds !== null && (prev.seconds === null || seconds < prev.seconds)))
-        best.set(side, { side, seconds, loadavg: Math.round(loadavg()[0] * 100) / 100, detail });
+        best.set(side, { side, seconds, cpuSeconds, loadavg: Math.round(loadavg()[0] * 100) / 100, detail });
     }
   }
   rmSync(dir, { recursive: true, force: true });
@@ -126,24 +151,27 @@ export function runWhole(opts: {
 
 /** The table of a whole-process run; ratio = PyTorch's best seconds / kioku's best. */
 export function formatWhole(results: WholeResult[], steps: number): string {
-  const fastest = (prefix: string): number | null => {
-    const s = results
-      .filter((r) => r.side.startsWith(prefix) && r.seconds !== null)
-      .map((r) => r.seconds as number);
+  const fastest = (prefix: string, metric: 'seconds' | 'cpuSeconds' = 'seconds'): number | null => {
+    const s = results.filter((r) => r.side.startsWith(prefix)).flatMap((r) => r[metric] ?? []);
     return s.length ? Math.min(...s) : null;
   };
-  const k = fastest('kioku');
-  const p = fastest('pytorch');
+  const fixed = (x: number | null): string => (x === null ? '–' : x.toFixed(2));
   const lines = [
     `Whole process: ${steps} steps of LSTM 1x${WHOLE_RUN.hidden}, embedding ${WHOLE_RUN.embed}, vocabulary 3000 (generated Japanese text), B=${WHOLE_RUN.batch}, T=${WHOLE_RUN.seq}, validation every ${WHOLE_RUN.validateEvery}, checkpoint every ${WHOLE_RUN.checkpointEvery}`,
-    '| side | seconds (spawn to exit, best) | load |',
-    '|---|---:|---:|',
+    '| side | seconds (spawn to exit, best) | CPU seconds (user + system) | load |',
+    '|---|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.side} | ${r.seconds === null ? `failed: ${r.detail}` : r.seconds.toFixed(2)} | ${r.loadavg.toFixed(2)} |`,
+        `| ${r.side} | ${r.seconds === null ? `failed: ${r.detail}` : r.seconds.toFixed(2)} | ${fixed(r.cpuSeconds)} | ${r.loadavg.toFixed(2)} |`,
     ),
   ];
-  if (k !== null && p !== null)
-    lines.push(`kioku / PyTorch (speed, PyTorch seconds / kioku seconds): ${(p / k).toFixed(2)}x`);
+  const ratio = (what: string, num: number | null, den: number | null): void => {
+    if (num !== null && den !== null) lines.push(`${what}: ${(num / den).toFixed(2)}x`);
+  };
+  const k = fastest('kioku');
+  ratio('kioku / PyTorch (speed, PyTorch seconds / kioku seconds)', fastest('pytorch'), k);
+  ratio('kioku x1 / PyTorch x1 by CPU seconds (what an idle machine would show)', fastest('pytorch x1', 'cpuSeconds'), fastest('kioku x1', 'cpuSeconds'));
+  ratio('kioku / before (speed)', fastest('before'), k);
+  ratio('kioku x1 / before x1 by CPU seconds', fastest('before x1', 'cpuSeconds'), fastest('kioku x1', 'cpuSeconds'));
   return lines.join('\n');
 }

@@ -78,6 +78,7 @@ export {
 } from './nn/cells.js';
 export {
   softmaxCrossEntropy,
+  softmaxCrossEntropyLoss,
   mseLoss,
   bceWithLogits,
   type LossResult,

@@ -36,7 +36,35 @@ export function softmaxCrossEntropy(
   targets: ArrayLike<number>,
   opts: CrossEntropyOptions = {},
 ): LossResult {
-  const where = 'softmaxCrossEntropy';
+  const r = crossEntropy('softmaxCrossEntropy', logits, targets, opts, true);
+  return { loss: r.loss, grad: r.grad as Tensor, count: r.count };
+}
+
+/**
+ * The loss of `softmaxCrossEntropy` without its gradient (validation, evaluation): the same
+ * kernel and the same numbers, but no [N, V] gradient is allocated or written.
+ *
+ * ```ts
+ * const { loss, count } = softmaxCrossEntropyLoss(logits, targets); // mean nats per row
+ * ```
+ */
+export function softmaxCrossEntropyLoss(
+  logits: Tensor,
+  targets: ArrayLike<number>,
+  opts: CrossEntropyOptions = {},
+): { loss: number; count: number } {
+  const r = crossEntropy('softmaxCrossEntropyLoss', logits, targets, opts, false);
+  return { loss: r.loss, count: r.count };
+}
+
+/** Both of the above: checks, row weights, one backend call; the gradient only when asked. */
+function crossEntropy(
+  where: string,
+  logits: Tensor,
+  targets: ArrayLike<number>,
+  opts: CrossEntropyOptions,
+  withGrad: boolean,
+): { loss: number; grad: Tensor | null; count: number } {
   check(logits.rank >= 1, `${where}: logits must be [..., V], got ${shapeToString(logits.shape)}`);
   const V = logits.shape[logits.rank - 1];
   const N = logits.size / V;
@@ -62,7 +90,7 @@ export function softmaxCrossEntropy(
   for (let n = 0; n < N; n++) if (t[n] !== ignoreIndex) weightSum += weights ? weights[n] : 1;
   const mean = (opts.reduction ?? 'mean') === 'mean';
   const scale = mean ? (weightSum > 0 ? 1 / weightSum : 0) : 1;
-  const grad = be.alloc(logits.dtype, logits.size);
+  const grad = withGrad ? be.alloc(logits.dtype, logits.size) : null;
   const r = be.softmaxCrossEntropy({
     N,
     V,
@@ -75,7 +103,11 @@ export function softmaxCrossEntropy(
     dOff: 0,
     scale,
   });
-  return { loss: r.lossSum * scale, grad: new Tensor(grad, logits.shape), count: r.weightSum };
+  return {
+    loss: r.lossSum * scale,
+    grad: grad === null ? null : new Tensor(grad, logits.shape),
+    count: r.weightSum,
+  };
 }
 
 /**

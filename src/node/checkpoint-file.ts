@@ -12,7 +12,8 @@ export type { Checkpoint, CheckpointWriteOptions, OptimizerState } from '../io/c
 /**
  * Save a checkpoint (weights, optimizer state, step, rng, config, extra) as one safetensors
  * file, atomically: a crash mid-save leaves the previous checkpoint intact.
- * See `checkpoint_codec.ts` for the layout.
+ * See `checkpoint_codec.ts` for the layout. Given several paths, writes the same bytes (encoded
+ * once) to each, in order.
  *
  * ```ts
  * saveCheckpoint('runs/char-lm/ckpt.safetensors', {
@@ -27,8 +28,14 @@ export type { Checkpoint, CheckpointWriteOptions, OptimizerState } from '../io/c
  * saveCheckpoint('models/char-lm.safetensors', { config, model: model.stateDict(), step }, { float16: true });
  * ```
  */
-export function saveCheckpoint(path: string, ckpt: Checkpoint, opts: CheckpointWriteOptions = {}): void {
-  writeFileAtomic(path, encodeCheckpoint(ckpt, opts));
+export function saveCheckpoint(
+  path: string | readonly string[],
+  ckpt: Checkpoint,
+  opts: CheckpointWriteOptions = {},
+): void {
+  // Several paths (a run's named checkpoint and its latest model) get the same bytes, encoded once.
+  const bytes = encodeCheckpoint(ckpt, opts);
+  for (const p of typeof path === 'string' ? [path] : path) writeFileAtomic(p, bytes);
 }
 
 /**

@@ -71,8 +71,7 @@ export class RunDir implements RunStore {
 
   saveCheckpoint(name: string, ckpt: Checkpoint): string {
     const named = join(this.checkpointDir, name);
-    saveCheckpoint(named, ckpt);
-    saveCheckpoint(this.latest, ckpt);
+    saveCheckpoint([named, this.latest], ckpt); // encoded once, written twice
     return named;
   }
 

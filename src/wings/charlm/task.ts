@@ -5,8 +5,8 @@
  * flow through only T steps (Williams & Peng 1990; Chainer's `unchain_backward`).
  */
 import type { CharLM, RecurrentState } from './model.js';
-import { softmaxCrossEntropy } from '../../nn/losses.js';
-import { keep } from '../../tensor/scope.js';
+import { softmaxCrossEntropy, softmaxCrossEntropyLoss } from '../../nn/losses.js';
+import { keep, withScope } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { KiokuError } from '../../util/errors.js';
 import type { RngState } from '../../util/rng.js';
@@ -66,7 +66,13 @@ export class CharLMTask implements TrainTask {
     return { loss, tokens: T * B };
   }
 
-  /** Mean cross-entropy (nats/char) over the first `valTokens` of the validation text. */
+  /**
+   * Mean cross-entropy (nats/char) over the first `valTokens` of the validation text. Each
+   * chunk runs in its own memory scope (tensor/scope.ts), keeping only the state it carries
+   * to the next chunk, so a pass needs one chunk's buffers, not `valChunks`' (with a large
+   * vocabulary the [T·B, V] logits of 8 chunks would pass the WASM heap's soft cap); the
+   * loss is taken without its gradient.
+   */
   validate(): number {
     const T = this.opts.seq;
     const streams = new BatchStreams(this.valIds, this.valBatch, T, 'validation text');
@@ -74,15 +80,21 @@ export class CharLMTask implements TrainTask {
     let state: RecurrentState | undefined;
     let sum = 0;
     let count = 0;
-    for (let k = 0; k < this.valChunks; k++) {
-      const b = streams.next();
-      const r = this.model.forward(b.inputs, T, this.valBatch, state);
-      const { loss, count: n } = softmaxCrossEntropy(r.logits, b.targets);
-      sum += loss * n;
-      count += n;
-      state = r.state;
+    try {
+      for (let k = 0; k < this.valChunks; k++) {
+        const b = streams.next();
+        const r = withScope(() => {
+          const out = this.model.forward(b.inputs, T, this.valBatch, state);
+          keep(out.state.h, out.state.c);
+          return { ...softmaxCrossEntropyLoss(out.logits, b.targets), state: out.state };
+        });
+        sum += r.loss * r.count;
+        count += r.count;
+        state = r.state;
+      }
+    } finally {
+      this.model.train();
     }
-    this.model.train();
     return sum / count;
   }
 
