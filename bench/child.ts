@@ -21,6 +21,8 @@ interface ChildArgs {
   noPack?: boolean;
   /** Time every kernel call of the training steps (`bench/profile.ts`). */
   profile?: boolean;
+  /** Sample through the layers' forward instead of the fused decoding kernel. */
+  noFused?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
@@ -34,6 +36,9 @@ const out: Record<string, unknown> = {
 if (args.sgemm) out.sgemm = benchSgemm(Math.min(args.seconds, 1));
 const profile = args.profile ? new KernelProfile(be) : null;
 if (args.config)
-  Object.assign(out, await runKioku(args.config, args.seconds, undefined, !args.noPack, profile));
+  Object.assign(
+    out,
+    await runKioku(args.config, args.seconds, undefined, !args.noPack, profile, !args.noFused),
+  );
 out.peakRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));

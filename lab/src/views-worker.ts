@@ -161,7 +161,7 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
           temperature,
           seed: req.seed,
         });
-        return { temperature, text: r.text, logProb: r.logProb };
+        return { temperature, text: r.text, logProb: r.logProb, fused: r.fused };
       });
       return { value: out, transfer: none };
     }

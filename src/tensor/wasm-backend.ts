@@ -9,6 +9,7 @@ import type {
   RnnStepGradArgs,
   SoftmaxXentArgs,
 } from './backend.js';
+import type { DecoderSpec, FusedDecoder, FusedDecoderKernels } from './decoder-kernels.js';
 import type {
   AdamStepParams,
   FusedOptimizerKernels,
@@ -26,6 +27,7 @@ import {
   recordWasmFailure,
   type WasmVariant,
 } from './wasm-module.js';
+import { createWasmDecoder } from './wasm-decoder.js';
 import { ThreadPool } from './wasm-threads.js';
 
 /** GEMM paths of `asm/gemm.ts` (its PATH_* constants). */
@@ -149,7 +151,7 @@ interface Staged {
  *   whose arithmetic does not depend on the split, so results are bit-identical for any
  *   thread count.
  */
-export class WasmBackend implements Backend, FusedOptimizerKernels {
+export class WasmBackend implements Backend, FusedOptimizerKernels, FusedDecoderKernels {
   readonly name = 'wasm';
   readonly engine: WasmEngine;
   private readonly ref = new ReferenceBackend();
@@ -579,6 +581,11 @@ export class WasmBackend implements Backend, FusedOptimizerKernels {
       weightSum = f64[(this.result >> 3) + 1];
     });
     return { lossSum, weightSum };
+  }
+
+  /** Batch-1 decoding in one kernel call per token (`asm/sample.ts`, via wasm-decoder.ts). */
+  fusedDecoder(spec: DecoderSpec): FusedDecoder | null {
+    return createWasmDecoder(this.heap, this.k, this.engine.work, spec);
   }
 
   // ---- fused optimizer kernels (FusedOptimizerKernels) ----
