@@ -69,8 +69,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Let the event loop turn: finalizers recycle dead WASM blocks, worker threads start. */
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/**
+ * Let the event loop turn: finalizers recycle dead WASM blocks, worker threads start. (A page
+ * has no setImmediate: the bench also runs in Chromium, bench/browser.ts.)
+ */
+const tick = (): Promise<void> =>
+  new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /**
  * Train for about `seconds` (after `warmup` steps), then sample for about `seconds`.

@@ -11,6 +11,7 @@
  *   npm run bench -- --profile         # where a kioku step's time goes, kernel by kernel
  *   npm run bench -- --whole           # `kioku train char` as a user runs it vs a PyTorch script
  *   npm run bench -- --no-fused        # sample through the layers' forward (not the fused kernel)
+ *   npm run bench -- --browser         # training in Chromium vs Node, and TF.js in the same page
  *
  * Every measurement runs in its own process (peak RSS is per measurement). Peers are
  * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
@@ -22,6 +23,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatBrowser, runBrowserBench } from './browser.js';
 import { type BenchConfig, CONFIGS, TINY } from './configs.js';
 import { formatWhole, runWhole } from './whole.js';
 
@@ -52,6 +54,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Steps of the whole-process benchmark instead of the configurations (`--whole [steps]`); 0 = off. */
   whole?: number;
+  /** Training in Chromium next to Node and TF.js in the page, instead of the configurations (`--browser`). */
+  browser?: boolean;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -60,7 +64,8 @@ function parseArgs(argv: string[]): BenchOptions {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const long = argv.includes('--long');
-  const names = (get('--configs') ?? CONFIGS.map((c) => c.name).join(',')).split(',');
+  const browser = argv.includes('--browser');
+  const names = (get('--configs') ?? (browser ? 'S,M,G' : CONFIGS.map((c) => c.name).join(','))).split(',');
   const configs = names.map((n) => {
     const c = n === 'tiny' ? TINY : CONFIGS.find((x) => x.name === n);
     if (!c)
@@ -82,6 +87,7 @@ function parseArgs(argv: string[]): BenchOptions {
     python: get('--python') ?? '/usr/bin/python3',
     baseline: get('--baseline') ?? null,
     profile: argv.includes('--profile'),
+    browser,
     whole: argv.includes('--whole') ? Number(/^\d+$/.test(get('--whole') ?? '') ? get('--whole') : 150) : 0,
   };
 }
@@ -430,6 +436,30 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       repeat: o.repeat,
     });
     console.log(o.json ? JSON.stringify(results, null, 2) : formatWhole(results, o.whole));
+    process.exit(0);
+  }
+  if (o.browser) {
+    const flags = nodeFlags();
+    const r = await runBrowserBench({
+      root,
+      configs: o.configs,
+      seconds: o.seconds,
+      repeat: o.repeat,
+      long: o.long,
+      nodeRun: (cfg) =>
+        runChild(
+          process.execPath,
+          [
+            ...flags,
+            '--import',
+            'tsx',
+            join(root, 'bench/child.ts'),
+            JSON.stringify({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: 1 }),
+          ],
+          { KIOKU_THREADS: '1' },
+        ),
+    });
+    console.log(o.json ? JSON.stringify(r, null, 2) : formatBrowser(r));
     process.exit(0);
   }
   const report = runBench(o);
