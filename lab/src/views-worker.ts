@@ -21,6 +21,7 @@ import { memoryRunFromBytes, type LoadedMemoryRun } from '../../src/wings/memory
 import { memoryView } from '../../src/wings/memory/view.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
+import type { EngineInfo } from './protocol.js';
 import type {
   GenDist,
   GenSample,
@@ -91,7 +92,7 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
   const none: Transferable[] = [];
   switch (req.type) {
     case 'init':
-      return { value: await init(), transfer: none };
+      return { value: await (ready ??= init()), transfer: none };
     case 'pad-load': {
       const loaded = handwritingModelFromBytes(req.bytes, req.name);
       if (loaded.model.config.cell !== req.cell)
@@ -231,11 +232,21 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
   }
 }
 
+/**
+ * The backend starting (the first message is 'init'). Every other request waits for it, so
+ * none runs on the reference backend while the WASM kernels load (a model loaded then would
+ * keep its weights outside the WASM memory, and the first samples would not be fused).
+ */
+let ready: Promise<EngineInfo> | null = null;
+
 scope.onmessage = (e) => {
   const { id, req } = e.data;
-  handle(req).then(
-    ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
-    (err: unknown) =>
-      scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-  );
+  const backend = req.type === 'init' || ready === null ? Promise.resolve() : ready.then(() => undefined);
+  backend
+    .then(() => handle(req))
+    .then(
+      ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
+      (err: unknown) =>
+        scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
 };
