@@ -4,7 +4,7 @@
  */
 import { writeFileAtomic } from '../node/atomic.js';
 import { CHANGEABLE_ON_RESUME, type FinishedRun, type RunFlags } from '../node/run-dir.js';
-import { choice, flag, list, str, type Values } from './schema.js';
+import { choice, flag, float, list, str, type Values } from './schema.js';
 
 export const runOptions = {
   resume: flag('continue the run in --out exactly where it stopped (same settings)'),
@@ -35,3 +35,13 @@ export const reportOption = {
 export function writeReport(file: string | undefined, result: unknown): void {
   if (file) writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
 }
+
+/** `--average-last p`: weight averaging over the last fraction p of the steps (the Trainer's `averageFrom`). */
+export const averageOption = {
+  averageLast: float('average the weights over the last fraction p of the steps (SWA; 0: off)', {
+    arg: 'p',
+    min: 0,
+    max: 1,
+    default: 0,
+  }),
+};

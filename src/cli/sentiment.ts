@@ -9,7 +9,7 @@ import { KiokuError } from '../util/errors.js';
 import { DEFAULT_SENTIMENT_CONFIG } from '../wings/sentiment/model.js';
 import { predictSentiment } from '../wings/sentiment/predict.js';
 import { loadSentiment, trainSentiment } from '../wings/sentiment/train.js';
-import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
+import { averageOption, isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str } from './schema.js';
 
 export const DEFAULT_SENTIMENT_RUN = 'runs/sentiment';
@@ -58,6 +58,7 @@ const train = defineCommand({
       arg: 'file',
     }),
     lrDecay: flag('decay the learning rate linearly to 5% over the second half'),
+    ...averageOption,
     seed: int('random seed', { default: 1 }),
     ...reportOption,
   },
@@ -78,6 +79,7 @@ const train = defineCommand({
       batchSize: o.batch,
       lr: o.lr,
       lrDecay: o.lrDecay,
+      averageLast: o.averageLast,
       clip: o.clip,
       trainSize: o.trainSize,
       testSize: o.testSize,

@@ -11,7 +11,7 @@ import { KiokuError } from '../util/errors.js';
 import { attentionHeatmap } from '../wings/seq2seq/figure.js';
 import { DEFAULT_SEQ2SEQ_CONFIG } from '../wings/seq2seq/model.js';
 import { loadG2P, trainG2P, translateWord } from '../wings/seq2seq/train.js';
-import { isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
+import { averageOption, isFinished, reportOption, runFlags, runOptions, writeReport } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } from './schema.js';
 
 export const DEFAULT_SEQ2SEQ_RUN = 'runs/seq2seq';
@@ -38,6 +38,7 @@ const train = defineCommand({
     epochs: int('passes over the training words', { min: 1, max: 1000, default: 2 }),
     batch: int('batch size', { min: 1, max: 4096, default: 64 }),
     lr: float('Adam learning rate', { min: 0, minExclusive: true, max: 10, default: 3e-3 }),
+    ...averageOption,
     trainSize: int('use only the first n training words (0: all)', { min: 0, default: 0 }),
     testSize: int('evaluate on the first n test words (0: all)', { min: 0, default: 0 }),
     beam: int('beam width of the final evaluation', { min: 1, max: 64, default: 1 }),
@@ -60,6 +61,7 @@ const train = defineCommand({
       epochs: o.epochs,
       batchSize: o.batch,
       lr: o.lr,
+      averageLast: o.averageLast,
       trainSize: o.trainSize,
       testSize: o.testSize,
       beam: o.beam,

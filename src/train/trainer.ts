@@ -112,6 +112,14 @@ export interface TrainerOptions {
   skipNonFinite?: number;
   /** At the end, put back the weights of the best validation loss (early-stopping selection). */
   keepBest?: boolean;
+  /**
+   * Weight averaging (Polyak & Juditsky 1992; "SWA", Izmailov et al. 2018): from this step
+   * on, keep the running mean of the weights after every update, and at the end make that
+   * mean the result (then validate it). Averaging the iterates of the last part of a run
+   * smooths the noise of the final updates, which often generalises better than the last
+   * iterate. Typical: the last 25–50% of the steps. Not with `keepBest` or `updatesItself`.
+   */
+  averageFrom?: number;
 }
 
 export type TrainEvent =
@@ -164,6 +172,8 @@ export interface TrainResult {
   skippedSteps: number;
   /** With `keepBest`: the step whose weights were kept. */
   bestStep?: number;
+  /** With `averageFrom`: how many updates the averaged weights (the result) are the mean of. */
+  averagedSteps?: number;
 }
 
 /** The Trainer's own state in a checkpoint (besides the task's): what the guard and `keepBest` need. */
@@ -171,6 +181,8 @@ interface TrainerState {
   firstLoss: number | null;
   skippedSteps: number;
   best?: { step: number; valLoss: number; params: number[][] };
+  /** The running mean of the weights (`averageFrom`) over `count` updates. */
+  average?: { count: number; params: number[][] };
 }
 
 /** Training stopped because the loss or gradient turned non-finite or exploded. */
@@ -186,6 +198,19 @@ export class TrainingDivergedError extends KiokuError {
     super(message);
     this.name = 'TrainingDivergedError';
   }
+}
+
+/**
+ * `averageFrom` for averaging the weights over the last fraction `p` of `totalSteps`
+ * (`--average-last p`); undefined (no averaging) for p = 0.
+ *
+ * ```ts
+ * averageFromFraction(1564, 0.5); // 782: the mean of the iterates after steps 783…1564
+ * ```
+ */
+export function averageFromFraction(totalSteps: number, p: number): number | undefined {
+  checkNumber('averageFromFraction', 'p', p, { min: 0, max: 1 });
+  return p > 0 ? Math.floor(totalSteps * (1 - p)) : undefined;
 }
 
 /** Fixed-width step numbers so checkpoint names sort by step. */
@@ -204,10 +229,20 @@ export class Trainer {
   private skippedSteps = 0;
   private validatedAt = -1;
   private best: { step: number; valLoss: number; params: FloatArray[] } | null = null;
+  /** Running mean of the weights since `averageFrom`, in float64 (a float32 mean drifts over thousands of updates). */
+  private average: { count: number; params: Float64Array[] } | null = null;
   private readonly o: Required<
     Omit<
       TrainerOptions,
-      'steps' | 'epochs' | 'timeSeconds' | 'store' | 'schedule' | 'optimizerOptions' | 'maxLoss' | 'clipWith'
+      | 'steps'
+      | 'epochs'
+      | 'timeSeconds'
+      | 'store'
+      | 'schedule'
+      | 'optimizerOptions'
+      | 'maxLoss'
+      | 'clipWith'
+      | 'averageFrom'
     >
   > &
     TrainerOptions;
@@ -254,6 +289,14 @@ export class Trainer {
     checkNumber(where, 'checkpointEvery', o.checkpointEvery, { min: 1, integer: true });
     if (o.explodeFactor !== 0) checkNumber(where, 'explodeFactor', o.explodeFactor, { min: 1 });
     checkNumber(where, 'skipNonFinite', o.skipNonFinite, { min: 0, integer: true });
+    if (o.averageFrom !== undefined) {
+      checkNumber(where, 'averageFrom', o.averageFrom, { min: 0, integer: true });
+      if (o.keepBest) throw new KiokuError(`${where}: give keepBest or averageFrom, not both`);
+      if (task.updatesItself)
+        throw new KiokuError(
+          `${where}: averageFrom needs the Trainer's own updates (this task updates itself)`,
+        );
+    }
     this.schedule = o.schedule ? scheduleFromJSON(o.schedule) : new ConstantLR();
     // One flat value buffer and one gradient buffer in backend memory: the optimizer's update
     // and the clipping norm become single loops, and WASM kernels read weights in place.
@@ -298,6 +341,12 @@ export class Trainer {
             return a;
           }),
         };
+      }
+      if (t.average) {
+        const saved = t.average.params;
+        if (saved.length !== params.length || saved.some((a, i) => a.length !== params[i].value.data.length))
+          throw new KiokuError('resume: the averaged weights in the checkpoint do not match the model');
+        this.average = { count: t.average.count, params: saved.map((a) => Float64Array.from(a)) };
       }
     }
     this.lastGood = this.o.store?.latest ?? null;
@@ -420,6 +469,7 @@ export class Trainer {
             this.optimizer.step();
           }
           this.step++;
+          if (o.averageFrom !== undefined && this.step > o.averageFrom) this.accumulateAverage(params);
           lastLoss = loss;
           row = { step: this.step, loss, lr, gradNorm: gNorm };
           this.history.push(row);
@@ -441,6 +491,14 @@ export class Trainer {
       const lastRow = this.history.at(-1);
       valLoss = this.validate(lastRow?.step === this.step ? lastRow : null, this.optimizer.lr);
     }
+    let averagedSteps: number | undefined;
+    if (this.average && stoppedBy !== 'interrupt') {
+      // The mean of the iterates is the result; its validation loss is the run's.
+      const avg = this.average;
+      params.forEach((p, i) => p.value.data.set(avg.params[i]));
+      averagedSteps = avg.count;
+      valLoss = this.validate(null, this.optimizer.lr, false);
+    }
     let bestStep: number | undefined;
     if (o.keepBest && this.best && stoppedBy !== 'interrupt') {
       // Early-stopping selection: the weights of the best validation loss are the result.
@@ -460,7 +518,23 @@ export class Trainer {
       history: this.history,
       skippedSteps: this.skippedSteps,
       ...(bestStep !== undefined ? { bestStep } : {}),
+      ...(averagedSteps !== undefined ? { averagedSteps } : {}),
     };
+  }
+
+  /** avg ← avg + (θ − avg) / n: the running mean of the weights after this update. */
+  private accumulateAverage(params: readonly Parameter[]): void {
+    const avg = (this.average ??= {
+      count: 0,
+      params: params.map((p) => new Float64Array(p.value.data.length)),
+    });
+    avg.count++;
+    const inv = 1 / avg.count;
+    for (let i = 0; i < params.length; i++) {
+      const a = avg.params[i];
+      const w = params[i].value.data;
+      for (let j = 0; j < a.length; j++) a[j] += (w[j] - a[j]) * inv;
+    }
   }
 
   /** The gradient's global norm before clipping; clips by norm here (or with `clipWith`). */
@@ -523,10 +597,13 @@ export class Trainer {
     });
   }
 
-  /** Validate, stop if the validation loss is outside the guard's bound, and track the best weights. */
-  private validate(row: HistoryRow | null, lr: number): number {
+  /**
+   * Validate, stop if the validation loss is outside the guard's bound, and track the best
+   * weights. `track` false: a validation of weights that are not an iterate (the average).
+   */
+  private validate(row: HistoryRow | null, lr: number, track = true): number {
     const v = withScope(() => this.task.validate());
-    this.validatedAt = this.step;
+    if (track) this.validatedAt = this.step;
     if (row) row.valLoss = v;
     this.hooks.onEvent?.({ type: 'validate', step: this.step, valLoss: v });
     const f = this.o.explodeFactor;
@@ -566,12 +643,14 @@ export class Trainer {
 
   private trainerState(): TrainerState {
     const b = this.best;
+    const avg = this.average;
     return {
       firstLoss: this.firstLoss,
       skippedSteps: this.skippedSteps,
       ...(b
         ? { best: { step: b.step, valLoss: b.valLoss, params: b.params.map((a) => Array.from(a)) } }
         : {}),
+      ...(avg ? { average: { count: avg.count, params: avg.params.map((a) => Array.from(a)) } } : {}),
     };
   }
 

@@ -7,7 +7,7 @@ import { secondHalfDecay } from '../../optim/schedule.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
-import type { TrainTask } from '../../train/trainer.js';
+import { averageFromFraction, type TrainTask } from '../../train/trainer.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { DEFAULT_SENTIMENT_CONFIG, type SentimentConfig, SentimentModel } from './model.js';
 import { type LoadedSentiment, sentimentFromTaskModel } from './predict.js';
@@ -24,6 +24,8 @@ export interface SentimentTrainOptions extends Partial<Omit<SentimentConfig, 'vo
   clip?: number;
   /** Decay the learning rate linearly to 5% over the second half of training (default false). */
   lrDecay?: boolean;
+  /** Average the weights over this last fraction of the steps (SWA, see `TrainerOptions.averageFrom`; default 0: off). */
+  averageLast?: number;
   /** Balanced prefixes of the fixed 25k/25k split (defaults: all). */
   trainSize?: number;
   testSize?: number;
@@ -300,6 +302,7 @@ export async function trainSentiment(
       batchSize,
       lr,
       lrDecay: opts.lrDecay === true,
+      averageLast: opts.averageLast ?? 0,
       clip,
       trainSize,
       testSize,
@@ -329,6 +332,7 @@ export async function trainSentiment(
           clipMode: 'norm',
           epochs,
           schedule: opts.lrDecay ? secondHalfDecay(p.total, 0.05) : undefined,
+          averageFrom: averageFromFraction(p.total, opts.averageLast ?? 0),
           validateEvery: evalEvery || never,
           checkpointEvery: 500,
           // A warm start's first batch loss is already small and noisy (0.1–0.4), so "3× the

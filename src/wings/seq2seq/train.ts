@@ -8,7 +8,7 @@ import {
 import { cmudictSplit, editDistance, type G2PEntry, loadCmudict } from './cmudict.js';
 import { BOS, EOS, PAD, UNK, Vocab } from '../../data/vocab.js';
 import { secondHalfDecay } from '../../optim/schedule.js';
-import type { TrainTask } from '../../train/trainer.js';
+import { averageFromFraction, type TrainTask } from '../../train/trainer.js';
 import { fileFingerprint, type FinishedRun, type RunFlags, runTraining } from '../../node/run-dir.js';
 import { checkNumber, inContext, KiokuError } from '../../util/errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
@@ -32,6 +32,8 @@ export interface G2PTrainOptions extends Partial<Omit<Seq2SeqConfig, 'srcVocab' 
   batchSize?: number;
   lr?: number;
   clip?: number;
+  /** Average the weights over this last fraction of the steps (SWA, see `TrainerOptions.averageFrom`; default 0: off). */
+  averageLast?: number;
   /** Use only the first n training words (0: all). */
   trainSize?: number;
   /** Evaluate on the first n test words (0: all). */
@@ -316,6 +318,7 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
       batchSize,
       lr,
       clip,
+      averageLast: opts.averageLast ?? 0,
       trainSize: opts.trainSize ?? 0,
       testSize: opts.testSize ?? 0,
       beam,
@@ -349,6 +352,7 @@ export async function trainG2P(opts: G2PTrainOptions = {}): Promise<G2PTrainResu
           clipMode: 'norm',
           epochs,
           schedule: secondHalfDecay(p.total, 0.05),
+          averageFrom: averageFromFraction(p.total, opts.averageLast ?? 0),
           validateEvery: p.task.stepsPerEpoch,
           checkpointEvery: p.task.stepsPerEpoch,
         },
