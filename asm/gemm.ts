@@ -350,7 +350,7 @@ function gemmDirect(
  * lane-wise over k in steps of 4, reduced (l0 + l2) + (l1 + l3), then the k tail added in
  * order — so results do not depend on how the problem was split.
  */
-function gemmDot(
+export function gemmDot(
   M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, first: bool, C: usize, ldc: i32,
 ): void {
   const K4 = K & ~3;

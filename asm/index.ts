@@ -10,6 +10,7 @@ export function heapBase(): usize {
 export { lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward } from './cells';
 export { addRowVector, sumRowsAccumulate } from './rows';
 export { softmaxXent } from './xent';
+export { decodeStep, sampleStep } from './sample';
 export { adam, sgd, rmsprop, sumSquares, scale } from './optim';
 
 /** Zero `bytes` bytes at `ptr` (bulk memory.fill: far faster than TypedArray.fill on a SharedArrayBuffer). */

@@ -21,6 +21,8 @@ interface ChildArgs {
   noPack?: boolean;
   /** Time every kernel call of the training steps (`bench/profile.ts`). */
   profile?: boolean;
+  /** Sample through the layers' forward instead of the fused decoding kernel. */
+  noFused?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
@@ -36,10 +38,18 @@ const profile = args.profile ? new KernelProfile(be) : null;
 if (args.config)
   Object.assign(
     out,
-    await runKioku(args.config, args.seconds, undefined, !args.noPack, profile, () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    }),
+    await runKioku(
+      args.config,
+      args.seconds,
+      undefined,
+      !args.noPack,
+      profile,
+      () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      },
+      !args.noFused,
+    ),
   );
 out.peakRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));

@@ -9,6 +9,7 @@ import { softmaxCrossEntropy } from '../src/nn/losses.js';
 import { LSTM } from '../src/nn/lstm.js';
 import { Module, packParameters, type Parameter } from '../src/nn/module.js';
 import type { RecurrentBase } from '../src/nn/recurrent.js';
+import { StepDecoder } from '../src/nn/step-decoder.js';
 import { Adam } from '../src/optim/adam.js';
 import { clipGradNorm } from '../src/optim/clip.js';
 import { withScope } from '../src/tensor/scope.js';
@@ -61,6 +62,8 @@ export interface KiokuResult {
   trainSteps: number;
   sampleCharsPerSec: number | null;
   sampleChars: number;
+  /** Whether sampling ran the fused decoding kernel (null: no sampling for this configuration). */
+  sampleFused: boolean | null;
   finalLoss: number;
   /** With a profile: milliseconds per training step by kernel (`bench/profile.ts`). */
   profile?: KernelShare[];
@@ -78,8 +81,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Let the event loop turn: finalizers recycle dead WASM blocks, worker threads start. */
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/**
+ * Let the event loop turn: finalizers recycle dead WASM blocks, worker threads start. (A page
+ * has no setImmediate: the bench also runs in Chromium, bench/browser.ts.)
+ */
+const tick = (): Promise<void> =>
+  new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /**
  * Train for about `seconds` (after `warmup` steps), then sample for about `seconds`.
@@ -94,6 +101,8 @@ export async function runKioku(
   profile: KernelProfile | null = null,
   /** The process's CPU time in ms (Node: `process.cpuUsage`), for `trainTokensPerCpuSec`. */
   cpuMs: (() => number) | null = null,
+  /** Sample through the fused decoding kernel where the backend has one (`--no-fused`: the layers' forward). */
+  fused = true,
 ): Promise<KiokuResult> {
   const { steps: T, batch: B } = cfg;
   const model = new BenchModel(cfg);
@@ -151,50 +160,38 @@ export async function runKioku(
   const breakdown = profile?.stop(times.length, elapsed);
   const trainTokensPerSec = N / (median(times) / 1000);
 
-  // Sampling, batch 1: one step at a time, carrying the state, sampling from the softmax.
+  // Sampling, batch 1, one character at a time through the product's decoder (`StepDecoder`,
+  // what `kioku charlm sample` and the lab run): one fused kernel call per character where
+  // the backend has one, the layers' forward otherwise (`fused: false`). 500 characters
+  // expected, as `kioku charlm sample` generates by default; set-up is outside the timing.
   let sampleCharsPerSec: number | null = null;
+  let sampleFused: boolean | null = null;
   let chars = 0;
   if (model.emb) {
     model.eval();
-    const V = cfg.outputs;
-    let h: Tensor | undefined;
-    let c: Tensor | undefined;
-    let id = 0;
-    const one = new Int32Array(1);
-    const probs = new Float64Array(V);
-    const sampleOne = (): void => {
-      one[0] = id;
-      const x = (model.emb as Embedding).forward(one, [1, 1]);
-      const r = model.rnn.forward(x, { h0: h, c0: c });
-      h = r.hN;
-      c = r.cN;
-      const logits = model.head.forward(r.output).data;
-      let m = -Infinity;
-      for (let v = 0; v < V; v++) m = Math.max(m, logits[v]);
-      let z = 0;
-      for (let v = 0; v < V; v++) z += probs[v] = Math.exp(logits[v] - m);
-      let u = rng.uniform() * z;
-      id = V - 1;
-      for (let v = 0; v < V; v++) {
-        u -= probs[v];
-        if (u <= 0) {
-          id = v;
-          break;
-        }
-      }
-    };
-    for (let i = 0; i < 20; i++) sampleOne();
+    const dec = new StepDecoder(
+      { embedding: model.emb, rnn: model.rnn, head: model.head },
+      {
+        tokens: 500,
+        fused,
+      },
+    ).start();
+    sampleFused = dec.fused;
+    const rule = { temperature: 1, topK: 0, greedy: false };
+    dec.feed(0);
+    for (let i = 0; i < 20; i++) dec.next(rng, rule);
     const chunks: number[] = [];
     let el = 0;
     while (el < seconds * 1000 || chunks.length < 2) {
       const t0 = performance.now();
-      for (let i = 0; i < 100; i++) sampleOne();
+      for (let i = 0; i < 100; i++) dec.next(rng, rule);
       const dt = performance.now() - t0;
       chunks.push(dt);
       el += dt;
       chars += 100;
       await tick();
     }
+    dec.dispose();
     sampleCharsPerSec = 100 / (median(chunks) / 1000);
   }
   return {
@@ -202,6 +199,7 @@ export async function runKioku(
     trainSteps: times.length,
     sampleCharsPerSec,
     sampleChars: chars,
+    sampleFused,
     finalLoss: loss,
     ...(breakdown ? { profile: breakdown } : {}),
     ...(cpuTimes.length > 0 ? { trainTokensPerCpuSec: N / (median(cpuTimes) / 1000) } : {}),

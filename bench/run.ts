@@ -13,6 +13,8 @@
  *   npm run bench -- --configs W,W/k20 # W, and W with gradient checkpointing every 20 steps
  *   npm run bench -- --sweep hidden,seq  # tokens/s and peak RSS as one dimension grows (figures)
  *   npm run bench -- --sweep checkpoint --values 0,20,50   # one axis at chosen values
+ *   npm run bench -- --no-fused        # sample through the layers' forward (not the fused kernel)
+ *   npm run bench -- --browser         # training in Chromium vs Node, and TF.js in the same page
  *
  * Every measurement runs in its own process (peak RSS is per measurement). Peers are
  * optional and found at run time: PyTorch through /usr/bin/python3 (2 threads), TensorFlow.js
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { type BenchConfig, configByName, CONFIGS } from './configs.js';
 import { fastest, fastestInterleaved, hasTorch, type Json, nodeFlags, root, runChild } from './measure.js';
 import { formatSweep, runSweep, sweepAxes, writeSweepFigures } from './sweep.js';
+import { formatBrowser, runBrowserBench } from './browser.js';
 import { formatWhole, runWhole } from './whole.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,6 +44,8 @@ export interface BenchOptions {
   only: string[] | null;
   /** Leave parameters in plain JS arrays (no packing into the backend's memory). */
   noPack: boolean;
+  /** Sample through the layers' forward instead of the fused decoding kernel (`--no-fused`). */
+  noFused?: boolean;
   json: boolean;
   long: boolean;
   /** Run each kioku / PyTorch measurement this many times and keep the fastest (a busy machine). */
@@ -56,6 +61,8 @@ export interface BenchOptions {
   sweep?: string[] | null;
   /** `--values v1,v2`: the values of a single sweep axis instead of its defaults. */
   sweepValues?: number[] | null;
+  /** Training in Chromium next to Node and TF.js in the page, instead of the configurations (`--browser`). */
+  browser?: boolean;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -64,7 +71,8 @@ function parseArgs(argv: string[]): BenchOptions {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const long = argv.includes('--long');
-  const names = (get('--configs') ?? CONFIGS.map((c) => c.name).join(',')).split(',');
+  const browser = argv.includes('--browser');
+  const names = (get('--configs') ?? (browser ? 'S,M,G' : CONFIGS.map((c) => c.name).join(','))).split(',');
   const configs = names.map(configByName);
   return {
     configs,
@@ -74,12 +82,14 @@ function parseArgs(argv: string[]): BenchOptions {
     peers: !argv.includes('--no-peers'),
     only: get('--peers')?.split(',') ?? null,
     noPack: argv.includes('--no-pack'),
+    noFused: argv.includes('--no-fused'),
     json: argv.includes('--json'),
     long,
     repeat: Math.max(1, Number(get('--repeat') ?? 1)),
     python: get('--python') ?? '/usr/bin/python3',
     baseline: get('--baseline') ?? null,
     profile: argv.includes('--profile'),
+    browser,
     whole: argv.includes('--whole') ? Number(/^\d+$/.test(get('--whole') ?? '') ? get('--whole') : 150) : 0,
     sweep: argv.includes('--sweep') ? (get('--sweep') ?? 'all').split(',') : null,
     sweepValues: get('--values')?.split(',').map(Number) ?? null,
@@ -150,7 +160,18 @@ export function runBench(o: BenchOptions): BenchReport {
   for (const cfg of o.configs) {
     const row: Json = { name: cfg.name, label: cfg.label, tokensPerStep: cfg.steps * cfg.batch };
     for (const t of o.threads)
-      kiokuChild({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: t, noPack: o.noPack }, t, row);
+      kiokuChild(
+        {
+          config: cfg,
+          seconds: o.seconds,
+          backend: 'wasm',
+          threads: t,
+          noPack: o.noPack,
+          noFused: o.noFused,
+        },
+        t,
+        row,
+      );
     if (torch) {
       for (const t of o.torchThreads) {
         row[`pytorch x${t}`] = fastest(o.repeat, () =>
@@ -188,6 +209,25 @@ function fmt(x: number | null, digits = 0): string {
   if (x === null) return '–';
   if (x >= 100) return Math.round(x).toLocaleString('en-US');
   return x.toFixed(digits || (x < 10 ? 2 : 1));
+}
+
+function ratioValue(a: number | null, b: number | null): number | null {
+  return a !== null && b !== null && b > 0 ? a / b : null;
+}
+
+/** Issue #16's sampling goal: batch-1 chars/s at least this multiple of PyTorch's on S, M and G. */
+const SAMPLE_GOAL = 8;
+
+/** Which path kioku's sampling took (the fused decoding kernel, or the layers' forward). */
+function samplingPath(r: BenchReport): string {
+  const runs = r.configs.flatMap((c) =>
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('kioku'))
+      .map(([, v]) => (v as Json).sampleFused),
+  );
+  if (runs.some((f) => f === true)) return 'kioku: fused decoding kernel, one call per character';
+  if (runs.some((f) => f === false)) return "kioku: the layers' forward per character";
+  return 'kioku';
 }
 
 function ratio(a: number | null, b: number | null): string {
@@ -266,17 +306,25 @@ export function formatReport(r: BenchReport): string {
     lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push('Sampling chars/s (batch 1, one token at a time); peak RSS MB of the fastest training run');
-  const sampleCols = [...kiokuKeys, ...torchKeys, 'brain.js'];
-  lines.push(`| config | ${sampleCols.join(' | ')} | vs PyTorch | vs brain.js | kioku RSS | PyTorch RSS |`);
-  lines.push(`|---|${new Array(sampleCols.length + 4).fill('---:').join('|')}|`);
+  lines.push(
+    `Sampling chars/s (batch 1, one token at a time; ${samplingPath(r)}); goal: S, M, G >= ${SAMPLE_GOAL}x PyTorch; peak RSS MB of the fastest training run`,
+  );
+  const sampleCols = [...beforeKeys, ...kiokuKeys, ...torchKeys, 'brain.js'];
+  lines.push(
+    `| config | ${sampleCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch'].join(' | ')} | goal | vs brain.js | kioku RSS | PyTorch RSS |`,
+  );
+  lines.push(`|---|${new Array(sampleCols.length + vsBefore.length + 5).fill('---:').join('|')}|`);
   for (const c of r.configs) {
     const k = best(c, 'kioku', 'sampleCharsPerSec').value;
     const kt = best(c, 'kioku', 'trainTokensPerSec').key;
     const tt = best(c, 'pytorch', 'trainTokensPerSec').key;
+    const vsTorch = ratioValue(k, best(c, 'pytorch', 'sampleCharsPerSec').value);
+    const goal = ['S', 'M', 'G'].includes(String(c.name)) && vsTorch !== null;
     const cells = [
       ...sampleCols.map((col) => fmt(cell(c, col, 'sampleCharsPerSec'))),
+      ...(vsBefore.length > 0 ? [ratio(k, best(c, 'before', 'sampleCharsPerSec').value)] : []),
       ratio(k, best(c, 'pytorch', 'sampleCharsPerSec').value),
+      goal ? (vsTorch >= SAMPLE_GOAL ? 'met' : 'not met') : '–',
       ratio(k, cell(c, 'brain.js', 'sampleCharsPerSec')),
       fmt(kt ? cell(c, kt, 'peakRssMB') : null),
       fmt(tt ? cell(c, tt, 'peakRssMB') : null),
@@ -339,6 +387,30 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(o.json ? JSON.stringify(r, null, 2) : formatSweep(r));
     const figures = await writeSweepFigures(r);
     if (!o.json) console.log(`\nfigures: ${figures.join(', ')}`);
+    process.exit(0);
+  }
+  if (o.browser) {
+    const flags = nodeFlags();
+    const r = await runBrowserBench({
+      root,
+      configs: o.configs,
+      seconds: o.seconds,
+      repeat: o.repeat,
+      long: o.long,
+      nodeRun: (cfg) =>
+        runChild(
+          process.execPath,
+          [
+            ...flags,
+            '--import',
+            'tsx',
+            join(root, 'bench/child.ts'),
+            JSON.stringify({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: 1 }),
+          ],
+          { KIOKU_THREADS: '1' },
+        ),
+    });
+    console.log(o.json ? JSON.stringify(r, null, 2) : formatBrowser(r));
     process.exit(0);
   }
   const report = runBench(o);

@@ -65,6 +65,14 @@ export { LSTM, type LSTMOptions } from './nn/lstm.js';
 export { GRU, type GRUOptions } from './nn/gru.js';
 export { RNN, type RNNOptions } from './nn/rnn.js';
 export {
+  StepDecoder,
+  pickToken,
+  logSoftmaxRow,
+  type SamplingRule,
+  type StepDecoderOptions,
+  type StepDecoderParts,
+} from './nn/step-decoder.js';
+export {
   registerCell,
   unregisterCell,
   cellNames,

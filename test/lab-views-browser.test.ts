@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.js';
 import '../src/index.node.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
-import { beamSearch, nextCharsAlong } from '../src/wings/charlm/generate.js';
+import { beamSearch, nextCharsAlong, sample } from '../src/wings/charlm/generate.js';
 import { loadHandwritingModel } from '../src/wings/handwriting/io.js';
 import { PadSession } from '../src/wings/handwriting/pad.js';
 import { startLabServer, type LabServer } from '../src/node/lab-server.js';
@@ -221,6 +221,15 @@ describe('the lab pad and generation explorer in Chromium', { skip }, () => {
     await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
     await page.waitForSelector('.gen-col pre .ch', { timeout: 120_000 });
     assert.equal(await page.locator('.gen-col').count(), 3, 'three temperatures side by side');
+    // The worker samples through the fused decoding kernel, and draws what Node draws.
+    assert.equal(await page.getAttribute('.gen-col', 'data-fused'), 'true', 'one WASM call per character');
+    const pageLp = Number(await page.getAttribute('.gen-col .hint', 'data-logprob'));
+    const { model: m0, vocab: v0 } = loadCharLM('models/lab/char-lstm');
+    const node = sample(m0, v0, { prime: 'function ', length: 40, temperature: 0.5, seed: 1 });
+    console.log(
+      `sample T=0.5 seed 1: page log p ${pageLp.toFixed(6)}, Node ${node.logProb.toFixed(6)} ("${node.text}")`,
+    );
+    assert.ok(node.fused && Math.abs(pageLp - node.logProb) < 1e-4);
     const prime = 'function f(a, b) {\n  return ';
     const text = 'a + b;\n}';
     const got = await page.evaluate(([p, t]) => (window as unknown as Win).kiokuGen.dist(p, t), [

@@ -169,7 +169,11 @@ async function runSamples(): Promise<void> {
   });
   const box = $('gen-samples');
   box.textContent = '';
-  for (const s of out) box.appendChild(await column(`T = ${s.temperature}`, s.text, s.logProb));
+  for (const s of out) {
+    const col = await column(`T = ${s.temperature}`, s.text, s.logProb);
+    col.dataset.fused = String(s.fused); // one WASM call per character (StepDecoder)
+    box.appendChild(col);
+  }
 }
 
 async function column(title: string, text: string, logProb: number): Promise<HTMLElement> {

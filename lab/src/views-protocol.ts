@@ -59,6 +59,8 @@ export interface GenSample {
   temperature: number;
   text: string;
   logProb: number;
+  /** Whether the fused decoding kernel drew it (one WASM call per character). */
+  fused: boolean;
 }
 
 export type ViewsRequest =

@@ -31,6 +31,7 @@ import {
 } from '../../src/wings/seq2seq/translate.js';
 import { KiokuError } from '../../src/util/errors.js';
 import { init } from './backend.js';
+import type { EngineInfo } from './protocol.js';
 import type {
   GenDist,
   GenSample,
@@ -104,7 +105,7 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
   const none: Transferable[] = [];
   switch (req.type) {
     case 'init':
-      return { value: await init(), transfer: none };
+      return { value: await (ready ??= init()), transfer: none };
     case 'pad-load': {
       const loaded = handwritingModelFromBytes(req.bytes, req.name);
       if (loaded.model.config.cell !== req.cell)
@@ -174,7 +175,7 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
           temperature,
           seed: req.seed,
         });
-        return { temperature, text: r.text, logProb: r.logProb };
+        return { temperature, text: r.text, logProb: r.logProb, fused: r.fused };
       });
       return { value: out, transfer: none };
     }
@@ -275,24 +276,20 @@ async function handle(req: ViewsRequest): Promise<{ value: unknown; transfer: Tr
 }
 
 /**
- * The backend's start ('init', always the first request) is asynchronous (the WASM module
- * loads); every later request waits for it, so none runs on the reference backend by accident
- * and a model's numbers never depend on how fast the page sent its first request.
+ * The backend starting (the first message is 'init'). Every other request waits for it, so
+ * none runs on the reference backend while the WASM kernels load (a model loaded then would
+ * keep its weights outside the WASM memory, and the first samples would not be fused).
  */
-let started: Promise<unknown> = Promise.resolve();
+let ready: Promise<EngineInfo> | null = null;
 
 scope.onmessage = (e) => {
   const { id, req } = e.data;
-  const reply =
-    req.type === 'init'
-      ? (started = handle(req))
-      : started.then(
-          () => handle(req),
-          () => handle(req),
-        );
-  reply.then(
-    ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
-    (err: unknown) =>
-      scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-  );
+  const backend = req.type === 'init' || ready === null ? Promise.resolve() : ready.then(() => undefined);
+  backend
+    .then(() => handle(req))
+    .then(
+      ({ value, transfer }) => scope.postMessage({ id, ok: true, value }, transfer),
+      (err: unknown) =>
+        scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
 };

@@ -1,5 +1,6 @@
 import type { CellSpec } from './cell-spec.js';
 import type { Backend } from '../tensor/backend.js';
+import type { DecoderCell } from '../tensor/decoder-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import {
   type DirectionCache,
@@ -36,6 +37,10 @@ export type GRUOptions = RecurrentOptions;
 export class GRU extends RecurrentBase {
   constructor(opts: GRUOptions) {
     super('GRU', opts, 3, false);
+  }
+
+  override get decoderCell(): DecoderCell | null {
+    return 'gru';
   }
 
   protected forwardDirection(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void {

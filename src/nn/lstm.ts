@@ -1,5 +1,6 @@
 import type { CellSpec } from './cell-spec.js';
 import type { Backend } from '../tensor/backend.js';
+import type { DecoderCell } from '../tensor/decoder-kernels.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { checkNumber } from '../util/errors.js';
 import {
@@ -77,6 +78,10 @@ export class LSTM extends RecurrentBase {
         w.bhh.value.data.fill(0, H, 2 * H);
       }
     }
+  }
+
+  override get decoderCell(): DecoderCell | null {
+    return 'lstm';
   }
 
   protected forwardDirection(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void {

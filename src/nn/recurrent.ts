@@ -1,6 +1,7 @@
 import { type Backend, type RowMask } from '../tensor/backend.js';
 import { getBackend } from '../tensor/current-backend.js';
 import { withScope } from '../tensor/scope.js';
+import type { DecoderCell } from '../tensor/decoder-kernels.js';
 import { type DType, expectDType, expectShape, type FloatArray, Tensor } from '../tensor/tensor.js';
 import { check, checkNumber, KiokuError, shapeToString } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -425,6 +426,14 @@ export abstract class RecurrentBase extends Module {
   /** Whether this cell keeps a cell state (LSTM). */
   protected get hasCellState(): boolean {
     return false;
+  }
+
+  /**
+   * Which fused decoding kernel runs this cell one token at a time (`StepDecoder` in
+   * step-decoder.ts), or null for cells that have none (the layers' `forward` runs then).
+   */
+  get decoderCell(): DecoderCell | null {
+    return null;
   }
 
   /** The state slots this cell carries: ['h'], or ['h', 'c'] with a cell state. */

@@ -1,5 +1,6 @@
 import type { CellSpec } from './cell-spec.js';
 import type { Backend } from '../tensor/backend.js';
+import type { DecoderCell } from '../tensor/decoder-kernels.js';
 import { KiokuError } from '../util/errors.js';
 import {
   type DirectionCache,
@@ -42,6 +43,10 @@ export class RNN extends RecurrentBase {
       throw new KiokuError(`RNN: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nl)}`);
     }
     this.nonlinearity = nl;
+  }
+
+  override get decoderCell(): DecoderCell | null {
+    return this.nonlinearity === 'relu' ? 'rnn-relu' : 'rnn-tanh';
   }
 
   protected forwardDirection(w: DirectionWeights, c: DirectionCache, g: StepGeometry): void {

@@ -9,6 +9,7 @@ import type {
   RnnStepGradArgs,
   SoftmaxXentArgs,
 } from './backend.js';
+import type { DecoderSpec, FusedDecoder, FusedDecoderKernels } from './decoder-kernels.js';
 import type {
   AdamStepParams,
   FusedOptimizerKernels,
@@ -28,6 +29,7 @@ import {
   recordWasmFailure,
   type WasmVariant,
 } from './wasm-module.js';
+import { createWasmDecoder } from './wasm-decoder.js';
 import { ThreadPool } from './wasm-threads.js';
 
 /** GEMM paths of `asm/gemm.ts` (its PATH_* constants). */
@@ -151,7 +153,7 @@ interface Staged {
  *   whose arithmetic does not depend on the split, so results are bit-identical for any
  *   thread count.
  */
-export class WasmBackend implements Backend, FusedOptimizerKernels, HasMemoryKernels {
+export class WasmBackend implements Backend, FusedOptimizerKernels, HasMemoryKernels, FusedDecoderKernels {
   readonly name = 'wasm';
   readonly engine: WasmEngine;
   private readonly ref = new ReferenceBackend();
@@ -590,6 +592,11 @@ export class WasmBackend implements Backend, FusedOptimizerKernels, HasMemoryKer
       this.staging(() => body((a, len, out) => this.arg(a, 0, len, out))),
     );
     return this.memory;
+  }
+
+  /** Batch-1 decoding in one kernel call per token (`asm/sample.ts`, via wasm-decoder.ts). */
+  fusedDecoder(spec: DecoderSpec): FusedDecoder | null {
+    return createWasmDecoder(this.heap, this.k, this.engine.work, spec);
   }
 
   // ---- fused optimizer kernels (FusedOptimizerKernels) ----

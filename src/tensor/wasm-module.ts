@@ -212,7 +212,7 @@ export async function compileAsync(v: WasmVariant, source?: WasmSource): Promise
 }
 
 /** The raw exports of `asm/index.ts` (pointers are byte addresses in the shared memory). */
-export interface KernelExports extends MemoryKernelExports {
+export interface KernelExports extends MemoryKernelExports, DecoderKernelExports {
   heapBase(): number;
   zero(ptr: number, bytes: number): void;
   gemmWorkBytes(): number;
@@ -349,6 +349,20 @@ export interface KernelExports extends MemoryKernelExports {
     scale: number,
     result: number,
   ): void;
+}
+
+/** The fused decoding kernels of `asm/sample.ts` (the descriptor: src/tensor/wasm-decoder.ts). */
+export interface DecoderKernelExports {
+  decodeStep(desc: number, token: number): void;
+  sampleStep(
+    desc: number,
+    u: number,
+    temperature: number,
+    topK: number,
+    greedy: number,
+    advance: number,
+    result: number,
+  ): number;
 }
 
 export function instantiate(mod: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {

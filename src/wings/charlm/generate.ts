@@ -12,6 +12,7 @@
  */
 import type { CharVocab } from './vocab.js';
 import { describeChar } from './vocab.js';
+import { logSoftmaxRow, StepDecoder } from '../../nn/step-decoder.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkNumber, KiokuError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -28,6 +29,8 @@ export interface Generation {
   perplexity: number;
   /** Prime characters not in the vocabulary (skipped), each once. */
   unknown: string[];
+  /** Whether the backend's fused decoding kernel drew the characters (one call each; `StepDecoder`). */
+  fused: boolean;
 }
 
 export interface SampleOptions {
@@ -39,20 +42,6 @@ export interface SampleOptions {
   topK?: number;
   seed?: number;
   greedy?: boolean;
-}
-
-/** log-softmax of row `row` of logits [N, V]. */
-function logSoftmaxRow(logits: Tensor, row: number): Float64Array {
-  const V = logits.shape[logits.rank - 1];
-  const o = row * V;
-  let m = -Infinity;
-  for (let v = 0; v < V; v++) m = Math.max(m, logits.data[o + v]);
-  let z = 0;
-  for (let v = 0; v < V; v++) z += Math.exp(logits.data[o + v] - m);
-  const lz = m + Math.log(z);
-  const out = new Float64Array(V);
-  for (let v = 0; v < V; v++) out[v] = logits.data[o + v] - lz;
-  return out;
 }
 
 /** Encode the prime, reporting unknown characters by name; refuse a prime with nothing known. */
@@ -71,11 +60,21 @@ function encodePrime(
   return { ids, unknown, used: vocab.decode(ids) };
 }
 
-/** Run the prime through the model: the distribution for the first new character and the state. */
-function runPrime(model: CharLM, ids: Int32Array): { logp: Float64Array; state: RecurrentState } {
+/** Run the prime through the model: the logits [V] of the first new character and the state. */
+function runPrime(model: CharLM, ids: Int32Array): { logits: Float32Array; state: RecurrentState } {
   model.eval();
   const { logits, state } = model.forward(ids, ids.length, 1);
-  return { logp: logSoftmaxRow(logits, ids.length - 1), state };
+  const V = model.head.outFeatures;
+  return { logits: Float32Array.from(logits.data.subarray((ids.length - 1) * V, ids.length * V)), state };
+}
+
+/**
+ * A decoder (`StepDecoder`: one fused kernel call per character where the backend has one)
+ * started after the prime, for about `tokens` characters.
+ */
+function primedDecoder(model: CharLM, ids: Int32Array, tokens: number): StepDecoder {
+  const { logits, state } = runPrime(model, ids);
+  return new StepDecoder(model, { tokens }).start(state, logits);
 }
 
 /** Sample (or greedily decode) `length` characters after the prime. */
@@ -84,43 +83,21 @@ export function sample(model: CharLM, vocab: CharVocab, o: SampleOptions): Gener
   const length = checkNumber(where, 'length', o.length, { min: 1, integer: true });
   const temperature = checkNumber(where, 'temperature', o.temperature ?? 1, { min: 0 });
   const topK = checkNumber(where, 'topK', o.topK ?? 0, { min: 0, integer: true });
-  const greedy = o.greedy === true || temperature === 0;
+  const rule = { temperature, topK, greedy: o.greedy === true || temperature === 0 };
   const rng = new Rng(o.seed ?? 0);
   const p = encodePrime(vocab, o.prime);
-  let { logp, state } = runPrime(model, p.ids);
-  const V = vocab.size;
   const out = new Int32Array(length);
   let logProb = 0;
-  const probs = new Float64Array(V);
-  const order = Array.from({ length: V }, (_, i) => i);
-  for (let t = 0; t < length; t++) {
-    let next = 0;
-    if (greedy) {
-      for (let v = 1; v < V; v++) if (logp[v] > logp[next]) next = v;
-    } else {
-      // p_v ∝ exp(log p_v / τ), restricted to the top k when asked.
-      let allowed = order;
-      if (topK > 0 && topK < V) allowed = [...order].sort((a, b) => logp[b] - logp[a]).slice(0, topK);
-      let m = -Infinity;
-      for (const v of allowed) m = Math.max(m, logp[v] / temperature);
-      let z = 0;
-      probs.fill(0);
-      for (const v of allowed) z += probs[v] = Math.exp(logp[v] / temperature - m);
-      let u = rng.uniform() * z;
-      next = allowed[allowed.length - 1];
-      for (const v of allowed) {
-        u -= probs[v];
-        if (u <= 0) {
-          next = v;
-          break;
-        }
-      }
+  const dec = primedDecoder(model, p.ids, length);
+  const fused = dec.fused;
+  try {
+    // p_v ∝ exp(log p_v / τ), restricted to the top k when asked (`pickToken`).
+    for (let t = 0; t < length; t++) {
+      out[t] = dec.next(rng, rule, t < length - 1);
+      logProb += dec.lastLogProb;
     }
-    out[t] = next;
-    logProb += logp[next];
-    const r = model.forward(Int32Array.of(next), 1, 1, state);
-    state = r.state;
-    logp = logSoftmaxRow(r.logits, 0);
+  } finally {
+    dec.dispose();
   }
   return {
     prime: p.used,
@@ -128,6 +105,7 @@ export function sample(model: CharLM, vocab: CharVocab, o: SampleOptions): Gener
     logProb,
     perplexity: Math.exp(-logProb / length),
     unknown: p.unknown,
+    fused,
   };
 }
 
@@ -233,15 +211,16 @@ export function beamSearch(model: CharLM, vocab: CharVocab, o: BeamOptions): Gen
   const stop = o.stopAt === undefined ? undefined : vocab.id(o.stopAt);
   const p = encodePrime(vocab, o.prime);
   const first = runPrime(model, p.ids);
+  const V = model.head.outFeatures;
   let state = first.state;
   const stepper: BeamStepper = {
     step(tokens, parents) {
       const r = model.forward(tokens, 1, tokens.length, gatherState(state, parents));
       state = r.state;
-      return parents.map((_, i) => logSoftmaxRow(r.logits, i));
+      return parents.map((_, i) => logSoftmaxRow(r.logits.data, i, V));
     },
   };
-  const best = beamDecode(first.logp, stepper, { length, width, lengthPenalty, stop });
+  const best = beamDecode(logSoftmaxRow(first.logits, 0, V), stepper, { length, width, lengthPenalty, stop });
   const n = Math.max(1, best.ids.length);
   return {
     prime: p.used,
@@ -249,6 +228,7 @@ export function beamSearch(model: CharLM, vocab: CharVocab, o: BeamOptions): Gen
     logProb: best.logProb,
     perplexity: Math.exp(-best.logProb / n),
     unknown: p.unknown,
+    fused: false,
   };
 }
 
@@ -256,13 +236,15 @@ export function beamSearch(model: CharLM, vocab: CharVocab, o: BeamOptions): Gen
 export function scoreContinuation(model: CharLM, vocab: CharVocab, prime: string, text: string): number {
   const p = encodePrime(vocab, prime);
   const ids = vocab.encode(text);
-  let { logp, state } = runPrime(model, p.ids);
+  const dec = primedDecoder(model, p.ids, ids.length);
   let total = 0;
-  for (let t = 0; t < ids.length; t++) {
-    total += logp[ids[t]];
-    const r = model.forward(Int32Array.of(ids[t]), 1, 1, state);
-    state = r.state;
-    logp = logSoftmaxRow(r.logits, 0);
+  try {
+    for (let t = 0; t < ids.length; t++) {
+      total += dec.logProbs()[ids[t]];
+      if (t < ids.length - 1) dec.feed(ids[t]);
+    }
+  } finally {
+    dec.dispose();
   }
   return total;
 }
@@ -293,21 +275,26 @@ export function nextCharsAlong(
   checkNumber('nextCharsAlong', 'k', k, { min: 1, integer: true });
   const p = encodePrime(vocab, prime);
   const { ids, unknown } = vocab.encodeKnown(text);
-  let { logp, state } = runPrime(model, p.ids);
+  const dec = primedDecoder(model, p.ids, ids.length);
   const top = (lp: Float64Array): NextChars => {
     const order = Array.from(lp.keys())
       .sort((a, b) => lp[b] - lp[a])
       .slice(0, k);
     return { chars: order.map((v) => vocab.tokens[v]), probs: order.map((v) => Math.exp(lp[v])) };
   };
-  const steps: NextChars[] = [top(logp)];
+  const steps: NextChars[] = [];
   let total = 0;
-  for (let t = 0; t < ids.length; t++) {
-    total += logp[ids[t]];
-    const r = model.forward(Int32Array.of(ids[t]), 1, 1, state);
-    state = r.state;
-    logp = logSoftmaxRow(r.logits, 0);
+  try {
+    let logp = dec.logProbs();
     steps.push(top(logp));
+    for (let t = 0; t < ids.length; t++) {
+      total += logp[ids[t]];
+      dec.feed(ids[t]);
+      logp = dec.logProbs();
+      steps.push(top(logp));
+    }
+  } finally {
+    dec.dispose();
   }
   return { steps, logProb: total, unknown: [...new Set([...p.unknown, ...unknown])] };
 }
