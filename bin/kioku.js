@@ -12,7 +12,7 @@ let cli;
 try {
   // The FMA build of the WASM kernels where this Node has it behind a flag (Node 20), set
   // before the first kernel compiles (src/node/wasm-host.ts; KIOKU_RELAXED_SIMD=0: off).
-  (await import('../dist/node/wasm-host.js')).enableRelaxedSimd();
+  (await import('../dist/node/relaxed-simd.js')).enableRelaxedSimd();
   cli = await import('../dist/cli/main.js');
 } catch (err) {
   // The figure libraries are optional peer dependencies of the library; the CLI draws figures.

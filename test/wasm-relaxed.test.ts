@@ -1,11 +1,11 @@
 // The relaxed-SIMD (FMA) build of the WASM kernels, as the `kioku` command runs it on Node 20:
-// `enableRelaxedSimd` (src/node/wasm-host.ts) turns the V8 flag on in this process, and then
+// `enableRelaxedSimd` (src/node/relaxed-simd.ts) turns the V8 flag on in this process, and then
 // every kernel check of test/wasm.test.ts runs again, against the reference backend, on the
 // build the backend now picks. (Where relaxed SIMD is on by default, test/wasm.test.ts
 // already runs on that build and this file only checks the switch.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { enableRelaxedSimd } from '../src/node/wasm-host.js';
+import { enableRelaxedSimd } from '../src/node/relaxed-simd.js';
 import { createWasmBackend } from '../src/tensor/wasm-backend.js';
 import { hasRelaxedSimd, pickVariant } from '../src/tensor/wasm-module.js';
 

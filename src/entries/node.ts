@@ -13,4 +13,4 @@ export { writeFileAtomic, type AtomicWriteOptions } from '../node/atomic.js';
 export { saveSafetensors, loadSafetensors } from '../node/safetensors-file.js';
 export { saveCheckpoint, loadCheckpoint } from '../node/checkpoint-file.js';
 export { RunDir } from '../node/run-dir.js';
-export { enableRelaxedSimd } from '../node/wasm-host.js';
+export { enableRelaxedSimd } from '../node/relaxed-simd.js';
