@@ -3,23 +3,17 @@
 // `kioku lab`'s server. Skipped, saying why, where /usr/bin/chromium is not installed
 // (.ci/run installs it).
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium } from './helpers/chromium.js';
 import '../src/index.node.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { selectUnits, traceText } from '../src/wings/lab/cells.js';
 import { runCompareExperiment } from '../src/wings/experiments/compare-run.js';
 import { startLabServer, type LabServer } from '../src/node/lab-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 // CI sets KIOKU_REQUIRE_BROWSER=1: there a missing Chromium fails the suite instead of skipping it.
-const skip =
-  haveChromium || process.env.KIOKU_REQUIRE_BROWSER === '1'
-    ? false
-    : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const skip = chromiumSkip;
 
 interface PageTrace {
   T: number;

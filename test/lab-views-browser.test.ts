@@ -3,12 +3,12 @@
 // Skipped, saying why, where /usr/bin/chromium is not installed (.ci/run installs it).
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium } from './helpers/chromium.js';
 import '../src/index.node.js';
 import { loadCharLM } from '../src/wings/charlm/io.js';
 import { beamSearch, nextCharsAlong, sample } from '../src/wings/charlm/generate.js';
@@ -17,11 +17,7 @@ import { PadSession } from '../src/wings/handwriting/pad.js';
 import { startLabServer, type LabServer } from '../src/node/lab-server.js';
 import type { GenDist, PadView } from '../lab/src/views-protocol.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip =
-  existsSync(CHROMIUM) || process.env.KIOKU_REQUIRE_BROWSER === '1'
-    ? false
-    : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const skip = chromiumSkip;
 
 interface PadApi {
   ready(): Promise<boolean>;
