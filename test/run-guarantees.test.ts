@@ -212,6 +212,23 @@ describe('Ctrl-C, resume, lock (real child processes)', () => {
     assert.equal(d, 0);
   });
 
+  test('Ctrl-C in `kioku demo` (no --resume) keeps the model and names the command that samples from it', async () => {
+    const out = join(dir, 'demo-interrupted');
+    const a = child(['demo', '--steps', '100000', '--quiet', '--out', out]);
+    await waitFor(() => existsSync(join(out, '.kioku-lock')), 'the demo to start');
+    await new Promise((r) => setTimeout(r, 1500));
+    a.proc.kill('SIGINT');
+    const r = await a.done;
+    console.log(`  interrupted demo: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.doesNotMatch(r.stderr, /--resume/);
+    const m = /demo interrupted at step \d+; .*\n {2}kioku (charlm sample --model \S+)\n/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const sampled = await runCli([...m[1].split(' '), '--length', '20']);
+    assert.equal(sampled.code, 0, sampled.stderr);
+    assert.ok(sampled.stdout.length >= 20, sampled.stdout);
+  });
+
   test('the lock of a process that no longer exists is taken over', async () => {
     const out = join(dir, 'stale');
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });

@@ -21,7 +21,7 @@ import {
   trainCharLM,
 } from '../wings/charlm/train.js';
 import { describeChar } from '../wings/charlm/vocab.js';
-import type { FinishedRun, RunFlags } from '../node/run-dir.js';
+import { type FinishedRun, type RunFlags, TrainingInterrupted } from '../node/run-dir.js';
 import { createProgress } from './progress.js';
 import { isFinished, runFlags, runOptions } from './run-flags.js';
 import { attachArea, choice, defineCommand, flag, float, int, str, UsageError } from './schema.js';
@@ -269,7 +269,17 @@ export const charlmDemo = defineCommand({
     // The demo's own folder holds a throwaway run that it starts over every time; another --out
     // may hold a run someone trained for hours, which it replaces only when told (--overwrite).
     const overwrite = o.overwrite || resolve(o.out) === resolve(DEMO_OUT);
-    const r = await trainWithProgress(cfg, o.quiet || o.json, { overwrite });
+    const r = await trainWithProgress(cfg, o.quiet || o.json, { overwrite }).catch((e: unknown) => {
+      // The demo has no --resume (it starts over in its folder), so the trainer's generic
+      // "Resume with: … --resume" hint would name a flag it lacks: point to what was kept instead.
+      if (!(e instanceof TrainingInterrupted)) throw e;
+      throw new TrainingInterrupted(
+        `demo interrupted at step ${e.step}; the model so far is saved in ${join(cfg.out, 'model.safetensors')}. ` +
+          `Sample from it with:\n  kioku charlm sample --model ${cfg.out}`,
+        e.step,
+        e.checkpoint,
+      );
+    });
     if (isFinished(r)) throw new KiokuError(`demo: ${r.message}`);
     const { run, summary } = r;
     const samples = [0.5, 0.8, 1.0].map((temperature) => {
