@@ -11,8 +11,15 @@
  * and the docs must say so. The training recipe is in docs/sequence-tasks.md;
  * `npx kioku seq2seq eval --model models/g2p/model.safetensors --beam 5` repeats the measurement.
  *
+ *
+ * Several runs fine-tuned from one starting model (same architecture and vocabularies) can be
+ * shipped as their uniform weight average, a "model soup" (Wortsman et al. 2022, §3): runs
+ * that leave one pre-trained point stay in one basin of the loss, so the mean of their weights
+ * is itself a good model, often better than each — still one model of the same size.
+ *
  *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-final
  *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-final --max-wer 0.27   # below target, on purpose
+ *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-a runs/g2p-b           # their weight average
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -36,16 +43,41 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { 'max-wer': { type: 'string', default: String(TARGET_WER) } },
 });
-const run = positionals[0];
-if (!run || positionals.length > 1)
-  throw new Error('usage: ship-g2p-model.ts RUN_DIR_OR_MODEL [--max-wer 0.25]');
+if (positionals.length === 0)
+  throw new Error('usage: ship-g2p-model.ts RUN_DIR_OR_MODEL [MORE_RUNS…] [--max-wer 0.25]');
 const MAX_WER = Number(values['max-wer']);
 if (!(MAX_WER > 0 && MAX_WER <= 1)) throw new Error(`--max-wer must be in (0, 1], got ${values['max-wer']}`);
-const from = resolveRunModel(run);
-const f = loadTaskModel<Record<string, unknown>>(run, 'seq2seq');
-const loaded = g2pFromTaskModel(f.config, f.model, f.extra, from);
-const base = { src: f.extra.src, tgt: f.extra.tgt, steps: f.step };
-const weights = loaded.model.stateDict();
+const runs = positionals.map((run) => {
+  const from = resolveRunModel(run);
+  const f = loadTaskModel<Record<string, unknown>>(run, 'seq2seq');
+  return { from, f, loaded: g2pFromTaskModel(f.config, f.model, f.extra, from) };
+});
+const { f } = runs[0];
+const from = runs.map((r) => r.from).join(' + ');
+for (const r of runs.slice(1)) {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(r.f.config, f.config) || !same(r.f.extra.src, f.extra.src) || !same(r.f.extra.tgt, f.extra.tgt))
+    throw new Error(
+      `${r.from}: architecture or vocabularies differ from ${runs[0].from}; only runs of one model can be averaged`,
+    );
+}
+/** The runs' weights, averaged in float64 (one run: its weights unchanged). */
+const weights = runs[0].loaded.model.stateDict();
+if (runs.length > 1)
+  for (const [name, w] of Object.entries(weights)) {
+    const dicts = runs.map((r) => r.loaded.model.stateDict()[name].data);
+    for (let i = 0; i < w.size; i++) {
+      let sum = 0;
+      for (const d of dicts) sum += d[i];
+      w.data[i] = sum / runs.length;
+    }
+  }
+const base = {
+  src: f.extra.src,
+  tgt: f.extra.tgt,
+  steps: f.step,
+  ...(runs.length > 1 ? { averageOf: runs.map((r) => r.from) } : {}),
+};
 /** The file's bytes: weights stored as STORAGE_DTYPE (see above), config, vocabularies, `extra`. */
 const encode = (extra: Record<string, unknown>): Uint8Array =>
   encodeCheckpoint({ config: f.config, model: weights, step: f.step, extra }, { float16: true });
