@@ -218,6 +218,25 @@ function ratioValue(a: number | null, b: number | null): number | null {
 /** Issue #16's sampling goal: batch-1 chars/s at least this multiple of PyTorch's on S, M and G. */
 const SAMPLE_GOAL = 8;
 
+/** Issue #16's training goals: best kioku / best PyTorch tokens/s, and the floor under each. */
+const TRAIN_GOALS: Record<string, { goal: number; floor: number }> = {
+  S: { goal: 1.5, floor: 1.2 },
+  M: { goal: 1.5, floor: 1.2 },
+  G: { goal: 1.5, floor: 1.2 },
+  L: { goal: 0.8, floor: 0.7 },
+  W: { goal: 0.8, floor: 0.7 },
+  J: { goal: 1.2, floor: 1.2 },
+};
+
+/** "met", "floor met" or "not met" for a configuration's training ratio ("–" without a goal). */
+function trainGoal(name: string, ratio: number | null): string {
+  const g = TRAIN_GOALS[name];
+  if (!g || ratio === null) return '–';
+  const at = `>= ${g.goal}x`;
+  if (ratio >= g.goal) return `met (${at})`;
+  return ratio >= g.floor ? `floor met (${at}, floor ${g.floor}x)` : `not met (${at})`;
+}
+
 /** Which path kioku's sampling took (the fused decoding kernel, or the layers' forward). */
 function samplingPath(r: BenchReport): string {
   const runs = r.configs.flatMap((c) =>
@@ -262,12 +281,11 @@ export function formatReport(r: BenchReport): string {
         .join('; ')}`,
     );
   lines.push('');
-  lines.push('SGEMM GFLOP/s (best of repeated runs)');
   const shapes = new Set<string>();
   for (const v of Object.values(r.sgemm)) for (const s of Object.keys((v.sgemm as Json) ?? {})) shapes.add(s);
   const who = Object.keys(r.sgemm);
-  lines.push(`| shape | ${who.join(' | ')} |`);
-  lines.push(`|---|${who.map(() => '---:').join('|')}|`);
+  if (shapes.size > 0) lines.push('SGEMM GFLOP/s (best of repeated runs)', `| shape | ${who.join(' | ')} |`);
+  if (shapes.size > 0) lines.push(`|---|${who.map(() => '---:').join('|')}|`);
   for (const s of shapes) {
     const cells = who.map((w) => {
       const g = (r.sgemm[w].sgemm as Json | undefined) ?? {};
@@ -289,9 +307,9 @@ export function formatReport(r: BenchReport): string {
   const trainCols = [...beforeKeys, ...kiokuKeys, ...torchKeys, 'tfjs-cpu', 'brain.js'];
   const vsBefore = beforeKeys.length > 0 ? ['vs before'] : [];
   lines.push(
-    `| config | ${trainCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch', 'vs TF.js', 'vs brain.js'].join(' | ')} | load |`,
+    `| config | ${trainCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch', 'goal', 'vs TF.js', 'vs brain.js'].join(' | ')} | load |`,
   );
-  lines.push(`|---|${new Array(trainCols.length + vsBefore.length + 4).fill('---:').join('|')}|`);
+  lines.push(`|---|${new Array(trainCols.length + vsBefore.length + 5).fill('---:').join('|')}|`);
   for (const c of r.configs) {
     const k = best(c, 'kioku', 'trainTokensPerSec').value;
     const loads = Object.values(c).flatMap((v) => num((v as Json)?.loadavg) ?? []);
@@ -299,6 +317,7 @@ export function formatReport(r: BenchReport): string {
       ...trainCols.map((col) => fmt(cell(c, col, 'trainTokensPerSec'))),
       ...(vsBefore.length > 0 ? [ratio(k, best(c, 'before', 'trainTokensPerSec').value)] : []),
       ratio(k, best(c, 'pytorch', 'trainTokensPerSec').value),
+      trainGoal(String(c.name), ratioValue(k, best(c, 'pytorch', 'trainTokensPerSec').value)),
       ratio(k, cell(c, 'tfjs-cpu', 'trainTokensPerSec')),
       ratio(k, cell(c, 'brain.js', 'trainTokensPerSec')),
       loads.length > 0 ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–',
@@ -307,27 +326,30 @@ export function formatReport(r: BenchReport): string {
   }
   lines.push('');
   lines.push(
-    `Sampling chars/s (batch 1, one token at a time; ${samplingPath(r)}); goal: S, M, G >= ${SAMPLE_GOAL}x PyTorch; peak RSS MB of the fastest training run`,
+    `Sampling chars/s (batch 1, one token at a time; ${samplingPath(r)}); goal: S, M, G >= ${SAMPLE_GOAL}x PyTorch; peak RSS MB of the fastest training run (goal: kioku <= PyTorch)`,
   );
   const sampleCols = [...beforeKeys, ...kiokuKeys, ...torchKeys, 'brain.js'];
   lines.push(
-    `| config | ${sampleCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch'].join(' | ')} | goal | vs brain.js | kioku RSS | PyTorch RSS |`,
+    `| config | ${sampleCols.join(' | ')} | ${[...vsBefore, 'vs PyTorch'].join(' | ')} | goal | vs brain.js | kioku RSS | PyTorch RSS | memory goal |`,
   );
-  lines.push(`|---|${new Array(sampleCols.length + vsBefore.length + 5).fill('---:').join('|')}|`);
+  lines.push(`|---|${new Array(sampleCols.length + vsBefore.length + 6).fill('---:').join('|')}|`);
   for (const c of r.configs) {
     const k = best(c, 'kioku', 'sampleCharsPerSec').value;
     const kt = best(c, 'kioku', 'trainTokensPerSec').key;
     const tt = best(c, 'pytorch', 'trainTokensPerSec').key;
     const vsTorch = ratioValue(k, best(c, 'pytorch', 'sampleCharsPerSec').value);
     const goal = ['S', 'M', 'G'].includes(String(c.name)) && vsTorch !== null;
+    const kRss = kt ? cell(c, kt, 'peakRssMB') : null;
+    const tRss = tt ? cell(c, tt, 'peakRssMB') : null;
     const cells = [
       ...sampleCols.map((col) => fmt(cell(c, col, 'sampleCharsPerSec'))),
       ...(vsBefore.length > 0 ? [ratio(k, best(c, 'before', 'sampleCharsPerSec').value)] : []),
       ratio(k, best(c, 'pytorch', 'sampleCharsPerSec').value),
       goal ? (vsTorch >= SAMPLE_GOAL ? 'met' : 'not met') : '–',
       ratio(k, cell(c, 'brain.js', 'sampleCharsPerSec')),
-      fmt(kt ? cell(c, kt, 'peakRssMB') : null),
-      fmt(tt ? cell(c, tt, 'peakRssMB') : null),
+      fmt(kRss),
+      fmt(tRss),
+      kRss !== null && tRss !== null ? (kRss <= tRss ? 'met' : 'not met') : '–',
     ];
     lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
   }

@@ -60,6 +60,33 @@ test('npm run bench works end to end on a tiny configuration', () => {
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(report)));
 });
 
+test("the bench's table judges issue #16's goals: training ratio per configuration, sampling, memory", () => {
+  // A report as runBench returns it, with figures chosen to land on each side of the goals.
+  const side = (train: number, sample: number, rss: number): Record<string, number> => ({
+    trainTokensPerSec: train,
+    sampleCharsPerSec: sample,
+    peakRssMB: rss,
+  });
+  const table = formatReport({
+    machine: { node: 'v20', cpu: 'test', cores: 2, loadavg: [0, 0, 0] },
+    peersFound: { pytorch: '1.13' },
+    sgemm: {},
+    configs: [
+      { name: 'S', label: 'S', 'kioku x1': side(1600, 900, 200), 'pytorch x1': side(1000, 100, 250) },
+      { name: 'M', label: 'M', 'kioku x1': side(1300, 700, 300), 'pytorch x1': side(1000, 100, 250) },
+      { name: 'L', label: 'L', 'kioku x1': side(500, 10, 400), 'pytorch x1': side(1000, 10, 600) },
+    ],
+  });
+  console.log(table);
+  assert.match(table, /\| S \| 1,600 \| 1,000 \| – \| – \| 1.60x \| met \(>= 1.5x\) \|/);
+  assert.match(table, /\| M \| 1,300 \| 1,000 \| – \| – \| 1.30x \| floor met \(>= 1.5x, floor 1.2x\) \|/);
+  assert.match(table, /\| L \| 500 \| 1,000 \| – \| – \| 0.50x \| not met \(>= 0.8x\) \|/);
+  // Sampling: S 9x (met), M 7x (not met); memory: S and L below PyTorch's, M above.
+  assert.match(table, /\| S \| 900 \| 100 \| – \| 9.00x \| met \| – \| 200 \| 250 \| met \|/);
+  assert.match(table, /\| M \| 700 \| 100 \| – \| 7.00x \| not met \| – \| 300 \| 250 \| not met \|/);
+  assert.match(table, /\| L \| 10.0 \| 10.0 \| – \| 1.00x \| – \| – \| 400 \| 600 \| met \|/);
+});
+
 test('the generated Japanese text of the large-vocabulary benchmarks has exactly its vocabulary', () => {
   const text = Array.from(generateJapaneseText(20_000, 500, 3));
   assert.equal(text.length, 20_000);
