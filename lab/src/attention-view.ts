@@ -234,18 +234,21 @@ async function analyse(): Promise<void> {
   const word = $<HTMLInputElement>('attn-word').value;
   const beam = Number($<HTMLSelectElement>('attn-beam').value) || DEFAULT_BEAM;
   setParams({ aword: word.length <= URL_WORD_MAX ? word : null, abeam: beam === DEFAULT_BEAM ? null : beam });
-  if (!(await model.ensure())) {
+  // The ticket is taken before any await, so requests are ordered as they were made: a request
+  // still waiting for the model (e.g. the one a file load starts) cannot overtake a later one.
+  const ticket = ++pending;
+  const loaded = await model.ensure();
+  if (ticket !== pending) return;
+  if (!loaded) {
     clear();
     return;
   }
   if (word.trim() === '') {
-    pending++;
     clear();
     note(null);
     message(tv('attnEmpty'));
     return;
   }
-  const ticket = ++pending;
   const r = await viewsEngine().call<G2PReply>({ type: 'g2p-translate', word, beam });
   if (ticket !== pending) return;
   const refused = refusal(r);

@@ -127,7 +127,12 @@ function draw(t: SentimentTrace): void {
 async function analyse(): Promise<void> {
   const text = $<HTMLTextAreaElement>('sent-text').value;
   setParams({ stext: text.length <= 600 ? text : null });
-  if (!(await model.ensure())) {
+  // Ticket first (before any await): requests are drawn in the order they were made, so one
+  // still waiting for the model cannot overtake a later one.
+  const ticket = ++pending;
+  const loaded = await model.ensure();
+  if (ticket !== pending) return;
+  if (!loaded) {
     $('sent-trace').textContent = '';
     $('sent-verdict').textContent = '';
     return;
@@ -136,7 +141,6 @@ async function analyse(): Promise<void> {
     message(tv('sentEmpty'));
     return;
   }
-  const ticket = ++pending;
   const t = await viewsEngine().call<SentimentTrace>({ type: 'sent-trace', text });
   if (ticket !== pending) return;
   message(null);
