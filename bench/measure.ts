@@ -14,10 +14,15 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Node flags for the kioku children: relaxed SIMD where this Node needs (and accepts) the flag. */
 export function nodeFlags(): string[] {
-  const flag = '--experimental-wasm-relaxed-simd';
-  const probe = spawnSync(process.execPath, [flag, '-e', '0'], { stdio: 'ignore' });
-  return probe.status === 0 ? [flag] : [];
+  if (probedFlags === null) {
+    const flag = '--experimental-wasm-relaxed-simd';
+    const probe = spawnSync(process.execPath, [flag, '-e', '0'], { stdio: 'ignore' });
+    probedFlags = probe.status === 0 ? [flag] : [];
+  }
+  return probedFlags;
 }
+/** What `nodeFlags` found (probed once per process). */
+let probedFlags: string[] | null = null;
 
 export type Json = Record<string, unknown>;
 
@@ -70,6 +75,19 @@ export function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {
   } catch {
     return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') };
   }
+}
+
+/**
+ * One kioku measurement: `bench/child.ts` of `checkout` (this one, or a `--baseline`) in a fresh
+ * Node with `payload` and `KIOKU_THREADS` = `threads`.
+ */
+export function runKiokuChild(payload: Json, threads: number, checkout = root): Json {
+  return runChild(
+    process.execPath,
+    [...nodeFlags(), '--import', 'tsx', join(checkout, 'bench/child.ts'), JSON.stringify(payload)],
+    { KIOKU_THREADS: String(threads) },
+    checkout,
+  );
 }
 
 /** The PyTorch version `python` imports, or null when it has none. */

@@ -26,7 +26,16 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchConfig, configByName, CONFIGS } from './configs.js';
-import { fastest, fastestInterleaved, hasTorch, type Json, nodeFlags, root, runChild } from './measure.js';
+import {
+  fastest,
+  fastestInterleaved,
+  hasTorch,
+  type Json,
+  nodeFlags,
+  root,
+  runChild,
+  runKiokuChild,
+} from './measure.js';
 import { formatSweep, runSweep, sweepAxes, writeSweepFigures } from './sweep.js';
 import { formatBrowser, runBrowserBench } from './browser.js';
 import { formatWhole, runWhole } from './whole.js';
@@ -109,17 +118,11 @@ export interface BenchReport {
 }
 
 export function runBench(o: BenchOptions): BenchReport {
-  const flags = nodeFlags();
   /** One kioku measurement from a checkout (this one, or the baseline's bench/child.ts). */
   const kiokuRun =
     (checkout: string, payload: Json, threads: number): (() => Json) =>
     () =>
-      runChild(
-        process.execPath,
-        [...flags, '--import', 'tsx', join(checkout, 'bench/child.ts'), JSON.stringify(payload)],
-        { KIOKU_THREADS: String(threads) },
-        checkout,
-      );
+      runKiokuChild(payload, threads, checkout);
   /** `kioku x<t>` (and, with a baseline, `before x<t>`), best of the interleaved repeats. */
   const kiokuChild = (payload: Json, threads: number, into: Json): void => {
     const runs: Record<string, () => Json> = {
@@ -140,7 +143,7 @@ export function runBench(o: BenchOptions): BenchReport {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
-    relaxedSimdFlag: flags.length > 0,
+    relaxedSimdFlag: nodeFlags().length > 0,
     seconds: o.seconds,
   };
   const sgemm: Record<string, Json> = {};
@@ -412,25 +415,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(0);
   }
   if (o.browser) {
-    const flags = nodeFlags();
     const r = await runBrowserBench({
       root,
       configs: o.configs,
       seconds: o.seconds,
       repeat: o.repeat,
       long: o.long,
-      nodeRun: (cfg) =>
-        runChild(
-          process.execPath,
-          [
-            ...flags,
-            '--import',
-            'tsx',
-            join(root, 'bench/child.ts'),
-            JSON.stringify({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: 1 }),
-          ],
-          { KIOKU_THREADS: '1' },
-        ),
+      nodeRun: (cfg) => runKiokuChild({ config: cfg, seconds: o.seconds, backend: 'wasm', threads: 1 }, 1),
     });
     console.log(o.json ? JSON.stringify(r, null, 2) : formatBrowser(r));
     process.exit(0);

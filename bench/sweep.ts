@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { lineChart, type VegaLiteSpec, writeFigure } from '../src/node/plot.js';
 import { type BenchConfig, CONFIGS } from './configs.js';
-import { fastestInterleaved, type Json, nodeFlags, root, runChild } from './measure.js';
+import { fastestInterleaved, type Json, root, runChild, runKiokuChild } from './measure.js';
 
 /** One swept dimension: its values and the configuration at each. */
 export interface SweepAxis {
@@ -132,7 +132,6 @@ const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFi
 
 /** Measure every point of the axes, kioku and PyTorch taking turns (see the module comment). */
 export function runSweep(o: SweepOptions): SweepResult {
-  const flags = nodeFlags();
   const axes = o.axes;
   const runs: Record<string, () => Json> = {};
   const keys: { key: string; axis: string; value: number; side: SweepPoint['side'] }[] = [];
@@ -141,17 +140,7 @@ export function runSweep(o: SweepOptions): SweepResult {
       const config = axis.config(value);
       const k = `${axis.name}=${value}`;
       runs[`${k} kioku`] = () =>
-        runChild(
-          process.execPath,
-          [
-            ...flags,
-            '--import',
-            'tsx',
-            join(root, 'bench/child.ts'),
-            JSON.stringify({ config, seconds: o.seconds, backend: 'wasm', threads: o.threads }),
-          ],
-          { KIOKU_THREADS: String(o.threads) },
-        );
+        runKiokuChild({ config, seconds: o.seconds, backend: 'wasm', threads: o.threads }, o.threads);
       keys.push({ key: `${k} kioku`, axis: axis.name, value, side: 'kioku' });
       if (o.python !== null) {
         const python = o.python;
