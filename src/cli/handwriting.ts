@@ -70,7 +70,7 @@ const dataOptions = {
     max: 101,
     default: 0,
   }),
-  outliers: flag('keep outlier jumps (IAM data; removed by default)', { default: true }),
+  outliers: flag('remove outlier jumps (IAM data)', { default: true }),
   dataSeed: int('builtin: seed of the generated data set', { min: 0, max: 2 ** 31, default: 1 }),
   limit: int('iam: read at most this many lines', { min: 1 }),
 };

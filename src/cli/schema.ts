@@ -312,7 +312,9 @@ function commanderOption(key: string, spec: OptionSpec<unknown>): Option {
     ? `${dash}${spec.negate ? 'no-' : ''}${name}`
     : `${dash}${name} <${spec.arg ?? 'value'}${spec.variadic ? '...' : ''}>`;
   const def = spec.switch ? undefined : showDefault(spec.defaultValue);
-  const help = `${spec.help}${spec.required ? ' (required)' : ''}${def !== undefined ? ` (default: ${def})` : ''}`;
+  // A switch that is on by default is shown as its negation, so say what the flag turns off.
+  const state = spec.switch && spec.negate ? ' (on by default; this flag turns it off)' : '';
+  const help = `${spec.help}${state}${spec.required ? ' (required)' : ''}${def !== undefined ? ` (default: ${def})` : ''}`;
   const opt = new Option(flags, help);
   if (!spec.switch) {
     opt.argParser((raw: string, previous: unknown) => {
