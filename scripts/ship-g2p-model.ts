@@ -21,10 +21,12 @@
  *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-final --max-wer 0.27   # below target, on purpose
  *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-a runs/g2p-b           # their weight average
  *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-a runs/g2p-b --measure-only   # compare, write nothing
+ *   node --import tsx scripts/ship-g2p-model.ts runs/g2p-a runs/g2p-b --dev-only       # dev split only
  *
  * Besides the test words it measures the whole dev split (2,452 words, beam 5), which no
  * training run sees either: compare candidates (runs, averages) on dev, so that the choice of
- * what to ship does not rest on the test words it is then judged by.
+ * what to ship does not rest on the test words it is then judged by (`--dev-only` measures
+ * nothing else and writes nothing).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,10 +52,11 @@ const { values, positionals } = parseArgs({
   options: {
     'max-wer': { type: 'string', default: String(TARGET_WER) },
     'measure-only': { type: 'boolean', default: false },
+    'dev-only': { type: 'boolean', default: false },
   },
 });
 if (positionals.length === 0)
-  throw new Error('usage: ship-g2p-model.ts RUN_DIR_OR_MODEL [MORE_RUNS…] [--max-wer 0.25] [--measure-only]');
+  throw new Error('usage: ship-g2p-model.ts RUN_DIR_OR_MODEL [MORE_RUNS…] [--max-wer 0.25] [--measure-only | --dev-only]');
 const MAX_WER = Number(values['max-wer']);
 if (!(MAX_WER > 0 && MAX_WER <= 1)) throw new Error(`--max-wer must be in (0, 1], got ${values['max-wer']}`);
 const runs = positionals.map((run) => {
@@ -93,6 +96,12 @@ const encode = (extra: Record<string, unknown>): Uint8Array =>
 
 // Measure the weights as they will be read back from the file.
 const shipped = g2pFromBytes(encode(base), OUT);
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+if (values['dev-only']) {
+  const dev = await evaluateG2P(shipped, cmudictSplit(loadCmudict()).dev, BEAM);
+  console.log(`${from}: dev (${dev.words} words, beam ${BEAM}): WER ${pct(dev.wer)} PER ${pct(dev.per)}`);
+  process.exit(0);
+}
 const words = g2pTestWords();
 console.error(`${from}: measuring WER with beam ${BEAM} on ${words.length} held-out test words…`);
 const t0 = performance.now();
@@ -104,7 +113,6 @@ const test = await evaluateG2P(shipped, words, BEAM, (done, total) => {
 });
 const testGreedy = await evaluateG2P(shipped, words, 1);
 const dev = await evaluateG2P(shipped, cmudictSplit(loadCmudict()).dev, BEAM);
-const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 console.error(
   `beam ${BEAM}: WER ${pct(test.wer)} PER ${pct(test.per)}; greedy: WER ${pct(testGreedy.wer)} PER ${pct(testGreedy.per)}; ` +
     `dev (${dev.words} words, beam ${BEAM}): WER ${pct(dev.wer)} PER ${pct(dev.per)}`,
