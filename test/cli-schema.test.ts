@@ -72,6 +72,24 @@ describe('option schema', () => {
       /cannot read config file .*nope\.json: no such file/,
     );
   });
+
+  test('a switch on by default is the flag --no-<name>, and its help says the flag turns it off', async () => {
+    let got: unknown;
+    const program = new Command('t').exitOverride().configureOutput({ writeErr: () => {} });
+    const cmd = defineCommand({
+      name: 'y',
+      description: 'y',
+      options: { skip: flag('skip connections', { default: true }) },
+      run: (o) => (got = o.skip),
+    }).attach(program);
+    const opt = cmd.options.find((o) => o.long === '--no-skip');
+    assert.ok(opt, 'a --no-skip option');
+    assert.equal(opt.description, 'skip connections (on by default; this flag turns it off)');
+    await program.parseAsync(['y'], { from: 'user' });
+    assert.equal(got, true);
+    await program.parseAsync(['y', '--no-skip'], { from: 'user' });
+    assert.equal(got, false);
+  });
 });
 
 describe('list options', () => {
@@ -100,24 +118,6 @@ describe('list options', () => {
     });
     assert.deepEqual(await parse(['--runs', 'a', '--k', '2', '--runs', 'b']), { k: [2], runs: ['a', 'b'] });
     await assert.rejects(parse(['--k', '1,x']), /expected an integer, got "x"/);
-  });
-
-  test('a switch on by default is the flag --no-<name>, and its help says the flag turns it off', async () => {
-    let got: unknown;
-    const program = new Command('t').exitOverride().configureOutput({ writeErr: () => {} });
-    const cmd = defineCommand({
-      name: 'y',
-      description: 'y',
-      options: { skip: flag('skip connections', { default: true }) },
-      run: (o) => (got = o.skip),
-    }).attach(program);
-    const opt = cmd.options.find((o) => o.long === '--no-skip');
-    assert.ok(opt, 'a --no-skip option');
-    assert.equal(opt.description, 'skip connections (on by default; this flag turns it off)');
-    await program.parseAsync(['y'], { from: 'user' });
-    assert.equal(got, true);
-    await program.parseAsync(['y', '--no-skip'], { from: 'user' });
-    assert.equal(got, false);
   });
 
   test('in a config file: a JSON array', () => {
