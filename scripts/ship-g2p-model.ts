@@ -35,7 +35,7 @@ import '../src/index.node.js';
 import { encodeCheckpoint } from '../src/io/checkpoint-codec.js';
 import { writeFileAtomic } from '../src/node/atomic.js';
 import { cmudictSplit, loadCmudict } from '../src/wings/seq2seq/cmudict.js';
-import { evaluateG2P, g2pTestWords } from '../src/wings/seq2seq/train.js';
+import { evaluateG2P } from '../src/wings/seq2seq/train.js';
 import { g2pFromBytes, g2pFromTaskModel } from '../src/wings/seq2seq/translate.js';
 import { loadTaskModel, resolveRunModel } from '../src/wings/taskfile.js';
 
@@ -97,12 +97,14 @@ const encode = (extra: Record<string, unknown>): Uint8Array =>
 // Measure the weights as they will be read back from the file.
 const shipped = g2pFromBytes(encode(base), OUT);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+/** The fixed held-out words (`cmudictSplit`): read once, for test and dev. */
+const split = cmudictSplit(loadCmudict());
 if (values['dev-only']) {
-  const dev = await evaluateG2P(shipped, cmudictSplit(loadCmudict()).dev, BEAM);
+  const dev = await evaluateG2P(shipped, split.dev, BEAM);
   console.log(`${from}: dev (${dev.words} words, beam ${BEAM}): WER ${pct(dev.wer)} PER ${pct(dev.per)}`);
   process.exit(0);
 }
-const words = g2pTestWords();
+const words = split.test;
 console.error(`${from}: measuring WER with beam ${BEAM} on ${words.length} held-out test words…`);
 const t0 = performance.now();
 let last = 0;
@@ -112,7 +114,7 @@ const test = await evaluateG2P(shipped, words, BEAM, (done, total) => {
   console.error(`  ${done}/${total} words (${((last - t0) / 1000).toFixed(0)} s)`);
 });
 const testGreedy = await evaluateG2P(shipped, words, 1);
-const dev = await evaluateG2P(shipped, cmudictSplit(loadCmudict()).dev, BEAM);
+const dev = await evaluateG2P(shipped, split.dev, BEAM);
 console.error(
   `beam ${BEAM}: WER ${pct(test.wer)} PER ${pct(test.per)}; greedy: WER ${pct(testGreedy.wer)} PER ${pct(testGreedy.per)}; ` +
     `dev (${dev.words} words, beam ${BEAM}): WER ${pct(dev.wer)} PER ${pct(dev.per)}`,
